@@ -1,0 +1,80 @@
+/**
+ * What an actor is: a pure function from (state, message) to (state, reply,
+ * effects, writes), plus an effect interpreter that the runtime calls only
+ * after the new state is durable (the output gate).
+ */
+import type { KvKey } from "../src/platform/types.ts";
+import type { ActorId } from "./routing.ts";
+
+/** The logging surface the runtime needs; a pino logger satisfies it. */
+export interface Log {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Log;
+}
+
+/** What a turn may read besides state and message: the actor's id and the time. */
+export interface TurnContext {
+  readonly id: ActorId;
+  /** Wall-clock epoch milliseconds at the start of the turn. */
+  readonly now: number;
+}
+
+/** An extra KV mutation committed atomically with the actor's state. */
+export type KvWrite =
+  | { readonly op: "set"; readonly key: KvKey; readonly value: unknown; readonly expireIn?: number }
+  | { readonly op: "delete"; readonly key: KvKey };
+
+/**
+ * The outcome of one message. Returning the same `state` object means
+ * "unchanged": nothing is written. `effects` run after the commit, in order.
+ */
+export interface Turn<S, R = unknown, E = never> {
+  readonly state: S;
+  readonly reply?: R;
+  readonly effects?: readonly E[];
+  readonly writes?: readonly KvWrite[];
+}
+
+/** What an effect interpreter may do besides its own I/O. */
+export interface EffectContext<M> {
+  readonly id: ActorId;
+  readonly log: Log;
+  /** Sends the actor a follow-up message (e.g. the id of a sent Telegram message). */
+  tellSelf(message: M): void;
+}
+
+/**
+ * One kind of actor. The runtime keeps one resident instance per id, runs
+ * its messages one at a time, persists its state under `[kind, id]` and
+ * performs its effects after the commit.
+ *
+ * @example
+ * ```ts
+ * const counter: ActorBehavior<number, "inc", number> = {
+ *   kind: "counter",
+ *   persistent: true,
+ *   initialState: () => 0,
+ *   restoreState: (stored) => z.number().parse(stored),
+ *   receive: (n) => ({ state: n + 1, reply: n + 1 }),
+ * };
+ * ```
+ */
+export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never> {
+  readonly kind: string;
+  /** False for actors whose state is rebuilt in memory (e.g. the catalog index). */
+  readonly persistent: boolean;
+  initialState(id: ActorId): S;
+  /** Parses a stored state; a throw makes the message fail as `actor_failed`. */
+  restoreState(stored: unknown, id: ActorId): S;
+  /** The pure core: no I/O, no clock other than `ctx.now`, no randomness. */
+  receive(state: S, message: M, ctx: TurnContext): Turn<S, R, E>;
+  /** The imperative shell for this actor's effects. */
+  perform?(effect: E, ctx: EffectContext<M>): Promise<void>;
+}
+
+/** A behaviour with its type parameters erased, as hosts store them. */
+// biome-ignore lint/suspicious/noExplicitAny: hosts treat every behaviour alike.
+export type AnyBehavior = ActorBehavior<any, any, any, any>;

@@ -1,0 +1,253 @@
+/**
+ * An actor host: the virtual actors of one worker (or of the calling thread
+ * in in-thread mode).
+ *
+ * An actor is activated by its first message (state loaded through the
+ * store), stays resident while used, and is passivated after `idleMs`
+ * without messages; its state is durable by then, so passivation only frees
+ * memory. A turn is: receive (pure) -> commit with versionstamp check ->
+ * effects. A lost check reloads the state and re-runs the pure turn, up to
+ * `maxConflictRetries` times.
+ */
+import type { AnyBehavior, Log, Turn } from "./behavior.ts";
+import { Mailboxes } from "./mailbox.ts";
+import { fail, ok, type Result } from "./result.ts";
+import { type ActorId, actorKey } from "./routing.ts";
+import type { StoreApi } from "./store.ts";
+
+/** A message addressed to an actor. `askId` is set when the sender awaits a reply. */
+export interface Envelope {
+  readonly kind: string;
+  readonly id: ActorId;
+  readonly message: unknown;
+  readonly askId?: string;
+}
+
+/** Sending to other actors (through the supervisor). */
+export interface Messenger {
+  ask(kind: string, id: ActorId, message: unknown, deadlineMs?: number): Promise<Result<unknown>>;
+  tell(kind: string, id: ActorId, message: unknown): Promise<Result<void>>;
+}
+
+/** What a host gets from its parent: the store and the other actors. */
+export interface HostServices extends StoreApi, Messenger {}
+
+/** Limits a host enforces. */
+export interface HostLimits {
+  /** Messages queued per actor before `overloaded`. */
+  readonly mailboxBound: number;
+  /** Messages queued in the whole host before `overloaded`. */
+  readonly hostBound: number;
+  /** Idle time after which a resident actor is dropped from memory. */
+  readonly idleMs: number;
+  /** Reload-and-retry rounds after a lost versionstamp check. */
+  readonly maxConflictRetries: number;
+}
+
+/** What a host reports about itself (heartbeats, metrics, benchmarks). */
+export interface HostStats {
+  readonly resident: number;
+  readonly queued: number;
+  readonly turns: number;
+  readonly conflicts: number;
+  readonly failures: number;
+}
+
+/** The host as the supervisor drives it, locally or over comlink. */
+export interface HostApi {
+  /** Runs the message and answers with the actor's reply. */
+  ask(envelope: Envelope): Promise<Result<unknown>>;
+  /** Queues the message; answers as soon as it is accepted (or refused). */
+  tell(envelope: Envelope): Promise<Result<void>>;
+  ping(): Promise<HostStats>;
+  /** Stops intake and waits for queued messages, up to `deadlineMs`. True when all finished. */
+  drain(deadlineMs: number): Promise<boolean>;
+}
+
+interface Resident {
+  state: unknown;
+  versionstamp: string | null;
+  lastUsed: number;
+}
+
+/** Options of an actor host. */
+export interface ActorHostOptions {
+  readonly behaviors: readonly AnyBehavior[];
+  readonly services: HostServices;
+  readonly clock: { now(): number; monotonic(): number };
+  readonly log: Log;
+  readonly limits: HostLimits;
+}
+
+/** The virtual actors of one thread. */
+export class ActorHost implements HostApi {
+  readonly #behaviors: ReadonlyMap<string, AnyBehavior>;
+  readonly #services: HostServices;
+  readonly #clock: ActorHostOptions["clock"];
+  readonly #log: Log;
+  readonly #limits: HostLimits;
+  readonly #resident = new Map<string, Resident>();
+  readonly #mailboxes: Mailboxes;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  #stopped = false;
+  #turns = 0;
+  #conflicts = 0;
+  #failures = 0;
+
+  constructor(options: ActorHostOptions) {
+    this.#behaviors = new Map(options.behaviors.map((behavior) => [behavior.kind, behavior]));
+    this.#services = options.services;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#limits = options.limits;
+    this.#mailboxes = new Mailboxes(options.limits.mailboxBound, options.limits.hostBound);
+    this.#sweeper = setInterval(() => this.passivateIdle(), Math.max(options.limits.idleMs / 2, 10));
+  }
+
+  ask(envelope: Envelope): Promise<Result<unknown>> {
+    return this.#enqueue(envelope) ?? Promise.resolve(this.#refusal(envelope));
+  }
+
+  tell(envelope: Envelope): Promise<Result<void>> {
+    const run = this.#enqueue(envelope);
+    if (run === undefined) return Promise.resolve(this.#refusal(envelope));
+    run.then((result) => {
+      if (!result.ok) this.#log.warn({ kind: envelope.kind, id: envelope.id, error: result.error }, "told message failed");
+    });
+    return Promise.resolve(ok(undefined));
+  }
+
+  ping(): Promise<HostStats> {
+    return Promise.resolve(this.stats());
+  }
+
+  async drain(deadlineMs: number): Promise<boolean> {
+    this.#stopped = true;
+    clearInterval(this.#sweeper);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      this.#mailboxes.idle().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  /** Current counters. */
+  stats(): HostStats {
+    return {
+      resident: this.#resident.size,
+      queued: this.#mailboxes.total,
+      turns: this.#turns,
+      conflicts: this.#conflicts,
+      failures: this.#failures,
+    };
+  }
+
+  /** Drops actors idle longer than `idleMs` and with nothing queued. */
+  passivateIdle(): void {
+    const cutoff = this.#clock.monotonic() - this.#limits.idleMs;
+    for (const [key, resident] of this.#resident) {
+      if (resident.lastUsed <= cutoff && this.#mailboxes.depth(key) === 0) this.#resident.delete(key);
+    }
+  }
+
+  #refusal(envelope: Envelope): Result<never> {
+    if (this.#stopped) return fail("stopped", "the runtime is stopping");
+    if (!this.#behaviors.has(envelope.kind)) return fail("unknown_kind", `no actor kind "${envelope.kind}" here`);
+    return fail("overloaded", `mailbox of ${envelope.kind} ${envelope.id} is full`);
+  }
+
+  #enqueue(envelope: Envelope): Promise<Result<unknown>> | undefined {
+    const behavior = this.#behaviors.get(envelope.kind);
+    if (this.#stopped || behavior === undefined) return undefined;
+    const key = actorKey(envelope.kind, envelope.id);
+    return this.#mailboxes.enqueue(key, () => this.#runTurn(behavior, key, envelope));
+  }
+
+  async #runTurn(behavior: AnyBehavior, key: string, envelope: Envelope): Promise<Result<unknown>> {
+    for (let attempt = 0; attempt <= this.#limits.maxConflictRetries; attempt++) {
+      let resident: Resident;
+      let turn: Turn<unknown, unknown, unknown>;
+      try {
+        resident = this.#resident.get(key) ?? (await this.#activate(behavior, key, envelope.id));
+        turn = behavior.receive(resident.state, envelope.message, { id: envelope.id, now: this.#clock.now() });
+      } catch (error) {
+        return this.#failTurn(key, envelope, error);
+      }
+      resident.lastUsed = this.#clock.monotonic();
+      if (turn.state !== resident.state || (turn.writes?.length ?? 0) > 0) {
+        if (behavior.persistent) {
+          const outcome = await this.#services.commit({
+            key: [envelope.kind, envelope.id],
+            expected: resident.versionstamp,
+            value: turn.state,
+            ...(turn.writes ? { writes: turn.writes } : {}),
+            ...(envelope.askId ? { ack: { askId: envelope.askId, reply: turn.reply } } : {}),
+          });
+          if (!outcome.ok) {
+            this.#resident.delete(key);
+            if (outcome.reason === "conflict") {
+              this.#conflicts++;
+              continue;
+            }
+            return fail("store_failed", outcome.message);
+          }
+          resident.versionstamp = outcome.versionstamp;
+        }
+        resident.state = turn.state;
+      }
+      this.#turns++;
+      await this.#perform(behavior, envelope, turn.effects ?? []);
+      return ok(turn.reply);
+    }
+    return fail("conflict", `${envelope.kind} ${envelope.id} kept changing under its turn`);
+  }
+
+  async #activate(behavior: AnyBehavior, key: string, id: ActorId): Promise<Resident> {
+    let state: unknown;
+    let versionstamp: string | null = null;
+    if (behavior.persistent) {
+      const stored = await this.#services.load([behavior.kind, id]);
+      versionstamp = stored.versionstamp;
+      state = stored.versionstamp === null ? behavior.initialState(id) : behavior.restoreState(stored.value, id);
+    } else {
+      state = behavior.initialState(id);
+    }
+    const resident: Resident = { state, versionstamp, lastUsed: this.#clock.monotonic() };
+    this.#resident.set(key, resident);
+    return resident;
+  }
+
+  #failTurn(key: string, envelope: Envelope, error: unknown): Result<never> {
+    // Restart the actor: its next message reloads the durable state.
+    this.#resident.delete(key);
+    this.#failures++;
+    this.#log.error({ err: error, kind: envelope.kind, id: envelope.id }, "actor failed on a message");
+    const message = error instanceof Error ? error.message : String(error);
+    return fail("actor_failed", `${envelope.kind} ${envelope.id} failed: ${message}`);
+  }
+
+  async #perform(behavior: AnyBehavior, envelope: Envelope, effects: readonly unknown[]): Promise<void> {
+    if (effects.length === 0 || behavior.perform === undefined) return;
+    const log = this.#log;
+    const context = {
+      id: envelope.id,
+      log,
+      tellSelf: (message: unknown) => {
+        this.tell({ kind: envelope.kind, id: envelope.id, message }).then((result) => {
+          if (!result.ok) log.warn({ kind: envelope.kind, id: envelope.id, error: result.error }, "tellSelf refused");
+        });
+      },
+    };
+    for (const effect of effects) {
+      try {
+        await behavior.perform(effect, context);
+      } catch (error) {
+        log.error({ err: error, kind: envelope.kind, id: envelope.id }, "effect failed after commit");
+      }
+    }
+  }
+}

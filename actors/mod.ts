@@ -1,0 +1,27 @@
+/**
+ * The actor runtime: virtual actors keyed by id, turn-based bounded
+ * mailboxes, versionstamp-fenced persistence through one store, an output
+ * gate for effects, and a supervisor that restarts workers.
+ *
+ * @example
+ * ```ts
+ * const runtime = new Supervisor({ mode: "workers", platform, kv, groups, log, logging });
+ * await runtime.start();
+ * const reply = await runtime.ask("user", 42, { type: "update", update });
+ * if (!reply.ok && reply.error.code === "overloaded") { ... }
+ * ```
+ */
+
+// Defining actors
+export type { ActorBehavior, AnyBehavior, EffectContext, KvWrite, Log, Turn, TurnContext } from "./behavior.ts";
+export type { HostApp, HostAppContext } from "./host-boot.ts";
+export { type ActorError, type ActorErrorCode, fail, ok, type Result } from "./result.ts";
+export { type ActorId, workerIndexFor } from "./routing.ts";
+
+// Running them
+export { DEFAULT_LIMITS, type RuntimeLimits, Supervisor, type SupervisorOptions, type WorkerGroupSpec } from "./supervisor.ts";
+
+// Building blocks (tests, benchmarks, expert use)
+export { ActorHost, type Envelope, type HostApi, type HostLimits, type HostServices, type HostStats } from "./host.ts";
+export { Mailboxes } from "./mailbox.ts";
+export { type CommitOutcome, type CommitRequest, isLockedError, Store, type StoredState } from "./store.ts";

@@ -1,0 +1,201 @@
+/**
+ * The store actor: the one owner of the process's KV connection.
+ *
+ * Deno KV's SQLite backend answers `database is locked` when several
+ * connections of one process write the same file, so every host sends its
+ * reads and commits here. Commits that arrive while one is being written are
+ * grouped into one atomic operation (group commit): one KV commit costs about
+ * as much as a batch of a hundred. Each actor's save still carries its own
+ * versionstamp check, so fencing holds for every actor in a batch.
+ */
+import type { KvAtomic, KvKey, KvStore } from "../src/platform/types.ts";
+import type { KvWrite, Log } from "./behavior.ts";
+
+/** An actor's stored state and the versionstamp that fences its next save. */
+export interface StoredState {
+  readonly value: unknown;
+  readonly versionstamp: string | null;
+}
+
+/** A reply to settle as soon as the commit that produced it is durable. */
+export interface CommitAck {
+  readonly askId: string;
+  readonly reply: unknown;
+}
+
+/** One actor's save: state under `key` if it is still at `expected`, plus extra writes. */
+export interface CommitRequest {
+  readonly key: KvKey;
+  readonly expected: string | null;
+  readonly value: unknown;
+  readonly writes?: readonly KvWrite[];
+  readonly ack?: CommitAck;
+}
+
+/** The answer to a save. */
+export type CommitOutcome =
+  | { readonly ok: true; readonly versionstamp: string }
+  | { readonly ok: false; readonly reason: "conflict" }
+  | { readonly ok: false; readonly reason: "failed"; readonly message: string };
+
+/** What hosts ask of the store, locally or over comlink. */
+export interface StoreApi {
+  load(key: KvKey): Promise<StoredState>;
+  commit(request: CommitRequest): Promise<CommitOutcome>;
+}
+
+/** Tuning of the store. */
+export interface StoreOptions {
+  readonly log: Log;
+  /** Called with the acks of every durable commit (the supervisor settles asks with them). */
+  readonly onCommitted?: (acks: readonly CommitAck[]) => void;
+  /** Most saves in one atomic operation (Deno KV allows 100 checks, 1000 mutations). */
+  readonly maxBatch?: number;
+  /** How long `database is locked` is retried before the operation fails. */
+  readonly lockedRetryMs?: number;
+}
+
+const MAX_CHECKS = 100;
+const MAX_MUTATIONS = 1000;
+
+interface Queued {
+  readonly request: CommitRequest;
+  readonly resolve: (outcome: CommitOutcome) => void;
+}
+
+/** Counters for benchmarks and metrics. */
+export interface StoreStats {
+  commits: number;
+  batches: number;
+  conflicts: number;
+  lockedRetries: number;
+}
+
+/** True for SQLite's "another connection holds the lock" errors. */
+export function isLockedError(error: unknown): boolean {
+  const text = error instanceof Error ? error.message : String(error);
+  return /database is locked|SQLITE_BUSY|database table is locked/i.test(text);
+}
+
+/** The store actor over one KV connection. */
+export class Store implements StoreApi {
+  readonly stats: StoreStats = { commits: 0, batches: 0, conflicts: 0, lockedRetries: 0 };
+  readonly #kv: KvStore;
+  readonly #log: Log;
+  readonly #onCommitted: (acks: readonly CommitAck[]) => void;
+  readonly #maxBatch: number;
+  readonly #lockedRetryMs: number;
+  #queue: Queued[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(kv: KvStore, options: StoreOptions) {
+    this.#kv = kv;
+    this.#log = options.log;
+    this.#onCommitted = options.onCommitted ?? (() => {});
+    this.#maxBatch = Math.min(options.maxBatch ?? 64, MAX_CHECKS);
+    this.#lockedRetryMs = options.lockedRetryMs ?? 10_000;
+  }
+
+  /** The KV connection, for modules that read or write outside actor state. */
+  get kv(): KvStore {
+    return this.#kv;
+  }
+
+  async load(key: KvKey): Promise<StoredState> {
+    const entry = await this.#retryLocked(() => this.#kv.get(key));
+    return { value: entry.value, versionstamp: entry.versionstamp };
+  }
+
+  commit(request: CommitRequest): Promise<CommitOutcome> {
+    return new Promise((resolve) => {
+      this.#queue.push({ request, resolve });
+      // Flush after this microtask turn so saves posted together share a commit.
+      if (this.#flushing === undefined) this.#flushing = Promise.resolve().then(() => this.#flush());
+    });
+  }
+
+  /** Waits for queued commits to be written. */
+  async flush(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) await this.#commitBatch(this.#takeBatch());
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  #takeBatch(): Queued[] {
+    let mutations = 0;
+    let count = 0;
+    for (const { request } of this.#queue) {
+      const size = 1 + (request.writes?.length ?? 0);
+      if (count > 0 && (count >= this.#maxBatch || mutations + size > MAX_MUTATIONS)) break;
+      mutations += size;
+      count++;
+    }
+    return this.#queue.splice(0, count);
+  }
+
+  async #commitBatch(batch: Queued[]): Promise<void> {
+    let outcome: Awaited<ReturnType<KvAtomic["commit"]>>;
+    try {
+      outcome = await this.#retryLocked(() => atomicFor(this.#kv, batch).commit());
+    } catch (error) {
+      if (batch.length > 1) return this.#commitEach(batch);
+      const message = error instanceof Error ? error.message : String(error);
+      this.#log.error({ err: error, key: batch[0]?.request.key }, "KV commit failed");
+      batch[0]?.resolve({ ok: false, reason: "failed", message });
+      return;
+    }
+    if (!outcome.ok) {
+      // Some save in the batch lost its check; find which by committing each alone.
+      if (batch.length > 1) return this.#commitEach(batch);
+      this.stats.conflicts++;
+      batch[0]?.resolve({ ok: false, reason: "conflict" });
+      return;
+    }
+    this.stats.batches++;
+    this.stats.commits += batch.length;
+    const acks: CommitAck[] = [];
+    for (const { request } of batch) if (request.ack) acks.push(request.ack);
+    if (acks.length > 0) this.#onCommitted(acks);
+    for (const queued of batch) queued.resolve({ ok: true, versionstamp: outcome.versionstamp });
+  }
+
+  async #commitEach(batch: Queued[]): Promise<void> {
+    await Promise.all(batch.map((queued) => this.#commitBatch([queued])));
+  }
+
+  async #retryLocked<T>(operation: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#lockedRetryMs;
+    let delay = 1;
+    for (;;) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!isLockedError(error) || Date.now() + delay > deadline) throw error;
+        this.stats.lockedRetries++;
+        await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
+        delay = Math.min(delay * 2, 50);
+      }
+    }
+  }
+}
+
+function atomicFor(kv: KvStore, batch: readonly Queued[]): KvAtomic {
+  const op = kv.atomic();
+  for (const { request } of batch) {
+    op.check({ key: request.key, versionstamp: request.expected }).set(request.key, request.value);
+    for (const write of request.writes ?? []) {
+      if (write.op === "set") {
+        op.set(write.key, write.value, write.expireIn === undefined ? undefined : { expireIn: write.expireIn });
+      } else {
+        op.delete(write.key);
+      }
+    }
+  }
+  return op;
+}

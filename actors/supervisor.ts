@@ -1,0 +1,341 @@
+/**
+ * The supervisor: starts the worker groups (user shards, catalog, payment),
+ * routes every message to the worker that hosts its actor, owns the store,
+ * and restarts workers that die or hang.
+ *
+ * In `workers` mode each host is a worker thread reached over comlink; in
+ * `in-thread` mode the same hosts run in the calling thread (msw can only
+ * intercept `fetch` in its own thread, so msw tests use that mode).
+ */
+import { expose, wrap } from "comlink";
+import type { LogSettings } from "../src/log.ts";
+import type { KvStore, Platform, WorkerHandle } from "../src/platform/types.ts";
+import type { Log } from "./behavior.ts";
+import { type HostBoot, startHost, WORKER_READY } from "./host-boot.ts";
+import type { Envelope, HostApi, HostLimits, HostServices, HostStats } from "./host.ts";
+import { fail, ok, type Result } from "./result.ts";
+import { type ActorId, workerIndexFor } from "./routing.ts";
+import { type CommitAck, Store } from "./store.ts";
+
+/** A set of identical workers hosting some actor kinds. */
+export interface WorkerGroupSpec {
+  readonly name: string;
+  readonly kinds: readonly string[];
+  readonly size: number;
+  /** The app module (default export: `HostApp`) the group's workers run. */
+  readonly module: URL;
+  /** Plain data handed to the app's `createBehaviors`. */
+  readonly appData?: unknown;
+}
+
+/** Limits of the whole runtime; every field has a default. */
+export interface RuntimeLimits extends HostLimits {
+  readonly askDeadlineMs: number;
+  readonly heartbeatMs: number;
+  /** A worker that does not answer a heartbeat for this long is restarted. */
+  readonly hangMs: number;
+  readonly restartMinMs: number;
+  readonly restartMaxMs: number;
+}
+
+/** Defaults suited to production. */
+export const DEFAULT_LIMITS: RuntimeLimits = {
+  mailboxBound: 100,
+  hostBound: 20_000,
+  idleMs: 10 * 60_000,
+  maxConflictRetries: 5,
+  askDeadlineMs: 30_000,
+  heartbeatMs: 2_000,
+  hangMs: 10_000,
+  restartMinMs: 100,
+  restartMaxMs: 10_000,
+};
+
+/** How a supervisor runs. */
+export interface SupervisorOptions {
+  readonly mode: "workers" | "in-thread";
+  readonly platform: Pick<Platform, "spawnWorker" | "portEndpoint" | "clock">;
+  /** The process's one KV connection; the supervisor's store owns it from now on. */
+  readonly kv: KvStore;
+  readonly groups: readonly WorkerGroupSpec[];
+  readonly log: Log;
+  /** Logging settings for the hosts' own loggers. */
+  readonly logging: LogSettings;
+  readonly limits?: Partial<RuntimeLimits>;
+}
+
+type Settle = (result: Result<unknown>) => void;
+
+interface Slot {
+  readonly group: WorkerGroupSpec;
+  readonly index: number;
+  generation: number;
+  ready: Promise<HostApi>;
+  host: HostApi | undefined;
+  handle: WorkerHandle | undefined;
+  closePort: (() => void) | undefined;
+  /** Fails everything in flight to this slot when its worker dies. */
+  inflight: Set<Settle>;
+  failures: number;
+  startedAt: number;
+  pinging: boolean;
+}
+
+const workerMainUrl = new URL(`./worker-main${extensionOf(import.meta.url)}`, import.meta.url);
+
+function extensionOf(url: string): string {
+  return url.slice(url.lastIndexOf("."));
+}
+
+/** The actor runtime of one process. */
+export class Supervisor {
+  readonly store: Store;
+  readonly limits: RuntimeLimits;
+  readonly #options: SupervisorOptions;
+  readonly #log: Log;
+  readonly #slots = new Map<string, Slot[]>();
+  readonly #asks = new Map<string, Settle>();
+  readonly #nonce = Math.random().toString(36).slice(2, 10);
+  #seq = 0;
+  #stopping = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  readonly #services: HostServices;
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+    this.#log = options.log;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.store = new Store(options.kv, { log: options.log, onCommitted: (acks) => this.#settleAcks(acks) });
+    this.#services = {
+      load: (key) => this.store.load(key),
+      commit: (request) => this.store.commit(request),
+      ask: (kind, id, message, deadlineMs) => this.ask(kind, id, message, deadlineMs),
+      tell: (kind, id, message) => this.tell(kind, id, message),
+    };
+  }
+
+  /** Starts every worker and resolves when all are ready. */
+  async start(): Promise<void> {
+    for (const group of this.#options.groups) {
+      for (const kind of group.kinds) {
+        if (this.#slots.has(kind)) throw new Error(`actor kind "${kind}" is hosted by two groups`);
+      }
+      const slots = Array.from({ length: Math.max(1, group.size) }, (_, index) => this.#newSlot(group, index));
+      for (const kind of group.kinds) this.#slots.set(kind, slots);
+    }
+    await Promise.all(this.#allSlots().map((slot) => slot.ready));
+    if (this.#options.mode === "workers") {
+      this.#heartbeat = setInterval(() => this.#checkHeartbeats(), this.limits.heartbeatMs);
+    }
+  }
+
+  /** Sends a message and waits for the actor's reply, at most `deadlineMs`. */
+  ask<R = unknown>(kind: string, id: ActorId, message: unknown, deadlineMs?: number): Promise<Result<R>> {
+    return this.#send(kind, id, message, deadlineMs ?? this.limits.askDeadlineMs, true) as Promise<Result<R>>;
+  }
+
+  /** Sends a message without waiting for its turn; resolves once the actor's host accepted it. */
+  tell(kind: string, id: ActorId, message: unknown): Promise<Result<void>> {
+    return this.#send(kind, id, message, this.limits.askDeadlineMs, false) as Promise<Result<void>>;
+  }
+
+  /** Kills a worker as a crash would (for operators and fault tests); it restarts by itself. */
+  async killWorker(group: string, index: number): Promise<void> {
+    const slot = this.#allSlots().find((candidate) => candidate.group.name === group && candidate.index === index);
+    await slot?.handle?.terminate();
+  }
+
+  /** Counters of every host, by group. */
+  async stats(): Promise<Record<string, HostStats[]>> {
+    const out: Record<string, HostStats[]> = {};
+    for (const group of this.#options.groups) {
+      const slots = this.#slots.get(group.kinds[0] ?? "") ?? [];
+      out[group.name] = await Promise.all(slots.map(async (slot) => (await slot.ready).ping()));
+    }
+    return out;
+  }
+
+  /**
+   * Stops intake, lets queued messages finish within `deadlineMs`, writes
+   * pending commits and stops the workers. The caller closes the KV.
+   */
+  async stop(deadlineMs: number): Promise<boolean> {
+    this.#stopping = true;
+    clearInterval(this.#heartbeat);
+    const slots = this.#allSlots();
+    const drained = await Promise.all(
+      slots.map(async (slot) => {
+        const host = slot.host;
+        if (host === undefined) return true;
+        try {
+          return await host.drain(deadlineMs);
+        } catch {
+          return false;
+        }
+      }),
+    );
+    await this.store.flush();
+    await Promise.all(slots.map((slot) => this.#retire(slot)));
+    for (const settle of this.#asks.values()) settle(fail("stopped", "the runtime stopped"));
+    return drained.every(Boolean);
+  }
+
+  #allSlots(): Slot[] {
+    return [...new Set([...this.#slots.values()].flat())];
+  }
+
+  #newSlot(group: WorkerGroupSpec, index: number): Slot {
+    const slot: Slot = {
+      group,
+      index,
+      generation: 0,
+      ready: Promise.resolve() as unknown as Promise<HostApi>,
+      host: undefined,
+      handle: undefined,
+      closePort: undefined,
+      inflight: new Set(),
+      failures: 0,
+      startedAt: 0,
+      pinging: false,
+    };
+    slot.ready = this.#launch(slot, 0);
+    return slot;
+  }
+
+  #boot(slot: Slot): HostBoot {
+    const { group, index } = slot;
+    const { askDeadlineMs, heartbeatMs, hangMs, restartMinMs, restartMaxMs, ...hostLimits } = this.limits;
+    return {
+      group: group.name,
+      index,
+      module: group.module.href,
+      appData: group.appData,
+      limits: hostLimits,
+      logging: this.#options.logging,
+    };
+  }
+
+  async #launch(slot: Slot, delayMs: number): Promise<HostApi> {
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const generation = ++slot.generation;
+    slot.startedAt = this.#options.platform.clock.monotonic();
+    const host =
+      this.#options.mode === "in-thread"
+        ? await startHost(this.#boot(slot), this.#services, this.#options.platform.clock)
+        : await this.#spawn(slot, generation);
+    slot.host = host;
+    return host;
+  }
+
+  async #spawn(slot: Slot, generation: number): Promise<HostApi> {
+    const { platform } = this.#options;
+    const channel = new MessageChannel();
+    expose(this.#services, platform.portEndpoint(channel.port1));
+    const handle = platform.spawnWorker(workerMainUrl, { ...this.#boot(slot), servicesPort: channel.port2 }, [
+      channel.port2,
+    ]);
+    slot.handle = handle;
+    slot.closePort = () => channel.port1.close();
+    handle.exited.then((exit) => this.#onExit(slot, generation, exit.error ?? `exit code ${exit.code}`));
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (event: MessageEvent) => {
+        if (event.data !== WORKER_READY) return;
+        handle.endpoint.removeEventListener("message", onMessage as EventListener);
+        resolve();
+      };
+      handle.endpoint.addEventListener("message", onMessage as EventListener);
+      handle.exited.then((exit) => reject(new Error(`worker exited while starting: ${exit.error ?? exit.code}`)));
+    });
+    return wrap<HostApi>(handle.endpoint) as unknown as HostApi;
+  }
+
+  #onExit(slot: Slot, generation: number, reason: string): void {
+    if (slot.generation !== generation) return;
+    // No more commits from the dead worker; those already received are written
+    // before the in-flight messages fail, so every message whose state change
+    // is durable is answered as a success and no failed one is visible.
+    slot.closePort?.();
+    slot.host = undefined;
+    slot.handle = undefined;
+    const failed = slot.inflight;
+    slot.inflight = new Set();
+    const flushed = this.store.flush().then(() => {
+      for (const settle of failed) settle(fail("worker_crashed", `worker ${slot.group.name}-${slot.index} died: ${reason}`));
+    });
+    if (this.#stopping) return;
+    const stable = this.#options.platform.clock.monotonic() - slot.startedAt > 30_000;
+    slot.failures = stable ? 1 : slot.failures + 1;
+    const delay = Math.min(this.limits.restartMinMs * 2 ** (slot.failures - 1), this.limits.restartMaxMs);
+    this.#log.error(
+      { worker: `${slot.group.name}-${slot.index}`, reason, restartInMs: delay, inflight: failed.size },
+      "worker died; restarting",
+    );
+    slot.ready = flushed.then(() => this.#launch(slot, delay));
+    slot.ready.catch((error) => this.#log.error({ err: error, worker: `${slot.group.name}-${slot.index}` }, "restart failed"));
+  }
+
+  async #retire(slot: Slot): Promise<void> {
+    slot.generation++;
+    slot.host = undefined;
+    const handle = slot.handle;
+    slot.handle = undefined;
+    slot.closePort?.();
+    await handle?.terminate();
+  }
+
+  #checkHeartbeats(): void {
+    for (const slot of this.#allSlots()) {
+      const { host, handle } = slot;
+      if (host === undefined || handle === undefined || slot.pinging) continue;
+      slot.pinging = true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<"hung">((resolve) => {
+        timer = setTimeout(() => resolve("hung"), this.limits.hangMs);
+      });
+      Promise.race([host.ping(), hung]).then(
+        (answer) => {
+          clearTimeout(timer);
+          slot.pinging = false;
+          if (answer !== "hung" || slot.handle !== handle) return;
+          this.#log.error({ worker: `${slot.group.name}-${slot.index}` }, "worker hung; terminating it");
+          handle.terminate();
+        },
+        () => {
+          clearTimeout(timer);
+          slot.pinging = false;
+        },
+      );
+    }
+  }
+
+  #send(kind: string, id: ActorId, message: unknown, deadlineMs: number, awaitTurn: boolean): Promise<Result<unknown>> {
+    if (this.#stopping) return Promise.resolve(fail("stopped", "the runtime is stopping"));
+    const slots = this.#slots.get(kind);
+    const slot = slots?.[workerIndexFor(id, slots.length)];
+    if (slot === undefined) return Promise.resolve(fail("unknown_kind", `no worker group hosts "${kind}"`));
+    const askId = awaitTurn ? `${this.#nonce}:${++this.#seq}` : undefined;
+    const envelope: Envelope = askId === undefined ? { kind, id, message } : { kind, id, message, askId };
+    return new Promise((resolve) => {
+      const inflight = slot.inflight;
+      let done = false;
+      const settle: Settle = (result) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (askId !== undefined) this.#asks.delete(askId);
+        inflight.delete(settle);
+        resolve(result);
+      };
+      const timer = setTimeout(() => settle(fail("timeout", `${kind} ${id} did not answer in ${deadlineMs} ms`)), deadlineMs);
+      if (askId !== undefined) this.#asks.set(askId, settle);
+      inflight.add(settle);
+      slot.ready
+        .then((host) => (awaitTurn ? host.ask(envelope) : host.tell(envelope)))
+        .then(settle, (error) => settle(fail("worker_crashed", error instanceof Error ? error.message : String(error))));
+    });
+  }
+
+  #settleAcks(acks: readonly CommitAck[]): void {
+    for (const ack of acks) this.#asks.get(ack.askId)?.(ok(ack.reply));
+  }
+}

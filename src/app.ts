@@ -1,0 +1,106 @@
+/**
+ * The whole program, assembled: KV, supervisor with its worker groups, the
+ * Bot API client and the update router. `main.ts` runs it with long polling;
+ * tests run it in-thread and call `dispatch` (like grammY's `handleUpdate`).
+ */
+import { type Api, GrammyError } from "grammy/web";
+import type { UserFromGetMe } from "grammy/types";
+import { type Log, type Result, type RuntimeLimits, Supervisor, type WorkerGroupSpec } from "../actors/mod.ts";
+import type { ShardAppData } from "./bot/shard-app.ts";
+import { type Config, secretsOf } from "./config.ts";
+import type { Platform } from "./platform/types.ts";
+import { createTelegramApi } from "./telegram/api.ts";
+import { LongPoller } from "./telegram/poller.ts";
+import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
+
+/** Update types the bot handles (also sent as `allowed_updates`). */
+export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "pre_checkout_query", "my_chat_member"];
+
+/** How to run the program. */
+export interface AppOptions {
+  readonly config: Config;
+  readonly platform: Platform;
+  readonly log: Log;
+  /** Production always uses workers; msw tests use in-thread. */
+  readonly mode: "workers" | "in-thread";
+  readonly limits?: Partial<RuntimeLimits>;
+  /** The fetch used for the Bot API from the main thread. */
+  readonly fetch?: typeof fetch;
+}
+
+/** A started program. */
+export interface App {
+  readonly supervisor: Supervisor;
+  readonly api: Api;
+  /** Routes one update and waits until the user's turn is durable. */
+  dispatch(update: unknown): Promise<Result<unknown> | RouteOutcome>;
+  /** Checks the token with getMe, then long-polls until `stop`. */
+  startPolling(): Promise<UserFromGetMe>;
+  /** Stops intake, drains actors within `deadlineMs`, closes KV. True when everything drained. */
+  stop(deadlineMs?: number): Promise<boolean>;
+}
+
+/** The worker groups of the program. */
+export function workerGroups(config: Config): WorkerGroupSpec[] {
+  const shardData: ShardAppData = { telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot } };
+  return [
+    { name: "user", kinds: ["user"], size: config.shards, module: new URL("./bot/shard-app.ts", import.meta.url), appData: shardData },
+    { name: "catalog", kinds: ["catalog"], size: 1, module: new URL("../catalog/app.ts", import.meta.url) },
+    { name: "payment", kinds: ["payment"], size: 1, module: new URL("./payments/app.ts", import.meta.url) },
+  ];
+}
+
+/** Opens KV, starts the actor runtime and wires Telegram to it. */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config, platform, log } = options;
+  if (config.kv.kind === "file") await platform.ensureDir(parentDir(config.kv.path));
+  const kv = await platform.openKv(config.kv);
+  const supervisor = new Supervisor({
+    mode: options.mode,
+    platform,
+    kv,
+    groups: workerGroups(config),
+    log,
+    logging: { level: config.logLevel, secrets: secretsOf(config) },
+    limits: options.limits ?? {},
+  });
+  try {
+    await supervisor.start();
+  } catch (error) {
+    kv.close();
+    throw error;
+  }
+  const api = createTelegramApi({ botToken: config.botToken, apiRoot: config.telegramApiRoot }, options.fetch);
+  const router = createUpdateRouter(supervisor, log);
+  let poller: LongPoller | undefined;
+  let stopped: Promise<boolean> | undefined;
+
+  return {
+    supervisor,
+    api,
+    dispatch: (update) => router.dispatch(update),
+    async startPolling() {
+      const me = await api.getMe();
+      poller = new LongPoller(api, (update) => router.route(update), log, { allowedUpdates: ALLOWED_UPDATES });
+      poller.start().catch((error) => {
+        if (!(error instanceof GrammyError)) log.error({ err: error }, "polling stopped");
+      });
+      log.info({ bot: me.username, shards: config.shards }, "polling for updates");
+      return me;
+    },
+    stop(deadlineMs = 10_000) {
+      stopped ??= (async () => {
+        await poller?.stop();
+        const drained = await supervisor.stop(deadlineMs);
+        kv.close();
+        return drained;
+      })();
+      return stopped;
+    },
+  };
+}
+
+function parentDir(path: string): string {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return cut <= 0 ? "." : path.slice(0, cut);
+}

@@ -1,0 +1,114 @@
+/**
+ * The configuration: environment variables (and an optional `.env` file),
+ * parsed by one zod schema. A missing or invalid value stops the start with
+ * a message that names the variable and what is expected; there are no
+ * silent fallbacks for anything that matters.
+ */
+import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+import { LOG_LEVELS } from "./log.ts";
+import type { KvLocation } from "./platform/types.ts";
+
+const httpsOrLocalUrl = (what: string) =>
+  z.url({ protocol: /^https?$/, error: `${what}: an http(s) URL` }).transform((url) => url.replace(/\/+$/, ""));
+
+const positiveIds = z
+  .string()
+  .trim()
+  .regex(/^(\d+)(\s*,\s*\d+)*$|^$/, { error: "comma-separated Telegram user ids, e.g. 12345,67890" })
+  .transform((text) => (text === "" ? [] : text.split(",").map((id) => Number(id.trim()))));
+
+/** The schema of every variable the program reads. */
+export const ConfigSchema = z
+  .object({
+    BOT_TOKEN: z
+      .string({ error: "required: the bot token from @BotFather, like 123456789:AA..." })
+      .trim()
+      .regex(/^\d+:[A-Za-z0-9_-]{30,}$/, { error: "a bot token from @BotFather, like 123456789:AA..." }),
+    KIE_API_KEY: z
+      .string({ error: "required: your API key from kie.ai (Settings, API key)" })
+      .trim()
+      .min(8, { error: "an API key from kie.ai (at least 8 characters)" }),
+    TELEGRAM_API_ROOT: httpsOrLocalUrl("the Bot API server").default("https://api.telegram.org"),
+    KIE_API_BASE_URL: httpsOrLocalUrl("the KIE API").default("https://api.kie.ai"),
+    KIE_UPLOAD_BASE_URL: httpsOrLocalUrl("the KIE upload API").default("https://kieai.redpandaai.co"),
+    KV_PATH: z.string().trim().min(1, { error: "a file path for the embedded KV" }).default("./data/bot.kv"),
+    KV_URL: httpsOrLocalUrl("a KV Connect URL").optional(),
+    KV_ACCESS_TOKEN: z.string().trim().min(1).optional(),
+    ADMIN_IDS: positiveIds.default([]),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+    SHARDS: z.coerce
+      .number({ error: "a whole number of user shard workers, 1 to 64" })
+      .int({ error: "a whole number of user shard workers, 1 to 64" })
+      .min(1, { error: "a whole number of user shard workers, 1 to 64" })
+      .max(64, { error: "a whole number of user shard workers, 1 to 64" })
+      .optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.KV_URL !== undefined && env.KV_ACCESS_TOKEN === undefined) {
+      ctx.addIssue({ code: "custom", path: ["KV_ACCESS_TOKEN"], message: "required when KV_URL is set" });
+    }
+  });
+
+/** The parsed configuration. */
+export interface Config {
+  readonly botToken: string;
+  readonly kieApiKey: string;
+  readonly telegramApiRoot: string;
+  readonly kieApiBaseUrl: string;
+  readonly kieUploadBaseUrl: string;
+  readonly kv: KvLocation;
+  readonly adminIds: readonly number[];
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly shards: number;
+}
+
+/** A configuration that cannot start the program; `message` names every bad variable. */
+export class ConfigError extends Error {
+  readonly code = "config_invalid";
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses the configuration. Variables from the environment win over the
+ * `.env` text; empty values count as unset.
+ */
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  options: { dotenv?: string | undefined; cpuCount: number },
+): Config {
+  const fromFile = options.dotenv === undefined ? {} : parseDotenv(options.dotenv);
+  const merged: Record<string, string> = {};
+  for (const source of [fromFile, env]) {
+    for (const [name, value] of Object.entries(source)) if (value !== undefined && value !== "") merged[name] = value;
+  }
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`));
+  }
+  const value = parsed.data;
+  return {
+    botToken: value.BOT_TOKEN,
+    kieApiKey: value.KIE_API_KEY,
+    telegramApiRoot: value.TELEGRAM_API_ROOT,
+    kieApiBaseUrl: value.KIE_API_BASE_URL,
+    kieUploadBaseUrl: value.KIE_UPLOAD_BASE_URL,
+    kv:
+      value.KV_URL === undefined
+        ? { kind: "file", path: value.KV_PATH }
+        : { kind: "remote", url: value.KV_URL, accessToken: value.KV_ACCESS_TOKEN },
+    adminIds: value.ADMIN_IDS,
+    logLevel: value.LOG_LEVEL,
+    shards: value.SHARDS ?? Math.max(1, options.cpuCount),
+  };
+}
+
+/** The secret values of a configuration, for log redaction. */
+export function secretsOf(config: Config): string[] {
+  const secrets = [config.botToken, config.kieApiKey];
+  if (config.kv.kind === "remote" && config.kv.accessToken) secrets.push(config.kv.accessToken);
+  return secrets;
+}

@@ -1,0 +1,122 @@
+/**
+ * The capabilities the rest of the program receives from its runtime.
+ *
+ * Everything that differs between Deno and Node (threads, Deno KV, signals,
+ * files, environment) is reached through this interface, so that the actor
+ * runtime and the bot stay runtime-neutral and tests can pass fakes.
+ */
+import type { Endpoint } from "comlink";
+
+/** A key part of Deno KV, shared by `Deno.Kv` and `@deno/kv`. */
+export type KvKeyPart = Uint8Array | string | number | bigint | boolean;
+/** A Deno KV key. */
+export type KvKey = readonly KvKeyPart[];
+
+/** One read result; `versionstamp` is null when the key is absent. */
+export interface KvEntryMaybe<T = unknown> {
+  readonly key: KvKey;
+  readonly value: T | null;
+  readonly versionstamp: string | null;
+}
+
+/** A present entry, as `list` yields them. */
+export interface KvEntry<T = unknown> {
+  readonly key: KvKey;
+  readonly value: T;
+  readonly versionstamp: string;
+}
+
+/** The answer of an atomic commit: `ok: false` means a check failed. */
+export type KvCommitOutcome = { ok: true; versionstamp: string } | { ok: false };
+
+/** The part of Deno KV's atomic operation the program uses. */
+export interface KvAtomic {
+  check(...checks: { key: KvKey; versionstamp: string | null }[]): KvAtomic;
+  set(key: KvKey, value: unknown, options?: { expireIn?: number }): KvAtomic;
+  delete(key: KvKey): KvAtomic;
+  enqueue(value: unknown, options?: { delay?: number; keysIfUndelivered?: KvKey[] }): KvAtomic;
+  commit(): Promise<KvCommitOutcome>;
+}
+
+/** Selector for `list`: a prefix, optionally bounded. */
+export type KvListSelector =
+  | { prefix: KvKey; start?: KvKey; end?: KvKey }
+  | { start: KvKey; end: KvKey };
+
+/** The part of `Deno.Kv` the program uses; both runtimes' clients satisfy it. */
+export interface KvStore {
+  get<T = unknown>(key: KvKey): Promise<KvEntryMaybe<T>>;
+  getMany(keys: readonly KvKey[]): Promise<KvEntryMaybe[]>;
+  list<T = unknown>(
+    selector: KvListSelector,
+    options?: { limit?: number; reverse?: boolean; batchSize?: number },
+  ): AsyncIterable<KvEntry<T>>;
+  atomic(): KvAtomic;
+  close(): void;
+}
+
+/** Where Deno KV lives: an embedded SQLite file or a KV Connect URL. */
+export type KvLocation =
+  | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "remote"; readonly url: string; readonly accessToken?: string | undefined }
+  | { readonly kind: "memory" };
+
+/** Why a worker stopped, as seen by its parent. */
+export interface WorkerExit {
+  readonly code: number | null;
+  readonly error?: string;
+}
+
+/** A started worker: its comlink endpoint and its life cycle. */
+export interface WorkerHandle {
+  readonly endpoint: Endpoint;
+  /** Resolves when the worker has stopped, for whatever reason. */
+  readonly exited: Promise<WorkerExit>;
+  terminate(): Promise<void>;
+}
+
+/** What a worker receives from its parent when it starts. */
+export interface WorkerStart<T> {
+  readonly data: T;
+  /** The endpoint to the parent thread. */
+  readonly endpoint: Endpoint;
+}
+
+/** Time as the program sees it; tests pass a fake one. */
+export interface Clock {
+  /** Wall-clock time in epoch milliseconds (for stored timestamps and the quota day). */
+  now(): number;
+  /** Monotonic milliseconds (for durations, deadlines and latency). */
+  monotonic(): number;
+}
+
+/** Signals the program reacts to. */
+export type ProcessSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+/** The runtime seen through one small interface (see `platform.deno.ts`, `platform.node.ts`). */
+export interface Platform {
+  readonly name: "deno" | "node";
+  readonly clock: Clock;
+  /**
+   * Starts a worker from a module URL and hands it `data` (with `transfer`
+   * moved, e.g. MessagePorts). The worker reads it with `workerStart`.
+   */
+  spawnWorker(moduleUrl: URL, data: unknown, transfer?: readonly Transferable[]): WorkerHandle;
+  /** Inside a worker: its start data and the endpoint to its parent. */
+  workerStart<T>(): Promise<WorkerStart<T>>;
+  /** A comlink endpoint for a MessagePort received from another thread. */
+  portEndpoint(port: MessagePort): Endpoint;
+  openKv(location: KvLocation): Promise<KvStore>;
+  /** Calls `handler` on the signal; returns the function that stops listening. */
+  onSignal(signal: ProcessSignal, handler: () => void): () => void;
+  /** The process environment as a plain record. */
+  env(): Record<string, string | undefined>;
+  /** Reads a text file; `undefined` when it does not exist. */
+  readTextFile(path: string): Promise<string | undefined>;
+  /** Creates a directory and its parents if needed. */
+  ensureDir(path: string): Promise<void>;
+  cpuCount(): number;
+  /** Writes one line to standard error (used before logging is configured). */
+  writeStderr(line: string): void;
+  exit(code: number): never;
+}

@@ -1,0 +1,56 @@
+/**
+ * Telegram updates at the boundary: parsed with zod before anything acts on
+ * them, and mapped to the user whose actor handles them.
+ */
+import type { Update } from "grammy/types";
+import { z } from "zod";
+
+const User = z.looseObject({
+  id: z.number().int().positive(),
+  is_bot: z.boolean(),
+  first_name: z.string(),
+  language_code: z.string().optional(),
+});
+const Chat = z.looseObject({ id: z.number().int(), type: z.string() });
+const Message = z.looseObject({
+  message_id: z.number().int(),
+  date: z.number().int(),
+  chat: Chat,
+  from: User.optional(),
+  text: z.string().optional(),
+});
+const CallbackQuery = z.looseObject({ id: z.string(), from: User, data: z.string().optional() });
+const FromUser = z.looseObject({ from: User });
+
+/** The fields of an update the bot relies on; everything else passes through untouched. */
+export const UpdateSchema = z.looseObject({
+  update_id: z.number().int().nonnegative(),
+  message: Message.optional(),
+  edited_message: Message.optional(),
+  callback_query: CallbackQuery.optional(),
+  pre_checkout_query: FromUser.optional(),
+  my_chat_member: FromUser.extend({ chat: Chat }).optional(),
+});
+
+/** Why an update cannot be routed. */
+export type UpdateRejection = { readonly code: "malformed_update"; readonly issues: string } | { readonly code: "no_user" };
+
+/**
+ * Parses an update and finds the user it belongs to (the key of its actor).
+ * Updates with no user (channel posts, polls) are not routed.
+ */
+export function routeUpdate(
+  input: unknown,
+): { ok: true; update: Update; userId: number } | { ok: false; rejection: UpdateRejection } {
+  const parsed = UpdateSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, rejection: { code: "malformed_update", issues: z.prettifyError(parsed.error) } };
+  const update = parsed.data;
+  const userId =
+    update.message?.from?.id ??
+    update.edited_message?.from?.id ??
+    update.callback_query?.from.id ??
+    update.pre_checkout_query?.from.id ??
+    update.my_chat_member?.from.id;
+  if (userId === undefined) return { ok: false, rejection: { code: "no_user" } };
+  return { ok: true, update: update as unknown as Update, userId };
+}
