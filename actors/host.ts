@@ -112,7 +112,8 @@ export class ActorHost implements HostApi {
     const run = this.#enqueue(envelope);
     if (run === undefined) return Promise.resolve(this.#refusal(envelope));
     run.then((result) => {
-      if (!result.ok) this.#log.warn({ kind: envelope.kind, id: envelope.id, error: result.error }, "told message failed");
+      if (!result.ok)
+        this.#log.warn({ kind: envelope.kind, id: envelope.id, error: result.error }, "told message failed");
     });
     return Promise.resolve(ok(undefined));
   }

@@ -14,14 +14,18 @@
 
 // Defining actors
 export type { ActorBehavior, AnyBehavior, EffectContext, KvWrite, Log, Turn, TurnContext } from "./behavior.ts";
-export type { HostApp, HostAppContext } from "./host-boot.ts";
-export { type ActorError, type ActorErrorCode, fail, ok, type Result } from "./result.ts";
-export { type ActorId, workerIndexFor } from "./routing.ts";
-
-// Running them
-export { DEFAULT_LIMITS, type RuntimeLimits, Supervisor, type SupervisorOptions, type WorkerGroupSpec } from "./supervisor.ts";
-
 // Building blocks (tests, benchmarks, expert use)
 export { ActorHost, type Envelope, type HostApi, type HostLimits, type HostServices, type HostStats } from "./host.ts";
+export type { HostApp, HostAppContext } from "./host-boot.ts";
 export { Mailboxes } from "./mailbox.ts";
+export { type ActorError, type ActorErrorCode, fail, ok, type Result } from "./result.ts";
+export { type ActorId, workerIndexFor } from "./routing.ts";
 export { type CommitOutcome, type CommitRequest, isLockedError, Store, type StoredState } from "./store.ts";
+// Running them
+export {
+  DEFAULT_LIMITS,
+  type RuntimeLimits,
+  Supervisor,
+  type SupervisorOptions,
+  type WorkerGroupSpec,
+} from "./supervisor.ts";

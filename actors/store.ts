@@ -8,7 +8,7 @@
  * as much as a batch of a hundred. Each actor's save still carries its own
  * versionstamp check, so fencing holds for every actor in a batch.
  */
-import type { KvAtomic, KvKey, KvStore } from "../src/platform/types.ts";
+import type { KvAtomic, KvKey, KvLimits, KvStore } from "../src/platform/types.ts";
 import type { KvWrite, Log } from "./behavior.ts";
 
 /** An actor's stored state and the versionstamp that fences its next save. */
@@ -49,14 +49,13 @@ export interface StoreOptions {
   readonly log: Log;
   /** Called with the acks of every durable commit (the supervisor settles asks with them). */
   readonly onCommitted?: (acks: readonly CommitAck[]) => void;
-  /** Most saves in one atomic operation (Deno KV allows 100 checks, 1000 mutations). */
+  /** Limits of one atomic operation of this KV client; each save uses one check. */
+  readonly limits: KvLimits;
+  /** Most saves in one atomic operation (further capped by `limits.maxChecks`). */
   readonly maxBatch?: number;
   /** How long `database is locked` is retried before the operation fails. */
   readonly lockedRetryMs?: number;
 }
-
-const MAX_CHECKS = 100;
-const MAX_MUTATIONS = 1000;
 
 interface Queued {
   readonly request: CommitRequest;
@@ -84,6 +83,7 @@ export class Store implements StoreApi {
   readonly #log: Log;
   readonly #onCommitted: (acks: readonly CommitAck[]) => void;
   readonly #maxBatch: number;
+  readonly #maxMutations: number;
   readonly #lockedRetryMs: number;
   #queue: Queued[] = [];
   #flushing: Promise<void> | undefined;
@@ -92,7 +92,8 @@ export class Store implements StoreApi {
     this.#kv = kv;
     this.#log = options.log;
     this.#onCommitted = options.onCommitted ?? (() => {});
-    this.#maxBatch = Math.min(options.maxBatch ?? 64, MAX_CHECKS);
+    this.#maxBatch = Math.min(options.maxBatch ?? 100, options.limits.maxChecks);
+    this.#maxMutations = options.limits.maxMutations;
     this.#lockedRetryMs = options.lockedRetryMs ?? 10_000;
   }
 
@@ -132,7 +133,7 @@ export class Store implements StoreApi {
     let count = 0;
     for (const { request } of this.#queue) {
       const size = 1 + (request.writes?.length ?? 0);
-      if (count > 0 && (count >= this.#maxBatch || mutations + size > MAX_MUTATIONS)) break;
+      if (count > 0 && (count >= this.#maxBatch || mutations + size > this.#maxMutations)) break;
       mutations += size;
       count++;
     }

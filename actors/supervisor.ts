@@ -11,8 +11,8 @@ import { expose, wrap } from "comlink";
 import type { LogSettings } from "../src/log.ts";
 import type { KvStore, Platform, WorkerHandle } from "../src/platform/types.ts";
 import type { Log } from "./behavior.ts";
-import { type HostBoot, startHost, WORKER_READY } from "./host-boot.ts";
 import type { Envelope, HostApi, HostLimits, HostServices, HostStats } from "./host.ts";
+import { type HostBoot, startHost, WORKER_READY } from "./host-boot.ts";
 import { fail, ok, type Result } from "./result.ts";
 import { type ActorId, workerIndexFor } from "./routing.ts";
 import { type CommitAck, Store } from "./store.ts";
@@ -54,7 +54,7 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
 /** How a supervisor runs. */
 export interface SupervisorOptions {
   readonly mode: "workers" | "in-thread";
-  readonly platform: Pick<Platform, "spawnWorker" | "portEndpoint" | "clock">;
+  readonly platform: Pick<Platform, "spawnWorker" | "portEndpoint" | "clock" | "kvLimits">;
   /** The process's one KV connection; the supervisor's store owns it from now on. */
   readonly kv: KvStore;
   readonly groups: readonly WorkerGroupSpec[];
@@ -105,7 +105,11 @@ export class Supervisor {
     this.#options = options;
     this.#log = options.log;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.store = new Store(options.kv, { log: options.log, onCommitted: (acks) => this.#settleAcks(acks) });
+    this.store = new Store(options.kv, {
+      log: options.log,
+      limits: options.platform.kvLimits,
+      onCommitted: (acks) => this.#settleAcks(acks),
+    });
     this.#services = {
       load: (key) => this.store.load(key),
       commit: (request) => this.store.commit(request),
@@ -163,21 +167,29 @@ export class Supervisor {
     this.#stopping = true;
     clearInterval(this.#heartbeat);
     const slots = this.#allSlots();
-    const drained = await Promise.all(
-      slots.map(async (slot) => {
-        const host = slot.host;
-        if (host === undefined) return true;
-        try {
-          return await host.drain(deadlineMs);
-        } catch {
-          return false;
-        }
-      }),
-    );
+    const drained = await Promise.all(slots.map((slot) => this.#drain(slot, deadlineMs)));
     await this.store.flush();
     await Promise.all(slots.map((slot) => this.#retire(slot)));
     for (const settle of this.#asks.values()) settle(fail("stopped", "the runtime stopped"));
     return drained.every(Boolean);
+  }
+
+  /** Drains one host; a worker that dies or stops answering counts as not drained. */
+  async #drain(slot: Slot, deadlineMs: number): Promise<boolean> {
+    const host = slot.host;
+    if (host === undefined) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const giveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), deadlineMs + 500);
+      slot.handle?.exited.then(() => resolve(false));
+    });
+    try {
+      return await Promise.race([host.drain(deadlineMs), giveUp]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #allSlots(): Slot[] {
@@ -260,7 +272,8 @@ export class Supervisor {
     const failed = slot.inflight;
     slot.inflight = new Set();
     const flushed = this.store.flush().then(() => {
-      for (const settle of failed) settle(fail("worker_crashed", `worker ${slot.group.name}-${slot.index} died: ${reason}`));
+      for (const settle of failed)
+        settle(fail("worker_crashed", `worker ${slot.group.name}-${slot.index} died: ${reason}`));
     });
     if (this.#stopping) return;
     const stable = this.#options.platform.clock.monotonic() - slot.startedAt > 30_000;
@@ -271,7 +284,9 @@ export class Supervisor {
       "worker died; restarting",
     );
     slot.ready = flushed.then(() => this.#launch(slot, delay));
-    slot.ready.catch((error) => this.#log.error({ err: error, worker: `${slot.group.name}-${slot.index}` }, "restart failed"));
+    slot.ready.catch((error) =>
+      this.#log.error({ err: error, worker: `${slot.group.name}-${slot.index}` }, "restart failed"),
+    );
   }
 
   async #retire(slot: Slot): Promise<void> {
@@ -326,12 +341,17 @@ export class Supervisor {
         inflight.delete(settle);
         resolve(result);
       };
-      const timer = setTimeout(() => settle(fail("timeout", `${kind} ${id} did not answer in ${deadlineMs} ms`)), deadlineMs);
+      const timer = setTimeout(
+        () => settle(fail("timeout", `${kind} ${id} did not answer in ${deadlineMs} ms`)),
+        deadlineMs,
+      );
       if (askId !== undefined) this.#asks.set(askId, settle);
       inflight.add(settle);
       slot.ready
         .then((host) => (awaitTurn ? host.ask(envelope) : host.tell(envelope)))
-        .then(settle, (error) => settle(fail("worker_crashed", error instanceof Error ? error.message : String(error))));
+        .then(settle, (error) =>
+          settle(fail("worker_crashed", error instanceof Error ? error.message : String(error))),
+        );
     });
   }
 

@@ -4,8 +4,8 @@
  */
 import { expose, wrap } from "comlink";
 import { platform } from "../src/platform/mod.ts";
-import { type HostBoot, startHost, WORKER_READY } from "./host-boot.ts";
 import type { HostServices } from "./host.ts";
+import { type HostBoot, startHost, WORKER_READY } from "./host-boot.ts";
 
 /** Start data of a worker: the host's boot plus the services port. */
 export interface WorkerBoot extends HostBoot {

@@ -3,8 +3,9 @@
  * Bot API client and the update router. `main.ts` runs it with long polling;
  * tests run it in-thread and call `dispatch` (like grammY's `handleUpdate`).
  */
-import { type Api, GrammyError } from "grammy/web";
+
 import type { UserFromGetMe } from "grammy/types";
+import { type Api, GrammyError } from "grammy/web";
 import { type Log, type Result, type RuntimeLimits, Supervisor, type WorkerGroupSpec } from "../actors/mod.ts";
 import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
@@ -44,7 +45,13 @@ export interface App {
 export function workerGroups(config: Config): WorkerGroupSpec[] {
   const shardData: ShardAppData = { telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot } };
   return [
-    { name: "user", kinds: ["user"], size: config.shards, module: new URL("./bot/shard-app.ts", import.meta.url), appData: shardData },
+    {
+      name: "user",
+      kinds: ["user"],
+      size: config.shards,
+      module: new URL("./bot/shard-app.ts", import.meta.url),
+      appData: shardData,
+    },
     { name: "catalog", kinds: ["catalog"], size: 1, module: new URL("../catalog/app.ts", import.meta.url) },
     { name: "payment", kinds: ["payment"], size: 1, module: new URL("./payments/app.ts", import.meta.url) },
   ];

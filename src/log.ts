@@ -32,6 +32,8 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 function redactDeep(value: unknown, secrets: readonly string[], depth: number): unknown {
   if (typeof value === "string") return redactSecrets(value, secrets);
   if (depth > 6 || value === null || typeof value !== "object") return value;
+  // pino applies `formatters.log` before serializers: errors are serialized here.
+  if (value instanceof Error) return redactDeep(serializeError(value), secrets, depth + 1);
   if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = redactDeep(item, secrets, depth + 1);
@@ -52,21 +54,29 @@ function serializeError(error: unknown): unknown {
   };
 }
 
-/** Creates the process's logger. */
-export function createLogger(settings: LogSettings, bindings: Record<string, unknown> = {}): Log {
+/** Creates a thread's logger; `destination` defaults to standard output. */
+export function createLogger(
+  settings: LogSettings,
+  bindings: Record<string, unknown> = {},
+  destination?: { write(line: string): void },
+): Log {
   const secrets = settings.secrets.filter((secret) => secret.length > 0);
-  return pino({
-    level: settings.level,
-    base: bindings,
-    serializers: { err: serializeError, error: serializeError },
-    formatters: { log: (object) => redactDeep(object, secrets, 0) as Record<string, unknown> },
-    hooks: {
-      logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((arg) => (typeof arg === "string" ? redactSecrets(arg, secrets) : arg)) as Parameters<typeof method>,
-        );
+  return pino(
+    {
+      level: settings.level,
+      base: bindings,
+      formatters: { log: (object) => redactDeep(object, secrets, 0) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === "string" ? redactSecrets(arg, secrets) : arg)) as Parameters<
+              typeof method
+            >,
+          );
+        },
       },
     },
-  });
+    ...(destination ? [destination] : []),
+  );
 }

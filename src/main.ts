@@ -11,7 +11,10 @@ import { platform } from "./platform/mod.ts";
 async function main(): Promise<void> {
   let config: ReturnType<typeof parseConfig>;
   try {
-    config = parseConfig(platform.env(), { dotenv: await platform.readTextFile(".env"), cpuCount: platform.cpuCount() });
+    config = parseConfig(platform.env(), {
+      dotenv: await platform.readTextFile(".env"),
+      cpuCount: platform.cpuCount(),
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     platform.writeStderr(`${error.message}\nSee .env.example and the README's configuration table.`);

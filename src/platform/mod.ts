@@ -16,6 +16,4 @@ export type * from "./types.ts";
 
 /** The current runtime's platform. */
 export const platform: Platform =
-  "Deno" in globalThis
-    ? (await import("./platform.deno.ts")).platform
-    : (await import("./platform.node.ts")).platform;
+  "Deno" in globalThis ? (await import("./platform.deno.ts")).platform : (await import("./platform.node.ts")).platform;

@@ -106,6 +106,7 @@ export const platform: Platform = {
   workerStart,
   portEndpoint: (port) => port as unknown as Endpoint,
   openKv: openDenoKv,
+  kvLimits: { maxChecks: 100, maxMutations: 1000 },
   onSignal(signal, handler) {
     Deno.addSignalListener(signal, handler);
     return () => Deno.removeSignalListener(signal, handler);

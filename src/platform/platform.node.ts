@@ -11,8 +11,15 @@ import { fileURLToPath } from "node:url";
 import { parentPort, Worker, workerData } from "node:worker_threads";
 import { openKv } from "@deno/kv";
 import type { Endpoint } from "comlink";
-import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import * as nodeAdapter from "comlink/dist/esm/node-adapter.mjs";
 import type { KvLocation, KvStore, Platform, WorkerExit, WorkerHandle, WorkerStart } from "./types.ts";
+
+/**
+ * comlink's adapter from Node's EventEmitter-style ports to its endpoint.
+ * Its .d.ts is read as CommonJS next to an ES module, so tsc and deno check
+ * both mistype the default export; the cast restores what it really is.
+ */
+const nodeEndpoint = (nodeAdapter as unknown as { default: (port: unknown) => Endpoint }).default;
 
 const bootUrl = new URL("./node-worker-boot.mjs", import.meta.url);
 
@@ -46,7 +53,7 @@ function spawnWorker(moduleUrl: URL, data: unknown, transfer: readonly Transfera
     worker.once("exit", (code) => resolve(lastError === undefined ? { code } : { code, error: lastError }));
   });
   return {
-    endpoint: nodeEndpoint(worker) as Endpoint,
+    endpoint: nodeEndpoint(worker),
     exited,
     async terminate() {
       await worker.terminate();
@@ -56,7 +63,7 @@ function spawnWorker(moduleUrl: URL, data: unknown, transfer: readonly Transfera
 
 async function workerStart<T>(): Promise<WorkerStart<T>> {
   if (!parentPort) throw new Error("workerStart() called outside a worker thread");
-  return { data: (workerData as { data: T }).data, endpoint: nodeEndpoint(parentPort) as Endpoint };
+  return { data: (workerData as { data: T }).data, endpoint: nodeEndpoint(parentPort) };
 }
 
 async function openNodeKv(location: KvLocation): Promise<KvStore> {
@@ -85,8 +92,9 @@ export const platform: Platform = {
   clock: { now: () => Date.now(), monotonic: () => performance.now() },
   spawnWorker,
   workerStart,
-  portEndpoint: (port) => nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0]) as Endpoint,
+  portEndpoint: (port) => nodeEndpoint(port),
   openKv: openNodeKv,
+  kvLimits: { maxChecks: 10, maxMutations: 1000 },
   onSignal(signal, handler) {
     proc.on(signal, handler);
     return () => proc.off(signal, handler);

@@ -39,9 +39,7 @@ export interface KvAtomic {
 }
 
 /** Selector for `list`: a prefix, optionally bounded. */
-export type KvListSelector =
-  | { prefix: KvKey; start?: KvKey; end?: KvKey }
-  | { start: KvKey; end: KvKey };
+export type KvListSelector = { prefix: KvKey; start?: KvKey; end?: KvKey } | { start: KvKey; end: KvKey };
 
 /** The part of `Deno.Kv` the program uses; both runtimes' clients satisfy it. */
 export interface KvStore {
@@ -53,6 +51,12 @@ export interface KvStore {
   ): AsyncIterable<KvEntry<T>>;
   atomic(): KvAtomic;
   close(): void;
+}
+
+/** Limits of one atomic operation, which differ between KV implementations. */
+export interface KvLimits {
+  readonly maxChecks: number;
+  readonly maxMutations: number;
 }
 
 /** Where Deno KV lives: an embedded SQLite file or a KV Connect URL. */
@@ -107,6 +111,8 @@ export interface Platform {
   /** A comlink endpoint for a MessagePort received from another thread. */
   portEndpoint(port: MessagePort): Endpoint;
   openKv(location: KvLocation): Promise<KvStore>;
+  /** Atomic-operation limits of this runtime's KV client (`@deno/kv` allows 10 checks, Deno 100). */
+  readonly kvLimits: KvLimits;
   /** Calls `handler` on the signal; returns the function that stops listening. */
   onSignal(signal: ProcessSignal, handler: () => void): () => void;
   /** The process environment as a plain record. */

@@ -2,8 +2,9 @@
  * Bot API calls as data: the user actor's pure core returns them as effects
  * and the shell performs them after the state change is durable.
  */
-import type { Api } from "grammy/web";
+
 import type { Opts } from "grammy/types";
+import type { Api } from "grammy/web";
 
 /** Methods the bot calls as effects. */
 export type TelegramMethod =

@@ -17,7 +17,10 @@ export function createUpdateRouter(supervisor: Supervisor, log: Log) {
     async route(input: unknown): Promise<RouteOutcome> {
       const routed = routeUpdate(input);
       if (!routed.ok) {
-        log.warn({ rejection: routed.rejection, updateId: (input as { update_id?: unknown })?.update_id }, "update not routed");
+        log.warn(
+          { rejection: routed.rejection, updateId: (input as { update_id?: unknown })?.update_id },
+          "update not routed",
+        );
         return "skipped";
       }
       const result = await supervisor.tell("user", routed.userId, { type: "update", update: routed.update });

@@ -33,7 +33,9 @@ export const UpdateSchema = z.looseObject({
 });
 
 /** Why an update cannot be routed. */
-export type UpdateRejection = { readonly code: "malformed_update"; readonly issues: string } | { readonly code: "no_user" };
+export type UpdateRejection =
+  | { readonly code: "malformed_update"; readonly issues: string }
+  | { readonly code: "no_user" };
 
 /**
  * Parses an update and finds the user it belongs to (the key of its actor).
@@ -43,7 +45,8 @@ export function routeUpdate(
   input: unknown,
 ): { ok: true; update: Update; userId: number } | { ok: false; rejection: UpdateRejection } {
   const parsed = UpdateSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, rejection: { code: "malformed_update", issues: z.prettifyError(parsed.error) } };
+  if (!parsed.success)
+    return { ok: false, rejection: { code: "malformed_update", issues: z.prettifyError(parsed.error) } };
   const update = parsed.data;
   const userId =
     update.message?.from?.id ??

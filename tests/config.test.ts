@@ -1,0 +1,75 @@
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../src/config.ts";
+import { tempDir } from "./helpers/runtime.ts";
+
+const valid = { BOT_TOKEN: "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", KIE_API_KEY: "kie-key-123456" };
+
+function problemsOf(env: Record<string, string>, dotenv?: string): string[] {
+  try {
+    parseConfig(env, { dotenv, cpuCount: 4 });
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+}
+
+describe("configuration", () => {
+  it("names a missing BOT_TOKEN and what is expected", () => {
+    expect(problemsOf({ KIE_API_KEY: "kie-key-123456" })).toEqual([
+      "BOT_TOKEN: required: the bot token from @BotFather, like 123456789:AA...",
+    ]);
+  });
+
+  it("names every invalid variable at once", () => {
+    const problems = problemsOf({ ...valid, SHARDS: "zero", LOG_LEVEL: "loud", ADMIN_IDS: "1,x" });
+    expect(problems.map((problem) => problem.split(":")[0])).toEqual(["ADMIN_IDS", "LOG_LEVEL", "SHARDS"]);
+    expect(problemsOf({ ...valid, KV_URL: "https://kv.example" })).toEqual([
+      "KV_ACCESS_TOKEN: required when KV_URL is set",
+    ]);
+  });
+
+  it("applies defaults, reads .env, and lets the environment win", () => {
+    const config = parseConfig(
+      { ...valid, SHARDS: "3" },
+      { dotenv: "SHARDS=7\nADMIN_IDS=5, 6\nLOG_LEVEL=debug\n", cpuCount: 4 },
+    );
+    expect(config).toMatchObject({
+      shards: 3,
+      adminIds: [5, 6],
+      logLevel: "debug",
+      telegramApiRoot: "https://api.telegram.org",
+      kieApiBaseUrl: "https://api.kie.ai",
+      kieUploadBaseUrl: "https://kieai.redpandaai.co",
+      kv: { kind: "file", path: "./data/bot.kv" },
+    });
+    expect(parseConfig(valid, { cpuCount: 4 }).shards).toBe(4);
+  });
+
+  it("uses remote KV when KV_URL is set", () => {
+    const config = parseConfig(
+      { ...valid, KV_URL: "https://kv.example/connect", KV_ACCESS_TOKEN: "tok" },
+      { cpuCount: 1 },
+    );
+    expect(config.kv).toEqual({ kind: "remote", url: "https://kv.example/connect", accessToken: "tok" });
+  });
+
+  it("stops `npm start` with a readable message and exit code 1 when BOT_TOKEN is missing", () => {
+    const dir = tempDir();
+    const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+    const result = spawnSync(process.execPath, ["--import", tsx, main], {
+      cwd: dir.path,
+      env: { PATH: process.env.PATH, KIE_API_KEY: "kie-key-123456" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    dir.remove();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("BOT_TOKEN: required: the bot token from @BotFather");
+    expect(result.stdout).toBe("");
+  });
+});
