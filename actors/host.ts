@@ -9,11 +9,14 @@
  * effects. A lost check reloads the state and re-runs the pure turn, up to
  * `maxConflictRetries` times.
  */
+
+import type { KvKey } from "../src/platform/types.ts";
+import { batched } from "./batcher.ts";
 import type { AnyBehavior, Log, Turn } from "./behavior.ts";
 import { Mailboxes } from "./mailbox.ts";
-import { fail, ok, type Result } from "./result.ts";
+import { type ActorError, fail, ok, type Result } from "./result.ts";
 import { type ActorId, actorKey } from "./routing.ts";
-import type { StoreApi } from "./store.ts";
+import type { CommitOutcome, CommitRequest, StoredState } from "./store.ts";
 
 /** A message addressed to an actor. `askId` is set when the sender awaits a reply. */
 export interface Envelope {
@@ -29,8 +32,21 @@ export interface Messenger {
   tell(kind: string, id: ActorId, message: unknown): Promise<Result<void>>;
 }
 
-/** What a host gets from its parent: the store and the other actors. */
-export interface HostServices extends StoreApi, Messenger {}
+/** The reply to an ask, sent back to the supervisor that holds the asker. */
+export interface Settlement {
+  readonly askId: string;
+  readonly result: Result<unknown>;
+}
+
+/**
+ * What a host gets from its parent: the store (in batches: one message per
+ * microtask turn, not per actor), ask settlement, and the other actors.
+ */
+export interface HostServices extends Messenger {
+  loadMany(keys: readonly KvKey[]): Promise<StoredState[]>;
+  commitMany(requests: readonly CommitRequest[]): Promise<CommitOutcome[]>;
+  settle(settlements: readonly Settlement[]): Promise<void>;
+}
 
 /** Limits a host enforces. */
 export interface HostLimits {
@@ -55,10 +71,13 @@ export interface HostStats {
 
 /** The host as the supervisor drives it, locally or over comlink. */
 export interface HostApi {
-  /** Runs the message and answers with the actor's reply. */
-  ask(envelope: Envelope): Promise<Result<unknown>>;
-  /** Queues the message; answers as soon as it is accepted (or refused). */
-  tell(envelope: Envelope): Promise<Result<void>>;
+  /**
+   * Queues messages (a batch of one microtask turn). Answers at once with
+   * `null` for each accepted message or the reason it was refused; asks are
+   * answered later through `HostServices.settle`, or by the store when their
+   * state change commits.
+   */
+  deliver(envelopes: readonly Envelope[]): Promise<(ActorError | null)[]>;
   ping(): Promise<HostStats>;
   /** Stops intake and waits for queued messages, up to `deadlineMs`. True when all finished. */
   drain(deadlineMs: number): Promise<boolean>;
@@ -69,6 +88,9 @@ interface Resident {
   versionstamp: string | null;
   lastUsed: number;
 }
+
+/** A turn whose reply the store already delivered with its commit. */
+const ACKED_AT_COMMIT: Result<unknown> = Object.freeze({ ok: true, value: undefined });
 
 /** Options of an actor host. */
 export interface ActorHostOptions {
@@ -82,13 +104,15 @@ export interface ActorHostOptions {
 /** The virtual actors of one thread. */
 export class ActorHost implements HostApi {
   readonly #behaviors: ReadonlyMap<string, AnyBehavior>;
-  readonly #services: HostServices;
   readonly #clock: ActorHostOptions["clock"];
   readonly #log: Log;
   readonly #limits: HostLimits;
   readonly #resident = new Map<string, Resident>();
   readonly #mailboxes: Mailboxes;
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #load: (key: KvKey) => Promise<StoredState>;
+  readonly #commit: (request: CommitRequest) => Promise<CommitOutcome>;
+  readonly #settle: (settlement: Settlement) => Promise<void>;
   #stopped = false;
   #turns = 0;
   #conflicts = 0;
@@ -96,26 +120,22 @@ export class ActorHost implements HostApi {
 
   constructor(options: ActorHostOptions) {
     this.#behaviors = new Map(options.behaviors.map((behavior) => [behavior.kind, behavior]));
-    this.#services = options.services;
     this.#clock = options.clock;
     this.#log = options.log;
     this.#limits = options.limits;
     this.#mailboxes = new Mailboxes(options.limits.mailboxBound, options.limits.hostBound);
+    const services = options.services;
+    this.#load = batched((keys: KvKey[]) => services.loadMany(keys));
+    this.#commit = batched((requests: CommitRequest[]) => services.commitMany(requests));
+    this.#settle = batched(async (settlements: Settlement[]) => {
+      await services.settle(settlements);
+      return [];
+    });
     this.#sweeper = setInterval(() => this.passivateIdle(), Math.max(options.limits.idleMs / 2, 10));
   }
 
-  ask(envelope: Envelope): Promise<Result<unknown>> {
-    return this.#enqueue(envelope) ?? Promise.resolve(this.#refusal(envelope));
-  }
-
-  tell(envelope: Envelope): Promise<Result<void>> {
-    const run = this.#enqueue(envelope);
-    if (run === undefined) return Promise.resolve(this.#refusal(envelope));
-    run.then((result) => {
-      if (!result.ok)
-        this.#log.warn({ kind: envelope.kind, id: envelope.id, error: result.error }, "told message failed");
-    });
-    return Promise.resolve(ok(undefined));
+  deliver(envelopes: readonly Envelope[]): Promise<(ActorError | null)[]> {
+    return Promise.resolve(envelopes.map((envelope) => this.#accept(envelope)));
   }
 
   ping(): Promise<HostStats> {
@@ -155,10 +175,24 @@ export class ActorHost implements HostApi {
     }
   }
 
-  #refusal(envelope: Envelope): Result<never> {
-    if (this.#stopped) return fail("stopped", "the runtime is stopping");
-    if (!this.#behaviors.has(envelope.kind)) return fail("unknown_kind", `no actor kind "${envelope.kind}" here`);
-    return fail("overloaded", `mailbox of ${envelope.kind} ${envelope.id} is full`);
+  #accept(envelope: Envelope): ActorError | null {
+    const run = this.#enqueue(envelope);
+    if (run === undefined) return this.#refusal(envelope);
+    run.then((result) => {
+      if (envelope.askId !== undefined) {
+        if (result !== ACKED_AT_COMMIT) this.#settle({ askId: envelope.askId, result });
+      } else if (!result.ok) {
+        this.#log.warn({ kind: envelope.kind, id: envelope.id, error: result.error }, "told message failed");
+      }
+    });
+    return null;
+  }
+
+  #refusal(envelope: Envelope): ActorError {
+    if (this.#stopped) return { code: "stopped", message: "the runtime is stopping" };
+    if (!this.#behaviors.has(envelope.kind))
+      return { code: "unknown_kind", message: `no actor kind "${envelope.kind}" here` };
+    return { code: "overloaded", message: `mailbox of ${envelope.kind} ${envelope.id} is full` };
   }
 
   #enqueue(envelope: Envelope): Promise<Result<unknown>> | undefined {
@@ -179,9 +213,10 @@ export class ActorHost implements HostApi {
         return this.#failTurn(key, envelope, error);
       }
       resident.lastUsed = this.#clock.monotonic();
-      if (turn.state !== resident.state || (turn.writes?.length ?? 0) > 0) {
+      const changed = turn.state !== resident.state || (turn.writes?.length ?? 0) > 0;
+      if (changed) {
         if (behavior.persistent) {
-          const outcome = await this.#services.commit({
+          const outcome = await this.#commit({
             key: [envelope.kind, envelope.id],
             expected: resident.versionstamp,
             value: turn.state,
@@ -201,8 +236,9 @@ export class ActorHost implements HostApi {
         resident.state = turn.state;
       }
       this.#turns++;
+      const acked = changed && behavior.persistent && envelope.askId !== undefined;
       await this.#perform(behavior, envelope, turn.effects ?? []);
-      return ok(turn.reply);
+      return acked ? ACKED_AT_COMMIT : ok(turn.reply);
     }
     return fail("conflict", `${envelope.kind} ${envelope.id} kept changing under its turn`);
   }
@@ -211,7 +247,7 @@ export class ActorHost implements HostApi {
     let state: unknown;
     let versionstamp: string | null = null;
     if (behavior.persistent) {
-      const stored = await this.#services.load([behavior.kind, id]);
+      const stored = await this.#load([behavior.kind, id]);
       versionstamp = stored.versionstamp;
       state = stored.versionstamp === null ? behavior.initialState(id) : behavior.restoreState(stored.value, id);
     } else {
@@ -238,9 +274,8 @@ export class ActorHost implements HostApi {
       id: envelope.id,
       log,
       tellSelf: (message: unknown) => {
-        this.tell({ kind: envelope.kind, id: envelope.id, message }).then((result) => {
-          if (!result.ok) log.warn({ kind: envelope.kind, id: envelope.id, error: result.error }, "tellSelf refused");
-        });
+        const refusal = this.#accept({ kind: envelope.kind, id: envelope.id, message });
+        if (refusal !== null) log.warn({ kind: envelope.kind, id: envelope.id, error: refusal }, "tellSelf refused");
       },
     };
     for (const effect of effects) {

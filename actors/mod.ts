@@ -12,10 +12,19 @@
  * ```
  */
 
+// Building blocks (tests, benchmarks, expert use)
+export { batched } from "./batcher.ts";
 // Defining actors
 export type { ActorBehavior, AnyBehavior, EffectContext, KvWrite, Log, Turn, TurnContext } from "./behavior.ts";
-// Building blocks (tests, benchmarks, expert use)
-export { ActorHost, type Envelope, type HostApi, type HostLimits, type HostServices, type HostStats } from "./host.ts";
+export {
+  ActorHost,
+  type Envelope,
+  type HostApi,
+  type HostLimits,
+  type HostServices,
+  type HostStats,
+  type Settlement,
+} from "./host.ts";
 export type { HostApp, HostAppContext } from "./host-boot.ts";
 export { Mailboxes } from "./mailbox.ts";
 export { type ActorError, type ActorErrorCode, fail, ok, type Result } from "./result.ts";

@@ -38,12 +38,6 @@ export type CommitOutcome =
   | { readonly ok: false; readonly reason: "conflict" }
   | { readonly ok: false; readonly reason: "failed"; readonly message: string };
 
-/** What hosts ask of the store, locally or over comlink. */
-export interface StoreApi {
-  load(key: KvKey): Promise<StoredState>;
-  commit(request: CommitRequest): Promise<CommitOutcome>;
-}
-
 /** Tuning of the store. */
 export interface StoreOptions {
   readonly log: Log;
@@ -68,6 +62,8 @@ export interface StoreStats {
   batches: number;
   conflicts: number;
   lockedRetries: number;
+  /** Milliseconds spent waiting for KV commits (how busy the one connection is). */
+  commitMs: number;
 }
 
 /** True for SQLite's "another connection holds the lock" errors. */
@@ -77,8 +73,8 @@ export function isLockedError(error: unknown): boolean {
 }
 
 /** The store actor over one KV connection. */
-export class Store implements StoreApi {
-  readonly stats: StoreStats = { commits: 0, batches: 0, conflicts: 0, lockedRetries: 0 };
+export class Store {
+  readonly stats: StoreStats = { commits: 0, batches: 0, conflicts: 0, lockedRetries: 0, commitMs: 0 };
   readonly #kv: KvStore;
   readonly #log: Log;
   readonly #onCommitted: (acks: readonly CommitAck[]) => void;
@@ -105,6 +101,22 @@ export class Store implements StoreApi {
   async load(key: KvKey): Promise<StoredState> {
     const entry = await this.#retryLocked(() => this.#kv.get(key));
     return { value: entry.value, versionstamp: entry.versionstamp };
+  }
+
+  /** Loads several actors' states, in chunks of Deno KV's `getMany` limit (10 keys). */
+  async loadMany(keys: readonly KvKey[]): Promise<StoredState[]> {
+    const out: StoredState[] = [];
+    for (let i = 0; i < keys.length; i += 10) {
+      const chunk = keys.slice(i, i + 10);
+      const entries = await this.#retryLocked(() => this.#kv.getMany(chunk));
+      for (const entry of entries) out.push({ value: entry.value, versionstamp: entry.versionstamp });
+    }
+    return out;
+  }
+
+  /** Saves several actors' states; saves share atomic commits where limits allow. */
+  commitMany(requests: readonly CommitRequest[]): Promise<CommitOutcome[]> {
+    return Promise.all(requests.map((request) => this.commit(request)));
   }
 
   commit(request: CommitRequest): Promise<CommitOutcome> {
@@ -142,8 +154,10 @@ export class Store implements StoreApi {
 
   async #commitBatch(batch: Queued[]): Promise<void> {
     let outcome: Awaited<ReturnType<KvAtomic["commit"]>>;
+    const started = performance.now();
     try {
       outcome = await this.#retryLocked(() => atomicFor(this.#kv, batch).commit());
+      this.stats.commitMs += performance.now() - started;
     } catch (error) {
       if (batch.length > 1) return this.#commitEach(batch);
       const message = error instanceof Error ? error.message : String(error);

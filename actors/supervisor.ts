@@ -10,10 +10,11 @@
 import { expose, wrap } from "comlink";
 import type { LogSettings } from "../src/log.ts";
 import type { KvStore, Platform, WorkerHandle } from "../src/platform/types.ts";
+import { batched } from "./batcher.ts";
 import type { Log } from "./behavior.ts";
 import type { Envelope, HostApi, HostLimits, HostServices, HostStats } from "./host.ts";
 import { type HostBoot, startHost, WORKER_READY } from "./host-boot.ts";
-import { fail, ok, type Result } from "./result.ts";
+import { type ActorError, fail, ok, type Result } from "./result.ts";
 import { type ActorId, workerIndexFor } from "./routing.ts";
 import { type CommitAck, Store } from "./store.ts";
 
@@ -74,6 +75,8 @@ interface Slot {
   host: HostApi | undefined;
   handle: WorkerHandle | undefined;
   closePort: (() => void) | undefined;
+  /** Queues an envelope for the next batch to this slot's host. */
+  readonly deliver: (envelope: Envelope) => Promise<ActorError | null>;
   /** Fails everything in flight to this slot when its worker dies. */
   inflight: Set<Settle>;
   failures: number;
@@ -111,8 +114,11 @@ export class Supervisor {
       onCommitted: (acks) => this.#settleAcks(acks),
     });
     this.#services = {
-      load: (key) => this.store.load(key),
-      commit: (request) => this.store.commit(request),
+      loadMany: (keys) => this.store.loadMany(keys),
+      commitMany: (requests) => this.store.commitMany(requests),
+      settle: async (settlements) => {
+        for (const { askId, result } of settlements) this.#asks.get(askId)?.(result);
+      },
       ask: (kind, id, message, deadlineMs) => this.ask(kind, id, message, deadlineMs),
       tell: (kind, id, message) => this.tell(kind, id, message),
     };
@@ -198,6 +204,7 @@ export class Supervisor {
 
   #newSlot(group: WorkerGroupSpec, index: number): Slot {
     const slot: Slot = {
+      deliver: batched((envelopes: Envelope[]) => slot.ready.then((host) => host.deliver(envelopes))),
       group,
       index,
       generation: 0,
@@ -347,11 +354,14 @@ export class Supervisor {
       );
       if (askId !== undefined) this.#asks.set(askId, settle);
       inflight.add(settle);
-      slot.ready
-        .then((host) => (awaitTurn ? host.ask(envelope) : host.tell(envelope)))
-        .then(settle, (error) =>
-          settle(fail("worker_crashed", error instanceof Error ? error.message : String(error))),
-        );
+      slot.deliver(envelope).then(
+        (refusal) => {
+          if (refusal !== null) settle({ ok: false, error: refusal });
+          else if (!awaitTurn) settle(ok(undefined));
+          // An accepted ask is settled by the host's reply or by the store's commit.
+        },
+        (error) => settle(fail("worker_crashed", error instanceof Error ? error.message : String(error))),
+      );
     });
   }
 

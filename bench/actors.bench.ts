@@ -67,7 +67,11 @@ async function runtimeFigures() {
     samples.push(performance.now() - started);
   }
   samples.sort((a, b) => a - b);
-  const askLatencyMs = { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), samples: samples.length };
+  const askLatencyMs = {
+    p50: round(percentile(samples, 50)),
+    p99: round(percentile(samples, 99)),
+    samples: samples.length,
+  };
 
   // One actor: messages that change no state (runtime only) and durable increments (one commit each).
   const oneActorReads = await rate(50_000, () =>
@@ -80,6 +84,8 @@ async function runtimeFigures() {
   // All shards: durable increments to 2,000 actors (group commit), and in-memory messages.
   const actors = 2_000;
   const perActor = 5;
+  const before = { ...supervisor.store.stats };
+  const durableStarted = performance.now();
   const allShardsWrites = await rate(actors * perActor, async () => {
     for (let round = 0; round < perActor; round++) {
       await Promise.all(
@@ -87,10 +93,15 @@ async function runtimeFigures() {
       );
     }
   });
+  // Share of the durable run during which the one KV connection was committing.
+  const kvBusyFraction = round(
+    (supervisor.store.stats.commitMs - before.commitMs) / (performance.now() - durableStarted),
+    2,
+  );
   const allShardsReads = await rate(100_000, () =>
     Promise.all(Array.from({ length: 100_000 }, (_, i) => supervisor.ask("tally", `t${i % 5_000}`, "add"))),
   );
-  const { stats } = supervisor.store;
+  const stats = { ...supervisor.store.stats };
   await supervisor.stop(10_000);
   kv.close();
   return {
@@ -101,7 +112,12 @@ async function runtimeFigures() {
       allShardsNoStateChange: allShardsReads,
       allShardsDurable: allShardsWrites,
     },
-    storeCommits: { saves: stats.commits, atomicCommits: stats.batches, savesPerCommit: round(stats.commits / stats.batches, 1) },
+    allShardsDurableRun: {
+      saves: stats.commits - before.commits,
+      atomicCommits: stats.batches - before.batches,
+      savesPerCommit: round((stats.commits - before.commits) / (stats.batches - before.batches), 1),
+      kvBusyFraction,
+    },
   };
 }
 
@@ -110,13 +126,19 @@ const runtime = await runtimeFigures();
 const results = {
   benchmark: "actors",
   date: new Date().toISOString(),
-  machine: { runtime: `${platform.name} ${process.version}`, cpus: cpus().length, model: cpus()[0]?.model ?? "unknown" },
+  machine: {
+    runtime: `${platform.name} ${process.version}`,
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? "unknown",
+  },
   kv: kvFigures,
   ...runtime,
   targets: {
     askP99UnderHalfMs: runtime.askLatencyMs.p99 < 0.5,
+    // The KV connection commits most of the time, and the runtime alone moves several times more messages.
     durableThroughputBoundByKv:
-      runtime.messagesPerSecond.allShardsNoStateChange > 5 * runtime.messagesPerSecond.allShardsDurable,
+      runtime.allShardsDurableRun.kvBusyFraction >= 0.7 &&
+      runtime.messagesPerSecond.allShardsNoStateChange > 3 * runtime.messagesPerSecond.allShardsDurable,
   },
 };
 rmSync(dir, { recursive: true, force: true });

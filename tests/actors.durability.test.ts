@@ -55,7 +55,7 @@ describe("worker supervision and durability (workers)", () => {
   it("restarts a worker that crashes, failing its in-flight messages fast", async () => {
     const { supervisor } = await start();
     const victim = ["a", "b", "c", "d"].find((id) => workerIndexFor(id, 2) === 0) ?? "a";
-    await supervisor.ask("counter", victim, { type: "inc", op: "1" });
+    await supervisor.ask("counter", victim, { type: "inc", op: "1", track: true });
     const crash = await supervisor.ask("counter", victim, { type: "crash" });
     expect(crash.ok ? crash.value : crash.error.code).toMatch(/crashing|worker_crashed/);
     // A fresh worker has counted no turns yet: the crashed one was replaced.

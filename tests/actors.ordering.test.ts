@@ -23,7 +23,9 @@ describe.each(modes)("actor runtime (%s)", (mode) => {
   it("runs 1,000 concurrent read-modify-writes to one actor one at a time, in order", async () => {
     const { supervisor, kv } = await start({ mailboxBound: 2_000 });
     const replies = await Promise.all(
-      Array.from({ length: 1_000 }, (_, i) => supervisor.ask("counter", "one", { type: "inc", op: `op${i}` })),
+      Array.from({ length: 1_000 }, (_, i) =>
+        supervisor.ask("counter", "one", { type: "inc", op: `op${i}`, track: true }),
+      ),
     );
     expect(replies.every((reply) => reply.ok)).toBe(true);
     // Each reply is the counter after its own increment: a permutation of 1..1000.
