@@ -98,6 +98,7 @@ export class Supervisor {
   readonly #log: Log;
   readonly #slots = new Map<string, Slot[]>();
   readonly #asks = new Map<string, Settle>();
+  readonly #appData = new Map<string, unknown>();
   readonly #nonce = Math.random().toString(36).slice(2, 10);
   #seq = 0;
   #stopping = false;
@@ -147,6 +148,14 @@ export class Supervisor {
   /** Sends a message without waiting for its turn; resolves once the actor's host accepted it. */
   tell(kind: string, id: ActorId, message: unknown): Promise<Result<void>> {
     return this.#send(kind, id, message, this.limits.askDeadlineMs, false) as Promise<Result<void>>;
+  }
+
+  /**
+   * Replaces the data a group's workers start with (e.g. after a catalog
+   * reload), so a restarted worker does not come back with stale data.
+   */
+  setAppData(group: string, appData: unknown): void {
+    this.#appData.set(group, appData);
   }
 
   /** Kills a worker as a crash would (for operators and fault tests); it restarts by itself. */
@@ -228,7 +237,7 @@ export class Supervisor {
       group: group.name,
       index,
       module: group.module.href,
-      appData: group.appData,
+      appData: this.#appData.has(group.name) ? this.#appData.get(group.name) : group.appData,
       limits: hostLimits,
       logging: this.#options.logging,
     };

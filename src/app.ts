@@ -7,6 +7,9 @@
 import type { UserFromGetMe } from "grammy/types";
 import { type Api, GrammyError } from "grammy/web";
 import { type Log, type Result, type RuntimeLimits, Supervisor, type WorkerGroupSpec } from "../actors/mod.ts";
+import type { CatalogSource } from "../catalog/actor.ts";
+import type { CatalogAppData } from "../catalog/app.ts";
+import { readCatalogFiles } from "../catalog/files.ts";
 import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
 import type { Platform } from "./platform/types.ts";
@@ -27,6 +30,8 @@ export interface AppOptions {
   readonly limits?: Partial<RuntimeLimits>;
   /** The fetch used for the Bot API from the main thread. */
   readonly fetch?: typeof fetch;
+  /** Catalog data files; read from `catalog/data/` when not given. */
+  readonly catalogFiles?: readonly CatalogSource[];
 }
 
 /** A started program. */
@@ -37,12 +42,22 @@ export interface App {
   dispatch(update: unknown): Promise<Result<unknown> | RouteOutcome>;
   /** Checks the token with getMe, then long-polls until `stop`. */
   startPolling(): Promise<UserFromGetMe>;
+  /**
+   * Re-reads the catalog files and swaps them in (SIGHUP). An invalid catalog
+   * is rejected, with its problems, and the old one keeps serving.
+   */
+  reloadCatalog(files?: readonly CatalogSource[]): Promise<CatalogReload>;
   /** Stops intake, drains actors within `deadlineMs`, closes KV. True when everything drained. */
   stop(deadlineMs?: number): Promise<boolean>;
 }
 
+/** What a catalog reload did. */
+export type CatalogReload =
+  | { readonly ok: true; readonly models: number; readonly skus: number }
+  | { readonly ok: false; readonly problems: readonly unknown[] };
+
 /** The worker groups of the program. */
-export function workerGroups(config: Config): WorkerGroupSpec[] {
+export function workerGroups(config: Config, catalog: CatalogAppData): WorkerGroupSpec[] {
   const shardData: ShardAppData = { telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot } };
   return [
     {
@@ -52,7 +67,13 @@ export function workerGroups(config: Config): WorkerGroupSpec[] {
       module: new URL("./bot/shard-app.ts", import.meta.url),
       appData: shardData,
     },
-    { name: "catalog", kinds: ["catalog"], size: 1, module: new URL("../catalog/app.ts", import.meta.url) },
+    {
+      name: "catalog",
+      kinds: ["catalog"],
+      size: 1,
+      module: new URL("../catalog/app.ts", import.meta.url),
+      appData: catalog,
+    },
     { name: "payment", kinds: ["payment"], size: 1, module: new URL("./payments/app.ts", import.meta.url) },
   ];
 }
@@ -61,12 +82,14 @@ export function workerGroups(config: Config): WorkerGroupSpec[] {
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, platform, log } = options;
   if (config.kv.kind === "file") await platform.ensureDir(parentDir(config.kv.path));
+  const readFiles = () => readCatalogFiles((url) => platform.readTextFile(url));
+  const catalogFiles = options.catalogFiles ?? (await readFiles());
   const kv = await platform.openKv(config.kv);
   const supervisor = new Supervisor({
     mode: options.mode,
     platform,
     kv,
-    groups: workerGroups(config),
+    groups: workerGroups(config, { files: catalogFiles }),
     log,
     logging: { level: config.logLevel, secrets: secretsOf(config) },
     limits: options.limits ?? {},
@@ -94,6 +117,18 @@ export async function startApp(options: AppOptions): Promise<App> {
       });
       log.info({ bot: me.username, shards: config.shards }, "polling for updates");
       return me;
+    },
+    async reloadCatalog(files) {
+      let next: readonly CatalogSource[];
+      try {
+        next = files ?? (await readFiles());
+      } catch (error) {
+        return { ok: false, problems: [error instanceof Error ? error.message : String(error)] };
+      }
+      const reply = await supervisor.ask<CatalogReload>("catalog", "main", { type: "replace", files: next });
+      if (!reply.ok) return { ok: false, problems: [reply.error] };
+      if (reply.value.ok) supervisor.setAppData("catalog", { files: next } satisfies CatalogAppData);
+      return reply.value;
     },
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {

@@ -22,7 +22,14 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) }, { worker: "main" });
   const started = platform.clock.monotonic();
-  const app = await startApp({ config, platform, log, mode: "workers" });
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp({ config, platform, log, mode: "workers" });
+  } catch (error) {
+    // A broken catalog file (naming model and field) or an unreachable KV stops the start.
+    platform.writeStderr(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return platform.exit(1);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -35,6 +42,12 @@ async function main(): Promise<void> {
   };
   platform.onSignal("SIGINT", () => void stop("SIGINT"));
   platform.onSignal("SIGTERM", () => void stop("SIGTERM"));
+  platform.onSignal("SIGHUP", () => {
+    app.reloadCatalog().then((result) => {
+      if (result.ok) log.info({ models: result.models, skus: result.skus }, "catalog reloaded");
+      else log.error({ problems: result.problems }, "catalog reload rejected; the old catalog keeps serving");
+    });
+  });
 
   try {
     await app.startPolling();

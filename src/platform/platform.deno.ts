@@ -16,7 +16,7 @@ interface DenoApi {
   addSignalListener(signal: string, handler: () => void): void;
   removeSignalListener(signal: string, handler: () => void): void;
   env: { toObject(): Record<string, string>; set(name: string, value: string): void };
-  readTextFile(path: string): Promise<string>;
+  readTextFile(path: string | URL): Promise<string>;
   mkdir(path: string, options: { recursive: boolean }): Promise<void>;
   stderr: { writeSync(bytes: Uint8Array): number };
   exit(code: number): never;
@@ -87,7 +87,7 @@ async function openDenoKv(location: KvLocation): Promise<KvStore> {
   }
 }
 
-async function readTextFile(path: string): Promise<string | undefined> {
+async function readTextFile(path: string | URL): Promise<string | undefined> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {

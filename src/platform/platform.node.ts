@@ -77,7 +77,7 @@ async function openNodeKv(location: KvLocation): Promise<KvStore> {
   }
 }
 
-async function readTextFile(path: string): Promise<string | undefined> {
+async function readTextFile(path: string | URL): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {

@@ -118,7 +118,7 @@ export interface Platform {
   /** The process environment as a plain record. */
   env(): Record<string, string | undefined>;
   /** Reads a text file; `undefined` when it does not exist. */
-  readTextFile(path: string): Promise<string | undefined>;
+  readTextFile(path: string | URL): Promise<string | undefined>;
   /** Creates a directory and its parents if needed. */
   ensureDir(path: string): Promise<void>;
   cpuCount(): number;

@@ -1,0 +1,137 @@
+/**
+ * The catalog actor: holds the built index in memory (nothing to persist:
+ * the data files are the source) and answers menu, price and request
+ * queries. `replace` swaps in a new catalog only when it is valid.
+ */
+import type { ActorBehavior } from "../actors/mod.ts";
+import { buildCatalog, CatalogError, type CatalogIndex, type CatalogProblem, type Params } from "./build.ts";
+import { type KieRequestResult, kieRequestFor } from "./kie-request.ts";
+import { type InputPlan, inputPlan } from "./plan.ts";
+import {
+  type Lang,
+  type ModelCard,
+  type ModelPage,
+  modelCard,
+  modelPage,
+  type SectionSummary,
+  sectionList,
+} from "./queries.ts";
+import { type Measures, optionPrices, type QuoteResult, quoteForParams } from "./quote.ts";
+import { type Validation, validateParams } from "./validate.ts";
+
+/** A catalog data file as read from disk. */
+export interface CatalogSource {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Questions to the catalog. */
+export type CatalogQuery =
+  | { readonly type: "sections"; readonly lang: Lang }
+  | {
+      readonly type: "models";
+      readonly section: string;
+      readonly page: number;
+      readonly pageSize: number;
+      readonly lang: Lang;
+    }
+  | { readonly type: "card"; readonly modelId: string; readonly lang: Lang }
+  | { readonly type: "plan"; readonly modelId: string }
+  | { readonly type: "validate"; readonly modelId: string; readonly params: Params }
+  | { readonly type: "quote"; readonly modelId: string; readonly params: Params; readonly measures?: Measures }
+  | {
+      readonly type: "optionPrices";
+      readonly modelId: string;
+      readonly field: string;
+      readonly params: Params;
+      readonly measures?: Measures;
+    }
+  | { readonly type: "kieRequest"; readonly modelId: string; readonly params: Params; readonly callBackUrl?: string }
+  | { readonly type: "hidden" }
+  | { readonly type: "replace"; readonly files: readonly CatalogSource[] };
+
+/** An unknown or hidden model. */
+export interface UnknownModel {
+  readonly ok: false;
+  readonly error: { readonly code: "unknown_model"; readonly modelId: string };
+}
+
+/** Answers, by query type. */
+export interface CatalogAnswers {
+  sections: SectionSummary[];
+  models: ModelPage | { ok: false; error: { code: "unknown_section"; section: string } };
+  card: ModelCard | UnknownModel;
+  plan: InputPlan | UnknownModel;
+  validate: Validation | UnknownModel;
+  quote: QuoteResult | UnknownModel;
+  optionPrices: ReturnType<typeof optionPrices> | UnknownModel;
+  kieRequest: KieRequestResult | UnknownModel;
+  hidden: CatalogIndex["hidden"];
+  replace: { ok: true; models: number; skus: number } | { ok: false; problems: readonly CatalogProblem[] };
+}
+
+/** The catalog actor's state: the current index. */
+export interface CatalogState {
+  readonly index: CatalogIndex;
+}
+
+/** The catalog actor; `initial` is the index built when its worker started. */
+export function catalogBehavior(initial: CatalogIndex): ActorBehavior<CatalogState, CatalogQuery, unknown> {
+  return {
+    kind: "catalog",
+    persistent: false,
+    initialState: () => ({ index: initial }),
+    restoreState: () => ({ index: initial }),
+    receive(state, query) {
+      if (query.type === "replace") {
+        try {
+          const index = buildCatalog(query.files);
+          return { state: { index }, reply: { ok: true, models: index.models.size, skus: index.skuCount } };
+        } catch (error) {
+          if (error instanceof CatalogError) return { state, reply: { ok: false, problems: error.problems } };
+          throw error;
+        }
+      }
+      return { state, reply: answer(state.index, query) };
+    },
+  };
+}
+
+/** Answers a read-only query (the pure core of the actor). */
+export function answer(index: CatalogIndex, query: Exclude<CatalogQuery, { type: "replace" }>): unknown {
+  switch (query.type) {
+    case "sections":
+      return sectionList(index, query.lang);
+    case "models":
+      return (
+        modelPage(index, query.section, query.page, query.pageSize, query.lang) ?? {
+          ok: false,
+          error: { code: "unknown_section", section: query.section },
+        }
+      );
+    case "card":
+      return modelCard(index, query.modelId, query.lang) ?? unknownModel(query.modelId);
+    case "hidden":
+      return index.hidden;
+    default: {
+      const indexed = index.models.get(query.modelId);
+      if (indexed === undefined || !indexed.visible) return unknownModel(query.modelId);
+      switch (query.type) {
+        case "plan":
+          return inputPlan(indexed);
+        case "validate":
+          return validateParams(indexed, query.params);
+        case "quote":
+          return quoteForParams(indexed, query.params, query.measures);
+        case "optionPrices":
+          return optionPrices(indexed, query.field, query.params, query.measures);
+        case "kieRequest":
+          return kieRequestFor(indexed, query.params, query.callBackUrl);
+      }
+    }
+  }
+}
+
+function unknownModel(modelId: string): UnknownModel {
+  return { ok: false, error: { code: "unknown_model", modelId } };
+}

@@ -1,0 +1,158 @@
+/**
+ * Prices: a full parameter set resolves to exactly one SKU, or to a typed
+ * `price_unresolved` error. Never a fallback to another SKU.
+ */
+import { type IndexedModel, type Params, type ParamValue, skuKey } from "./build.ts";
+import type { Meter, OptionValue } from "./schema.ts";
+import { type FieldError, validateParams } from "./validate.ts";
+
+/** Quantities a metered price needs that parameters do not hold (e.g. an audio file's duration). */
+export interface Measures {
+  /** Duration in seconds of the media sent for each media field, by field name. */
+  readonly mediaSeconds?: Readonly<Record<string, number>>;
+}
+
+/** A resolved price. */
+export interface Quote {
+  readonly modelId: string;
+  readonly kopecks: number;
+  readonly free: boolean;
+  /** The SKU's priced values (its identity). */
+  readonly sku: Readonly<Record<string, OptionValue | boolean>>;
+  /** For metered prices: the price of one unit and how many units. */
+  readonly perUnit?: { readonly unit: Meter["unit"]; readonly kopecks: number; readonly units: number };
+}
+
+/** Why there is no price. */
+export type QuoteError =
+  | { readonly code: "invalid_params"; readonly errors: readonly FieldError[] }
+  | {
+      readonly code: "price_unresolved";
+      readonly reason: "no_sku" | "ambiguous" | "missing_measure" | "over_limit";
+      readonly matches: number;
+    };
+
+/** A quote or the reason there is none. */
+export type QuoteResult =
+  | { readonly ok: true; readonly quote: Quote }
+  | { readonly ok: false; readonly error: QuoteError };
+
+/** The price of a full parameter set. */
+export function quoteForParams(indexed: IndexedModel, params: Params, measures: Measures = {}): QuoteResult {
+  const validation = validateParams(indexed, params);
+  if (!validation.ok) return { ok: false, error: { code: "invalid_params", errors: validation.errors } };
+  return priceOf(indexed, validation.params, measures);
+}
+
+/** The price of already validated parameters (defaults applied). */
+export function priceOf(indexed: IndexedModel, params: Params, measures: Measures = {}): QuoteResult {
+  const matches = indexed.skusByKey.get(skuKey(indexed.pricedFields, priceValues(indexed, params))) ?? [];
+  const sku = matches[0];
+  if (matches.length !== 1 || sku === undefined) {
+    return {
+      ok: false,
+      error: {
+        code: "price_unresolved",
+        reason: matches.length === 0 ? "no_sku" : "ambiguous",
+        matches: matches.length,
+      },
+    };
+  }
+  const meter = indexed.model.meter;
+  if (meter === undefined) {
+    return { ok: true, quote: { modelId: indexed.model.id, kopecks: sku.kopecks, free: sku.free, sku: sku.params } };
+  }
+  const quantity = unitsOf(meter, params, measures);
+  if (quantity === undefined)
+    return { ok: false, error: { code: "price_unresolved", reason: "missing_measure", matches: 1 } };
+  const units = billedUnits(meter, quantity);
+  if (units > meter.max) return { ok: false, error: { code: "price_unresolved", reason: "over_limit", matches: 1 } };
+  return {
+    ok: true,
+    quote: {
+      modelId: indexed.model.id,
+      kopecks: Math.ceil(sku.kopecks * units),
+      free: false,
+      sku: sku.params,
+      perUnit: { unit: meter.unit, kopecks: sku.kopecks, units },
+    },
+  };
+}
+
+/**
+ * The price of each offered option of an enum field, the other choices kept
+ * (for buttons that show prices). `null` where that option has no price.
+ */
+export function optionPrices(
+  indexed: IndexedModel,
+  field: string,
+  params: Params,
+  measures: Measures = {},
+): { value: OptionValue; kopecks: number | null; free: boolean }[] {
+  const base = { ...indexed.defaults, ...params };
+  return (indexed.offered.get(field) ?? []).map((value) => {
+    const result = indexed.model.meter
+      ? unitPriceOf(indexed, { ...base, [field]: value })
+      : priceOf(indexed, { ...base, [field]: value }, measures);
+    return result.ok
+      ? { value, kopecks: result.quote.kopecks, free: result.quote.free }
+      : { value, kopecks: null, free: false };
+  });
+}
+
+/** The per-unit price (metered models) for buttons shown before the quantity is known. */
+function unitPriceOf(indexed: IndexedModel, params: Params): QuoteResult {
+  const matches = indexed.skusByKey.get(skuKey(indexed.pricedFields, priceValues(indexed, params))) ?? [];
+  const sku = matches[0];
+  if (matches.length !== 1 || sku === undefined) {
+    return {
+      ok: false,
+      error: {
+        code: "price_unresolved",
+        reason: matches.length === 0 ? "no_sku" : "ambiguous",
+        matches: matches.length,
+      },
+    };
+  }
+  return { ok: true, quote: { modelId: indexed.model.id, kopecks: sku.kopecks, free: false, sku: sku.params } };
+}
+
+function priceValues(indexed: IndexedModel, params: Params): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const name of indexed.pricedFields) out[name] = params[name] ?? false;
+  return out;
+}
+
+function unitsOf(meter: Meter, params: Params, measures: Measures): number | undefined {
+  const { source } = meter;
+  switch (source.kind) {
+    case "media_duration":
+      return measures.mediaSeconds?.[source.field];
+    case "text_length": {
+      const text = params[source.field];
+      return typeof text === "string" ? [...text].length : undefined;
+    }
+    case "param": {
+      const value = Number(params[source.field]);
+      return Number.isFinite(value) ? value : undefined;
+    }
+    case "param_map": {
+      const value = params[source.field];
+      return value === undefined ? undefined : source.units[String(value)];
+    }
+  }
+}
+
+/** Quantities are billed per started unit (a started second is a second). */
+function billedUnits(meter: Meter, quantity: number): number {
+  switch (meter.unit) {
+    case "second":
+      return Math.max(1, Math.ceil(quantity));
+    case "minute":
+      return Math.max(1, Math.ceil(quantity / 60));
+    case "1000_chars":
+      return Math.max(1, Math.ceil(quantity / 1000));
+    case "megapixel":
+      return quantity;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The shape of the catalog data files (`catalog/data/*.json`), validated
+ * with zod when the catalog is loaded. One file per menu section; each holds
+ * the models of that section.
+ */
+import { z } from "zod";
+
+/** Text in both languages the bot speaks. */
+export const Localized = z.object({ ru: z.string().min(1), en: z.string().min(1) });
+export type Localized = z.infer<typeof Localized>;
+
+/** What a model produces. */
+export const OutputMedia = z.enum(["image", "video", "audio", "text"]);
+export type OutputMedia = z.infer<typeof OutputMedia>;
+
+/** What a user sends for a media field. */
+export const InputMedia = z.enum(["image", "video", "audio"]);
+export type InputMedia = z.infer<typeof InputMedia>;
+
+/** KIE API families: Market `jobs/createTask`, or a dedicated API. */
+export const EndpointFamily = z.enum(["market", "veo", "suno", "runway", "gpt4o-image", "flux-kontext", "midjourney"]);
+export type EndpointFamily = z.infer<typeof EndpointFamily>;
+
+/** Generation types, each shown in one menu section. */
+export const GenerationType = z.enum([
+  "text-to-image",
+  "image-to-image",
+  "image-edit",
+  "outpaint",
+  "background-removal",
+  "text-to-video",
+  "image-to-video",
+  "video-to-video",
+  "video-editing",
+  "upscale",
+  "video-upscale",
+  "lip-sync",
+  "speech-to-video",
+  "speech-to-text",
+  "text-to-speech",
+  "text-to-sound",
+  "text-to-music",
+  "audio-isolation",
+]);
+export type GenerationType = z.infer<typeof GenerationType>;
+
+/** An enum value as KIE expects it (some fields take numbers). */
+export const OptionValue = z.union([z.string().min(1), z.number()]);
+export type OptionValue = z.infer<typeof OptionValue>;
+
+const fieldBase = {
+  /** The KIE field name, exactly as the API documents it. */
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
+  required: z.boolean(),
+};
+
+/** One input of a model, by kind. */
+export const Field = z.discriminatedUnion("kind", [
+  z.object({
+    ...fieldBase,
+    /** The main text the user types (prompt, lyrics, text to speak). */
+    kind: z.literal("prompt"),
+    minLength: z.number().int().min(1).optional(),
+    maxLength: z.number().int().min(1),
+  }),
+  z.object({
+    ...fieldBase,
+    /** Secondary text (negative prompt, style, title). */
+    kind: z.literal("text"),
+    maxLength: z.number().int().min(1),
+    default: z.string().optional(),
+  }),
+  z.object({
+    ...fieldBase,
+    kind: z.literal("enum"),
+    values: z.array(OptionValue).min(1),
+    default: OptionValue.optional(),
+  }),
+  z.object({
+    ...fieldBase,
+    /** A link the user pastes (e.g. a Sora share link), limited to known hosts. */
+    kind: z.literal("link"),
+    hosts: z.array(z.string().min(1)).min(1),
+    maxLength: z.number().int().min(1),
+  }),
+  z.object({ ...fieldBase, kind: z.literal("boolean"), default: z.boolean().optional() }),
+  z.object({
+    ...fieldBase,
+    kind: z.literal("number"),
+    integer: z.boolean(),
+    min: z.number(),
+    max: z.number(),
+    default: z.number().optional(),
+  }),
+  z.object({
+    ...fieldBase,
+    kind: z.literal("media"),
+    media: InputMedia,
+    /** True when KIE takes an array of URLs; false for a single URL string. */
+    multiple: z.boolean(),
+    minItems: z.number().int().min(1),
+    maxItems: z.number().int().min(1),
+    /** Largest file the user may send, in megabytes. */
+    maxMb: z.number().positive(),
+  }),
+]);
+export type Field = z.infer<typeof Field>;
+
+/** How a metered price is counted: per started unit of a measured quantity. */
+export const Meter = z.object({
+  unit: z.enum(["second", "minute", "1000_chars", "megapixel"]),
+  /** Where the quantity comes from: a media file's duration, a text's length, or a parameter. */
+  source: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("media_duration"), field: z.string() }),
+    z.object({ kind: z.literal("text_length"), field: z.string() }),
+    z.object({ kind: z.literal("param"), field: z.string() }),
+    z.object({ kind: z.literal("param_map"), field: z.string(), units: z.record(z.string(), z.number().positive()) }),
+  ]),
+  /** The most billed units one generation may use (e.g. 15 seconds, or 5 thousand characters). */
+  max: z.number().positive(),
+});
+export type Meter = z.infer<typeof Meter>;
+
+/** One priced parameter combination. */
+export const Sku = z.object({
+  /** Values of the priced fields; a full parameter set matches when every one is equal. */
+  params: z.record(z.string(), z.union([OptionValue, z.boolean()])),
+  /** Price in kopecks: of one generation, or of one unit when the model has a meter. */
+  kopecks: z.number().int().positive(),
+  /** Usable under the free daily quota. */
+  free: z.boolean(),
+});
+export type Sku = z.infer<typeof Sku>;
+
+/** One model. */
+export const Model = z.object({
+  id: z.string().min(1),
+  /** The `model` value KIE expects (Market), or the model variant of a dedicated API; null when it takes none. */
+  kieModel: z.string().min(1).nullable(),
+  endpoint: EndpointFamily,
+  type: GenerationType,
+  output: OutputMedia,
+  /** False keeps the model in the data but out of every menu; `unavailableReason` tells operators why. */
+  available: z.boolean(),
+  unavailableReason: z.string().min(1).optional(),
+  name: Localized,
+  description: Localized,
+  /** Typical time to a result, for "expected time" on cards and confirmations. */
+  typicalSeconds: z.number().int().positive(),
+  fields: z.array(Field).min(1),
+  /** Fixed body values every request carries (e.g. Suno's `customMode`). */
+  constants: z.record(z.string(), z.unknown()).default({}),
+  meter: Meter.optional(),
+  skus: z.array(Sku).min(1),
+});
+export type Model = z.infer<typeof Model>;
+
+/** A data file: the models of one section. */
+export const CatalogFile = z.object({
+  section: z.string().min(1),
+  models: z.array(Model),
+});
+export type CatalogFile = z.infer<typeof CatalogFile>;
