@@ -2,10 +2,13 @@
  * Starting a host from its app module: shared by worker threads and the
  * in-thread mode, so both run the same code.
  */
+
+import type { Endpoint } from "comlink";
 import type { LogSettings } from "../src/log.ts";
 import { createLogger } from "../src/log.ts";
 import type { Clock } from "../src/platform/types.ts";
 import type { AnyBehavior, Log } from "./behavior.ts";
+import { DirectRoutes } from "./direct.ts";
 import { ActorHost, type HostLimits, type HostServices } from "./host.ts";
 
 /** What an app module's `createBehaviors` receives. */
@@ -36,23 +39,45 @@ export interface HostBoot {
   readonly module: string;
   readonly appData: unknown;
   readonly limits: HostLimits;
+  readonly askDeadlineMs: number;
   readonly logging: LogSettings;
 }
 
 /** Posted by a worker to its parent once its host is exposed. */
 export const WORKER_READY = "actors:ready";
 
-/** Imports the app module and builds its host. */
-export async function startHost(boot: HostBoot, services: HostServices, clock: Clock): Promise<ActorHost> {
+/**
+ * Imports the app module and builds its host. With `portEndpoint` (workers
+ * mode) the host can take direct routes to other workers, and its actors'
+ * asks use them.
+ */
+export async function startHost(
+  boot: HostBoot,
+  services: HostServices,
+  clock: Clock,
+  portEndpoint?: (port: MessagePort) => Endpoint,
+): Promise<ActorHost> {
   const log = createLogger(boot.logging, { worker: `${boot.group}-${boot.index}` });
   const app = ((await import(boot.module)) as { default: HostApp }).default;
+  const routes = portEndpoint ? new DirectRoutes(services, boot.askDeadlineMs) : undefined;
+  const messenger: HostServices = routes
+    ? { ...services, ask: (kind, id, message, deadlineMs) => routes.ask(kind, id, message, deadlineMs) }
+    : services;
   const behaviors = await app.createBehaviors({
     appData: boot.appData,
-    services,
+    services: messenger,
     log,
     clock,
     group: boot.group,
     index: boot.index,
   });
-  return new ActorHost({ behaviors, services, clock, log, limits: boot.limits });
+  return new ActorHost({
+    behaviors,
+    services,
+    clock,
+    log,
+    limits: boot.limits,
+    ...(routes ? { routes } : {}),
+    ...(portEndpoint ? { portEndpoint } : {}),
+  });
 }

@@ -10,9 +10,11 @@
  * `maxConflictRetries` times.
  */
 
+import type { Endpoint } from "comlink";
 import type { KvKey } from "../src/platform/types.ts";
 import { batched } from "./batcher.ts";
 import type { AnyBehavior, Log, Turn } from "./behavior.ts";
+import { type DirectRoutes, serveDirect } from "./direct.ts";
 import { Mailboxes } from "./mailbox.ts";
 import { type ActorError, fail, ok, type Result } from "./result.ts";
 import { type ActorId, actorKey } from "./routing.ts";
@@ -79,6 +81,10 @@ export interface HostApi {
    */
   deliver(envelopes: readonly Envelope[]): Promise<(ActorError | null)[]>;
   ping(): Promise<HostStats>;
+  /** Serves direct asks from another worker on `port` (the supervisor transfers it). */
+  connect(port: MessagePort): Promise<void>;
+  /** Sends asks for `kinds` over `port` from now on. */
+  route(kinds: readonly string[], port: MessagePort): Promise<void>;
   /** Stops intake and waits for queued messages, up to `deadlineMs`. True when all finished. */
   drain(deadlineMs: number): Promise<boolean>;
 }
@@ -96,6 +102,10 @@ const ACKED_AT_COMMIT: Result<unknown> = Object.freeze({ ok: true, value: undefi
 export interface ActorHostOptions {
   readonly behaviors: readonly AnyBehavior[];
   readonly services: HostServices;
+  /** Direct routes to other workers (workers mode); the actors' messenger. */
+  readonly routes?: DirectRoutes;
+  /** Turns a MessagePort from another thread into a comlink endpoint. */
+  readonly portEndpoint?: (port: MessagePort) => Endpoint;
   readonly clock: { now(): number; monotonic(): number };
   readonly log: Log;
   readonly limits: HostLimits;
@@ -113,6 +123,8 @@ export class ActorHost implements HostApi {
   readonly #load: (key: KvKey) => Promise<StoredState>;
   readonly #commit: (request: CommitRequest) => Promise<CommitOutcome>;
   readonly #settle: (settlement: Settlement) => Promise<void>;
+  readonly #routes: DirectRoutes | undefined;
+  readonly #portEndpoint: ((port: MessagePort) => Endpoint) | undefined;
   #stopped = false;
   #turns = 0;
   #conflicts = 0;
@@ -125,6 +137,8 @@ export class ActorHost implements HostApi {
     this.#limits = options.limits;
     this.#mailboxes = new Mailboxes(options.limits.mailboxBound, options.limits.hostBound);
     const services = options.services;
+    this.#routes = options.routes;
+    this.#portEndpoint = options.portEndpoint;
     this.#load = batched((keys: KvKey[]) => services.loadMany(keys));
     this.#commit = batched((requests: CommitRequest[]) => services.commitMany(requests));
     this.#settle = batched(async (settlements: Settlement[]) => {
@@ -132,6 +146,25 @@ export class ActorHost implements HostApi {
       return [];
     });
     this.#sweeper = setInterval(() => this.passivateIdle(), Math.max(options.limits.idleMs / 2, 10));
+  }
+
+  connect(port: MessagePort): Promise<void> {
+    serveDirect(
+      this.#endpointOf(port),
+      (envelope) => this.#enqueue(envelope) ?? Promise.resolve({ ok: false, error: this.#refusal(envelope) }),
+    );
+    return Promise.resolve();
+  }
+
+  route(kinds: readonly string[], port: MessagePort): Promise<void> {
+    if (this.#routes === undefined) throw new Error("this host has no direct routes");
+    this.#routes.set(kinds, this.#endpointOf(port));
+    return Promise.resolve();
+  }
+
+  #endpointOf(port: MessagePort): Endpoint {
+    if (this.#portEndpoint === undefined) throw new Error("this host cannot use ports");
+    return this.#portEndpoint(port);
   }
 
   deliver(envelopes: readonly Envelope[]): Promise<(ActorError | null)[]> {

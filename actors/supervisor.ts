@@ -7,7 +7,7 @@
  * `in-thread` mode the same hosts run in the calling thread (msw can only
  * intercept `fetch` in its own thread, so msw tests use that mode).
  */
-import { expose, wrap } from "comlink";
+import { expose, transfer, wrap } from "comlink";
 import type { LogSettings } from "../src/log.ts";
 import type { KvStore, Platform, WorkerHandle } from "../src/platform/types.ts";
 import { batched } from "./batcher.ts";
@@ -27,6 +27,11 @@ export interface WorkerGroupSpec {
   readonly module: URL;
   /** Plain data handed to the app's `createBehaviors`. */
   readonly appData?: unknown;
+  /**
+   * Every other worker gets a direct port to this group's worker (workers
+   * mode, one-worker groups), so asks to it cross one thread boundary.
+   */
+  readonly direct?: boolean;
 }
 
 /** Limits of the whole runtime; every field has a default. */
@@ -102,6 +107,7 @@ export class Supervisor {
   readonly #nonce = Math.random().toString(36).slice(2, 10);
   #seq = 0;
   #stopping = false;
+  #started = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   readonly #services: HostServices;
 
@@ -135,7 +141,9 @@ export class Supervisor {
       for (const kind of group.kinds) this.#slots.set(kind, slots);
     }
     await Promise.all(this.#allSlots().map((slot) => slot.ready));
+    this.#started = true;
     if (this.#options.mode === "workers") {
+      for (const slot of this.#allSlots()) if (slot.group.direct) await this.#wire(slot);
       this.#heartbeat = setInterval(() => this.#checkHeartbeats(), this.limits.heartbeatMs);
     }
   }
@@ -239,6 +247,7 @@ export class Supervisor {
       module: group.module.href,
       appData: this.#appData.has(group.name) ? this.#appData.get(group.name) : group.appData,
       limits: hostLimits,
+      askDeadlineMs,
       logging: this.#options.logging,
     };
   }
@@ -252,7 +261,35 @@ export class Supervisor {
         ? await startHost(this.#boot(slot), this.#services, this.#options.platform.clock)
         : await this.#spawn(slot, generation);
     slot.host = host;
+    if (this.#options.mode === "workers" && this.#started) await this.#wire(slot);
     return host;
+  }
+
+  /**
+   * Gives workers direct ports to `direct` groups: the new slot to every
+   * direct target, or (when the slot is a target) every other worker to it.
+   */
+  async #wire(slot: Slot): Promise<void> {
+    const targets = this.#allSlots().filter((candidate) => candidate.group.direct && candidate.group.size === 1);
+    const pairs: [Slot, Slot][] = [];
+    for (const target of targets) {
+      if (target === slot) {
+        for (const other of this.#allSlots()) if (other.group !== target.group) pairs.push([other, target]);
+      } else if (slot.group !== target.group) {
+        pairs.push([slot, target]);
+      }
+    }
+    await Promise.all(
+      pairs.map(async ([from, to]) => {
+        // Only workers that are up now: one still restarting wires itself when it is up.
+        const fromHost = from.host;
+        const toHost = to.host;
+        if (fromHost === undefined || toHost === undefined) return;
+        const channel = new MessageChannel();
+        await toHost.connect(transfer(channel.port1, [channel.port1]));
+        await fromHost.route(to.group.kinds, transfer(channel.port2, [channel.port2]));
+      }),
+    );
   }
 
   async #spawn(slot: Slot, generation: number): Promise<HostApi> {

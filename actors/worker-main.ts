@@ -14,6 +14,6 @@ export interface WorkerBoot extends HostBoot {
 
 const { data, endpoint } = await platform.workerStart<WorkerBoot>();
 const services = wrap<HostServices>(platform.portEndpoint(data.servicesPort)) as unknown as HostServices;
-const host = await startHost(data, services, platform.clock);
+const host = await startHost(data, services, platform.clock, (port) => platform.portEndpoint(port));
 expose(host, endpoint);
 endpoint.postMessage(WORKER_READY);

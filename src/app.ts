@@ -73,6 +73,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData): WorkerGro
       size: 1,
       module: new URL("../catalog/app.ts", import.meta.url),
       appData: catalog,
+      direct: true,
     },
     { name: "payment", kinds: ["payment"], size: 1, module: new URL("./payments/app.ts", import.meta.url) },
   ];

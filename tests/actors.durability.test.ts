@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type Result, workerIndexFor } from "../actors/mod.ts";
-import { startCounters, tempDir } from "./helpers/runtime.ts";
+import { type Result, Supervisor, workerIndexFor } from "../actors/mod.ts";
+import { platform } from "../src/platform/mod.ts";
+import { counterModule, silentLog, startCounters, tempDir } from "./helpers/runtime.ts";
 
 interface Stored {
   count: number;
@@ -89,5 +90,45 @@ describe("worker supervision and durability (workers)", () => {
         timeout: 5_000,
       })
       .toBe(true);
+  });
+
+  it("re-wires direct routes when the worker they lead to restarts", async () => {
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const kv = await platform.openKv({ kind: "file", path: `${dir.path}/kv` });
+    const supervisor = new Supervisor({
+      mode: "workers",
+      platform,
+      kv,
+      groups: [
+        { name: "shards", kinds: ["relay"], size: 2, module: counterModule },
+        { name: "service", kinds: ["tally"], size: 1, module: counterModule, direct: true },
+      ],
+      log: silentLog,
+      logging: { level: "silent", secrets: [] },
+      limits: { restartMinMs: 20 },
+    });
+    await supervisor.start();
+    cleanups.push(async () => {
+      await supervisor.stop(5_000);
+      kv.close();
+    });
+    const relay = async () => {
+      await supervisor.ask("relay", "r", { type: "relay", kind: "tally", message: "add" });
+      return (await supervisor.ask("relay", "r", { type: "last" })) as Result<Result<number>>;
+    };
+    expect(await relay()).toEqual({ ok: true, value: { ok: true, value: 1 } });
+    expect(await relay()).toEqual({ ok: true, value: { ok: true, value: 2 } });
+    await supervisor.killWorker("service", 0);
+    // The tally lives in memory: a fresh worker counts from 1 again, reached over a new route.
+    await expect
+      .poll(
+        async () => {
+          const reply = await relay();
+          return reply.ok ? reply.value : reply.error;
+        },
+        { timeout: 5_000 },
+      )
+      .toEqual({ ok: true, value: 1 });
   });
 });
