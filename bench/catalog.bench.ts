@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { Supervisor } from "../actors/mod.ts";
 import { buildCatalog } from "../catalog/build.ts";
-import { readCatalogFiles } from "../catalog/files.ts";
+import { catalogReader, readCatalogFiles } from "../catalog/files.ts";
 import { createLogger } from "../src/log.ts";
 import { platform } from "../src/platform/mod.ts";
 
@@ -15,7 +15,7 @@ const round = (n: number) => Number(n.toFixed(3));
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 
-const files = await readCatalogFiles((url) => platform.readTextFile(url));
+const files = await readCatalogFiles(catalogReader((path) => platform.readTextFile(path)));
 const coldStarted = performance.now();
 buildCatalog(files);
 const firstBuild = performance.now() - coldStarted;

@@ -9,7 +9,7 @@ import { type Api, GrammyError } from "grammy/web";
 import { type Log, type Result, type RuntimeLimits, Supervisor, type WorkerGroupSpec } from "../actors/mod.ts";
 import type { CatalogSource } from "../catalog/actor.ts";
 import type { CatalogAppData } from "../catalog/app.ts";
-import { readCatalogFiles } from "../catalog/files.ts";
+import { catalogReader, readCatalogFiles } from "../catalog/files.ts";
 import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
 import type { Platform } from "./platform/types.ts";
@@ -83,7 +83,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData): WorkerGro
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, platform, log } = options;
   if (config.kv.kind === "file") await platform.ensureDir(parentDir(config.kv.path));
-  const readFiles = () => readCatalogFiles((url) => platform.readTextFile(url));
+  const readFiles = () => readCatalogFiles(catalogReader((path) => platform.readTextFile(path), config.catalogDir));
   const catalogFiles = options.catalogFiles ?? (await readFiles());
   const kv = await platform.openKv(config.kv);
   const supervisor = new Supervisor({

@@ -32,6 +32,7 @@ export const ConfigSchema = z
     TELEGRAM_API_ROOT: httpsOrLocalUrl("the Bot API server").default("https://api.telegram.org"),
     KIE_API_BASE_URL: httpsOrLocalUrl("the KIE API").default("https://api.kie.ai"),
     KIE_UPLOAD_BASE_URL: httpsOrLocalUrl("the KIE upload API").default("https://kieai.redpandaai.co"),
+    CATALOG_DIR: z.string().trim().min(1).optional(),
     KV_PATH: z.string().trim().min(1, { error: "a file path for the embedded KV" }).default("./data/bot.kv"),
     KV_URL: httpsOrLocalUrl("a KV Connect URL").optional(),
     KV_ACCESS_TOKEN: z.string().trim().min(1).optional(),
@@ -58,6 +59,8 @@ export interface Config {
   readonly kieApiBaseUrl: string;
   readonly kieUploadBaseUrl: string;
   readonly kv: KvLocation;
+  /** A folder with the catalog data files, instead of the shipped `catalog/data/`. */
+  readonly catalogDir?: string;
   readonly adminIds: readonly number[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shards: number;
@@ -100,6 +103,7 @@ export function parseConfig(
       value.KV_URL === undefined
         ? { kind: "file", path: value.KV_PATH }
         : { kind: "remote", url: value.KV_URL, accessToken: value.KV_ACCESS_TOKEN },
+    ...(value.CATALOG_DIR === undefined ? {} : { catalogDir: value.CATALOG_DIR }),
     adminIds: value.ADMIN_IDS,
     logLevel: value.LOG_LEVEL,
     shards: value.SHARDS ?? Math.max(1, options.cpuCount),

@@ -83,7 +83,7 @@ describe.each(["in-thread", "workers"] as const)("catalog actor (%s)", (mode) =>
     );
     const rejected = await ask<{ ok: boolean; problems: { file: string }[] }>({ type: "replace", files: broken });
     expect(rejected.ok).toBe(false);
-    expect(rejected.problems[0]?.file).toBe("catalog/data/images.json");
+    expect(rejected.problems[0]?.file).toBe("images.json");
     expect(await ask({ type: "card", modelId: "z-image", lang: "en" })).toMatchObject({ id: "z-image" });
 
     const fewer = files.map((file) =>

@@ -8,7 +8,7 @@ import { loadCatalog, sampleParams } from "./helpers/catalog.ts";
 /** A small catalog file around one model, for rules the real data may not show. */
 function fileWith(model: Record<string, unknown>, section = "images") {
   return {
-    name: `catalog/data/${section}.json`,
+    name: `${section}.json`,
     text: JSON.stringify({
       section,
       models: [
@@ -160,14 +160,12 @@ describe("loading", () => {
     try {
       buildCatalog([broken]);
     } catch (error) {
-      expect((error as CatalogError).message).toContain(
-        'catalog/data/images.json model "test/model" at fields[0].maxLength',
-      );
+      expect((error as CatalogError).message).toContain('images.json model "test/model" at fields[0].maxLength');
     }
     const wrongSku = fileWith({ skus: [{ params: { resolution: "9K" }, kopecks: 100, free: false }] });
     expect(() => buildCatalog([wrongSku])).toThrow(
       'model "test/model" at skus[0].params.resolution: 9K is not one of the field\'s values',
     );
-    expect(() => buildCatalog([{ name: "catalog/data/images.json", text: "{" }])).toThrow("not valid JSON");
+    expect(() => buildCatalog([{ name: "images.json", text: "{" }])).toThrow("not valid JSON");
   });
 });

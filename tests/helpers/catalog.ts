@@ -1,11 +1,11 @@
 /** Loading the real catalog, and sample inputs for its models, in tests. */
 import { readFile } from "node:fs/promises";
 import { buildCatalog, type CatalogIndex, type IndexedModel, type ParamValue } from "../../catalog/build.ts";
-import { readCatalogFiles } from "../../catalog/files.ts";
+import { catalogReader, readCatalogFiles } from "../../catalog/files.ts";
 import type { Measures } from "../../catalog/quote.ts";
 import type { Field } from "../../catalog/schema.ts";
 
-export const readFiles = () => readCatalogFiles((url) => readFile(url, "utf8"));
+export const readFiles = () => readCatalogFiles(catalogReader((path) => readFile(path, "utf8")));
 
 export async function loadCatalog(): Promise<CatalogIndex> {
   return buildCatalog(await readFiles());

@@ -1,0 +1,74 @@
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { TEST_TOKEN } from "./helpers/app.ts";
+import { startFakeBotApi } from "./helpers/fake-bot-api.ts";
+import { type RunningBot, startBotProcess } from "./helpers/process.ts";
+import { tempDir } from "./helpers/runtime.ts";
+
+const shipped = fileURLToPath(new URL("../catalog/data/", import.meta.url));
+
+describe("the bot process (as `npm start` runs it)", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function start(catalogDir: string): Promise<RunningBot> {
+    const fake = await startFakeBotApi();
+    cleanups.push(() => fake.close());
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const bot = startBotProcess(
+      {
+        BOT_TOKEN: TEST_TOKEN,
+        KIE_API_KEY: "kie-test-key-123",
+        TELEGRAM_API_ROOT: fake.apiRoot,
+        KV_PATH: `${dir.path}/bot.kv`,
+        CATALOG_DIR: catalogDir,
+        SHARDS: "1",
+      },
+      dir.path,
+    );
+    cleanups.push(() => {
+      if (bot.child.exitCode === null) bot.child.kill("SIGKILL");
+    });
+    return bot;
+  }
+
+  it("reloads the catalog on SIGHUP, rejects a broken one, and drains on SIGTERM with exit code 0", async () => {
+    const data = tempDir();
+    cleanups.push(() => data.remove());
+    cpSync(shipped, data.path, { recursive: true });
+    const bot = await start(data.path);
+    const loaded = await bot.waitFor((line) => line.msg === "catalog loaded");
+    await bot.waitFor((line) => line.msg === "ready");
+
+    const images = JSON.parse(readFileSync(`${data.path}/images.json`, "utf8")) as { models: unknown[] };
+    images.models.pop();
+    writeFileSync(`${data.path}/images.json`, JSON.stringify(images));
+    bot.child.kill("SIGHUP");
+    const reloaded = await bot.waitFor((line) => line.msg === "catalog reloaded");
+    expect(reloaded.models).toBe((loaded.models as number) - 1);
+
+    writeFileSync(`${data.path}/video.json`, "{ not json");
+    bot.child.kill("SIGHUP");
+    const rejected = await bot.waitFor((line) => String(line.msg).startsWith("catalog reload rejected"));
+    expect(JSON.stringify(rejected.problems)).toContain("video.json");
+
+    bot.child.kill("SIGTERM");
+    expect(await bot.exited).toBe(0);
+    expect(bot.lines.some((line) => line.msg === "stopped" && line.drained === true)).toBe(true);
+  });
+
+  it("refuses to start with a broken catalog, naming the model and the field", async () => {
+    const data = tempDir();
+    cleanups.push(() => data.remove());
+    cpSync(shipped, data.path, { recursive: true });
+    const file = `${data.path}/images.json`;
+    writeFileSync(file, readFileSync(file, "utf8").replace('"maxLength": 1000', '"maxLength": "long"'));
+    const bot = await start(data.path);
+    expect(await bot.exited).toBe(1);
+    expect(bot.stderr()).toMatch(/images\.json model "[^"]+" at fields\[\d+\]\.maxLength/);
+  });
+});
