@@ -17,6 +17,7 @@ import {
   sectionList,
 } from "./queries.ts";
 import { type Measures, optionPrices, type QuoteResult, quoteForParams } from "./quote.ts";
+import type { GenerationType } from "./schema.ts";
 import { type Validation, validateParams } from "./validate.ts";
 
 /** A catalog data file as read from disk. */
@@ -34,6 +35,8 @@ export type CatalogQuery =
       readonly page: number;
       readonly pageSize: number;
       readonly lang: Lang;
+      /** Only models of this generation type (e.g. "background-removal" within "edit"). */
+      readonly generationType?: GenerationType;
     }
   | { readonly type: "card"; readonly modelId: string; readonly lang: Lang }
   | { readonly type: "plan"; readonly modelId: string }
@@ -104,7 +107,7 @@ export function answer(index: CatalogIndex, query: Exclude<CatalogQuery, { type:
       return sectionList(index, query.lang);
     case "models":
       return (
-        modelPage(index, query.section, query.page, query.pageSize, query.lang) ?? {
+        modelPage(index, query.section, query.page, query.pageSize, query.lang, query.generationType) ?? {
           ok: false,
           error: { code: "unknown_section", section: query.section },
         }

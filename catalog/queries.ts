@@ -1,6 +1,6 @@
 /** What menus show: sections with counts, paged model lists, model cards. */
 import type { CatalogIndex, IndexedModel } from "./build.ts";
-import type { InputMedia, Localized, OutputMedia } from "./schema.ts";
+import type { GenerationType, InputMedia, Localized, OutputMedia } from "./schema.ts";
 import { FREE_SECTION, SECTIONS } from "./sections.ts";
 
 /** A language of the bot. */
@@ -71,9 +71,11 @@ export function modelPage(
   page: number,
   pageSize: number,
   lang: Lang,
+  type?: GenerationType,
 ): ModelPage | undefined {
-  const models = index.bySection.get(section);
-  if (models === undefined) return undefined;
+  const all = index.bySection.get(section);
+  if (all === undefined) return undefined;
+  const models = type === undefined ? all : all.filter((indexed) => indexed.model.type === type);
   const pages = Math.max(1, Math.ceil(models.length / pageSize));
   const current = Math.min(Math.max(0, Math.trunc(page)), pages - 1);
   const items = models.slice(current * pageSize, (current + 1) * pageSize).map((indexed) => listItem(indexed, lang));

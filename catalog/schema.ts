@@ -7,6 +7,10 @@ import { z } from "zod";
 
 /** Text in both languages the bot speaks. */
 export const Localized = z.object({ ru: z.string().min(1), en: z.string().min(1) });
+/** A model name: short enough for a button. */
+const Name = z.object({ ru: z.string().min(1).max(40), en: z.string().min(1).max(40) });
+/** A model description: a sentence or two for the card. */
+const Description = z.object({ ru: z.string().min(1).max(300), en: z.string().min(1).max(300) });
 export type Localized = z.infer<typeof Localized>;
 
 /** What a model produces. */
@@ -143,8 +147,8 @@ export const Model = z.object({
   /** False keeps the model in the data but out of every menu; `unavailableReason` tells operators why. */
   available: z.boolean(),
   unavailableReason: z.string().min(1).optional(),
-  name: Localized,
-  description: Localized,
+  name: Name,
+  description: Description,
   /** Typical time to a result, for "expected time" on cards and confirmations. */
   typicalSeconds: z.number().int().positive(),
   fields: z.array(Field).min(1),

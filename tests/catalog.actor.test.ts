@@ -52,6 +52,15 @@ describe.each(["in-thread", "workers"] as const)("catalog actor (%s)", (mode) =>
     expect(page.items.length).toBeLessThanOrEqual(8);
     const prices = page.items.map((item) => item.fromKopecks);
     expect(prices).toEqual([...prices].sort((a, b) => a - b));
+    const removal = await ask<ModelPage>({
+      type: "models",
+      section: "edit",
+      page: 0,
+      pageSize: 50,
+      lang: "en",
+      generationType: "background-removal",
+    });
+    expect(removal.items.map((item) => item.id)).toEqual(["recraft/remove-background"]);
     const card = await ask<ModelCard>({ type: "card", modelId: "z-image", lang: "ru" });
     expect(card).toMatchObject({ id: "z-image", output: "image", free: true, fromKopecks: 63 });
     expect(await ask({ type: "quote", modelId: "z-image", params: { prompt: "fox", aspect_ratio: "16:9" } })).toEqual({
