@@ -3,7 +3,7 @@
  * `price_unresolved` error. Never a fallback to another SKU.
  */
 import { type IndexedModel, type Params, type ParamValue, skuKey } from "./build.ts";
-import type { Meter, OptionValue } from "./schema.ts";
+import type { Meter, OptionValue, Sku } from "./schema.ts";
 import { type FieldError, validateParams } from "./validate.ts";
 
 /** Quantities a metered price needs that parameters do not hold (e.g. an audio file's duration). */
@@ -46,27 +46,17 @@ export function quoteForParams(indexed: IndexedModel, params: Params, measures: 
 
 /** The price of already validated parameters (defaults applied). */
 export function priceOf(indexed: IndexedModel, params: Params, measures: Measures = {}): QuoteResult {
-  const matches = indexed.skusByKey.get(skuKey(indexed.pricedFields, priceValues(indexed, params))) ?? [];
-  const sku = matches[0];
-  if (matches.length !== 1 || sku === undefined) {
-    return {
-      ok: false,
-      error: {
-        code: "price_unresolved",
-        reason: matches.length === 0 ? "no_sku" : "ambiguous",
-        matches: matches.length,
-      },
-    };
-  }
+  const matched = matchSku(indexed, params);
+  if (!matched.ok) return matched;
+  const { sku } = matched;
   const meter = indexed.model.meter;
   if (meter === undefined) {
     return { ok: true, quote: { modelId: indexed.model.id, kopecks: sku.kopecks, free: sku.free, sku: sku.params } };
   }
   const quantity = unitsOf(meter, params, measures);
-  if (quantity === undefined)
-    return { ok: false, error: { code: "price_unresolved", reason: "missing_measure", matches: 1 } };
+  if (quantity === undefined) return unresolved("missing_measure", 1);
   const units = billedUnits(meter, quantity);
-  if (units > meter.max) return { ok: false, error: { code: "price_unresolved", reason: "over_limit", matches: 1 } };
+  if (units > meter.max) return unresolved("over_limit", 1);
   return {
     ok: true,
     quote: {
@@ -81,7 +71,8 @@ export function priceOf(indexed: IndexedModel, params: Params, measures: Measure
 
 /**
  * The price of each offered option of an enum field, the other choices kept
- * (for buttons that show prices). `null` where that option has no price.
+ * (for buttons that show prices). `null` where that option has no price; for
+ * metered models the price of one unit (the quantity is not known yet).
  */
 export function optionPrices(
   indexed: IndexedModel,
@@ -91,30 +82,32 @@ export function optionPrices(
 ): { value: OptionValue; kopecks: number | null; free: boolean }[] {
   const base = { ...indexed.defaults, ...params };
   return (indexed.offered.get(field) ?? []).map((value) => {
-    const result = indexed.model.meter
-      ? unitPriceOf(indexed, { ...base, [field]: value })
-      : priceOf(indexed, { ...base, [field]: value }, measures);
+    const choice = { ...base, [field]: value };
+    if (indexed.model.meter) {
+      const matched = matchSku(indexed, choice);
+      return matched.ok ? { value, kopecks: matched.sku.kopecks, free: false } : { value, kopecks: null, free: false };
+    }
+    const result = priceOf(indexed, choice, measures);
     return result.ok
       ? { value, kopecks: result.quote.kopecks, free: result.quote.free }
       : { value, kopecks: null, free: false };
   });
 }
 
-/** The per-unit price (metered models) for buttons shown before the quantity is known. */
-function unitPriceOf(indexed: IndexedModel, params: Params): QuoteResult {
+/** The one SKU the priced values select, or why there is not exactly one. */
+function matchSku(indexed: IndexedModel, params: Params): { ok: true; sku: Sku } | { ok: false; error: QuoteError } {
   const matches = indexed.skusByKey.get(skuKey(indexed.pricedFields, priceValues(indexed, params))) ?? [];
   const sku = matches[0];
-  if (matches.length !== 1 || sku === undefined) {
-    return {
-      ok: false,
-      error: {
-        code: "price_unresolved",
-        reason: matches.length === 0 ? "no_sku" : "ambiguous",
-        matches: matches.length,
-      },
-    };
-  }
-  return { ok: true, quote: { modelId: indexed.model.id, kopecks: sku.kopecks, free: false, sku: sku.params } };
+  if (matches.length !== 1 || sku === undefined)
+    return unresolved(matches.length === 0 ? "no_sku" : "ambiguous", matches.length);
+  return { ok: true, sku };
+}
+
+function unresolved(
+  reason: "no_sku" | "ambiguous" | "missing_measure" | "over_limit",
+  matches: number,
+): { ok: false; error: QuoteError } {
+  return { ok: false, error: { code: "price_unresolved", reason, matches } };
 }
 
 function priceValues(indexed: IndexedModel, params: Params): Record<string, ParamValue> {

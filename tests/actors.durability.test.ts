@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Result, Supervisor, workerIndexFor } from "../actors/mod.ts";
 import { platform } from "../src/platform/mod.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
 import { counterModule, silentLog, startCounters, tempDir } from "./helpers/runtime.ts";
 
 interface Stored {
@@ -9,16 +10,13 @@ interface Stored {
 }
 
 describe("worker supervision and durability (workers)", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = useCleanups();
 
   async function start(limits = {}) {
     const dir = tempDir();
-    cleanups.push(() => dir.remove());
+    defer(() => dir.remove());
     const runtime = await startCounters({ mode: "workers", kvPath: `${dir.path}/kv`, limits });
-    cleanups.push(() => runtime.stop());
+    defer(() => runtime.stop());
     return runtime;
   }
 
@@ -94,7 +92,7 @@ describe("worker supervision and durability (workers)", () => {
 
   it("re-wires direct routes when the worker they lead to restarts", async () => {
     const dir = tempDir();
-    cleanups.push(() => dir.remove());
+    defer(() => dir.remove());
     const kv = await platform.openKv({ kind: "file", path: `${dir.path}/kv` });
     const supervisor = new Supervisor({
       mode: "workers",
@@ -109,7 +107,7 @@ describe("worker supervision and durability (workers)", () => {
       limits: { restartMinMs: 20 },
     });
     await supervisor.start();
-    cleanups.push(async () => {
+    defer(async () => {
       await supervisor.stop(5_000);
       kv.close();
     });

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Supervisor } from "../actors/mod.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
 import { startCounters, tempDir } from "./helpers/runtime.ts";
 
 /** Sends an increment until it is applied; `conflict` and `store_failed` mean "not applied". */
@@ -12,22 +13,19 @@ async function incrementUntilApplied(supervisor: Supervisor, op: string): Promis
 }
 
 describe("fencing between two runtimes on one KV file", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = useCleanups();
 
   it.each([
     ["in-thread", "in-thread"],
     ["in-thread", "workers"],
   ] as const)("never loses an update (%s + %s)", async (modeA, modeB) => {
     const dir = tempDir();
-    cleanups.push(() => dir.remove());
+    defer(() => dir.remove());
     const path = `${dir.path}/kv`;
     const a = await startCounters({ mode: modeA, kvPath: path, workers: 1, limits: { mailboxBound: 1_000 } });
-    cleanups.push(() => a.stop());
+    defer(() => a.stop());
     const b = await startCounters({ mode: modeB, kvPath: path, workers: 1, limits: { mailboxBound: 1_000 } });
-    cleanups.push(() => b.stop());
+    defer(() => b.stop());
 
     const perRuntime = 150;
     const retries = await Promise.all([

@@ -1,19 +1,17 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { workerIndexFor } from "../actors/mod.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
 import { startRendezvous } from "./helpers/rendezvous.ts";
 import { startCounters, tempDir } from "./helpers/runtime.ts";
 
 describe.each(["in-thread", "workers"] as const)("isolation and supervision (%s)", (mode) => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = useCleanups();
 
   async function start(limits = {}) {
     const dir = tempDir();
-    cleanups.push(() => dir.remove());
+    defer(() => dir.remove());
     const runtime = await startCounters({ mode, kvPath: `${dir.path}/kv`, limits });
-    cleanups.push(() => runtime.stop());
+    defer(() => runtime.stop());
     return runtime;
   }
 
@@ -26,7 +24,7 @@ describe.each(["in-thread", "workers"] as const)("isolation and supervision (%s)
     const group = [...onZero, onOne ?? "missing"];
     expect(group).toHaveLength(3);
     const meeting = await startRendezvous(group.length, 2_000);
-    cleanups.push(() => meeting.close());
+    defer(() => meeting.close());
     const replies = await Promise.all(
       group.map((id) => supervisor.ask("counter", id, { type: "slow", url: meeting.url })),
     );
@@ -73,7 +71,7 @@ describe.each(["in-thread", "workers"] as const)("isolation and supervision (%s)
   it("answers timeout when the reply misses the deadline", async () => {
     const { supervisor } = await start();
     const meeting = await startRendezvous(2, 500);
-    cleanups.push(() => meeting.close());
+    defer(() => meeting.close());
     const reply = await supervisor.ask("counter", "late", { type: "slow", url: meeting.url }, 50);
     expect(reply.ok ? "ok" : reply.error.code).toBe("timeout");
   });

@@ -1,7 +1,8 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TEST_TOKEN } from "./helpers/app.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
 import { startFakeBotApi } from "./helpers/fake-bot-api.ts";
 import { type RunningBot, startBotProcess } from "./helpers/process.ts";
 import { tempDir } from "./helpers/runtime.ts";
@@ -9,16 +10,13 @@ import { tempDir } from "./helpers/runtime.ts";
 const shipped = fileURLToPath(new URL("../catalog/data/", import.meta.url));
 
 describe("the bot process (as `npm start` runs it)", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = useCleanups();
 
   async function start(catalogDir: string): Promise<RunningBot> {
     const fake = await startFakeBotApi();
-    cleanups.push(() => fake.close());
+    defer(() => fake.close());
     const dir = tempDir();
-    cleanups.push(() => dir.remove());
+    defer(() => dir.remove());
     const bot = startBotProcess(
       {
         BOT_TOKEN: TEST_TOKEN,
@@ -30,7 +28,7 @@ describe("the bot process (as `npm start` runs it)", () => {
       },
       dir.path,
     );
-    cleanups.push(() => {
+    defer(() => {
       if (bot.child.exitCode === null) bot.child.kill("SIGKILL");
     });
     return bot;
@@ -38,7 +36,7 @@ describe("the bot process (as `npm start` runs it)", () => {
 
   it("reloads the catalog on SIGHUP, rejects a broken one, and drains on SIGTERM with exit code 0", async () => {
     const data = tempDir();
-    cleanups.push(() => data.remove());
+    defer(() => data.remove());
     cpSync(shipped, data.path, { recursive: true });
     const bot = await start(data.path);
     const loaded = await bot.waitFor((line) => line.msg === "catalog loaded");
@@ -63,7 +61,7 @@ describe("the bot process (as `npm start` runs it)", () => {
 
   it("refuses to start with a broken catalog, naming the model and the field", async () => {
     const data = tempDir();
-    cleanups.push(() => data.remove());
+    defer(() => data.remove());
     cpSync(shipped, data.path, { recursive: true });
     const file = `${data.path}/images.json`;
     writeFileSync(file, readFileSync(file, "utf8").replace('"maxLength": 1000', '"maxLength": "long"'));
