@@ -18,7 +18,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 }
 
-const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function rate(count: number, run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

@@ -11,7 +11,7 @@ import { catalogReader, readCatalogFiles } from "../catalog/files.ts";
 import { createLogger } from "../src/log.ts";
 import { platform } from "../src/platform/mod.ts";
 
-const round = (n: number) => Number(n.toFixed(3));
+const round = (n: number) => Math.round(n * 1000) / 1000;
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 
