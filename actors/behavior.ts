@@ -71,6 +71,11 @@ export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never>
   restoreState(stored: unknown, id: ActorId): S;
   /** The pure core: no I/O, no clock other than `ctx.now`, no randomness. */
   receive(state: S, message: M, ctx: TurnContext): Turn<S, R, E>;
+  /**
+   * Effects that still answer the sender when `receive` throws (e.g. an
+   * apology and a menu); performed after the actor restarted from KV.
+   */
+  recover?(message: M, error: unknown): readonly E[];
   /** The imperative shell for this actor's effects. */
   perform?(effect: E, ctx: EffectContext<M>): Promise<void>;
 }

@@ -95,6 +95,15 @@ interface Resident {
   lastUsed: number;
 }
 
+function recoveryEffects(behavior: AnyBehavior, message: unknown, error: unknown, log: Log): readonly unknown[] {
+  try {
+    return behavior.recover?.(message, error) ?? [];
+  } catch (recoverError) {
+    log.error({ err: recoverError }, "recover failed");
+    return [];
+  }
+}
+
 /** A turn whose reply the store already delivered with its commit. */
 const ACKED_AT_COMMIT: Result<unknown> = Object.freeze({ ok: true, value: undefined });
 
@@ -243,7 +252,9 @@ export class ActorHost implements HostApi {
         resident = this.#resident.get(key) ?? (await this.#activate(behavior, key, envelope.id));
         turn = behavior.receive(resident.state, envelope.message, { id: envelope.id, now: this.#clock.now() });
       } catch (error) {
-        return this.#failTurn(key, envelope, error);
+        const failed = this.#failTurn(key, envelope, error);
+        await this.#perform(behavior, envelope, recoveryEffects(behavior, envelope.message, error, this.#log));
+        return failed;
       }
       resident.lastUsed = this.#clock.monotonic();
       const changed = turn.state !== resident.state || (turn.writes?.length ?? 0) > 0;

@@ -23,6 +23,7 @@ export {
   type HostLimits,
   type HostServices,
   type HostStats,
+  type Messenger,
   type Settlement,
 } from "./host.ts";
 export type { HostApp, HostAppContext } from "./host-boot.ts";

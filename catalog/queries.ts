@@ -89,6 +89,7 @@ export function modelCard(index: CatalogIndex, id: string, lang: Lang): ModelCar
   const { model } = indexed;
   const inputs = model.fields
     .filter((field) => field.required && (field.kind === "media" || field.kind === "prompt" || field.kind === "link"))
+    .sort((a, b) => Number(b.kind === "media") - Number(a.kind === "media"))
     .map((field) =>
       field.kind === "media"
         ? { media: field.media, min: field.minItems, max: field.maxItems, required: field.required }

@@ -69,6 +69,13 @@ export function priceOf(indexed: IndexedModel, params: Params, measures: Measure
   };
 }
 
+/** The price shown on an option's button; `kopecks` null when that option has no price. */
+export interface OptionPrice {
+  readonly value: OptionValue;
+  readonly kopecks: number | null;
+  readonly free: boolean;
+}
+
 /**
  * The price of each offered option of an enum field, the other choices kept
  * (for buttons that show prices). `null` where that option has no price; for
@@ -79,7 +86,7 @@ export function optionPrices(
   field: string,
   params: Params,
   measures: Measures = {},
-): { value: OptionValue; kopecks: number | null; free: boolean }[] {
+): OptionPrice[] {
   const base = { ...indexed.defaults, ...params };
   return (indexed.offered.get(field) ?? []).map((value) => {
     const choice = { ...base, [field]: value };

@@ -10,6 +10,7 @@ import { type Log, type Result, type RuntimeLimits, Supervisor, type WorkerGroup
 import type { CatalogSource } from "../catalog/actor.ts";
 import type { CatalogAppData } from "../catalog/app.ts";
 import { catalogReader, readCatalogFiles } from "../catalog/files.ts";
+import { loadTranslator, type Translate } from "./bot/i18n.ts";
 import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
 import type { Platform } from "./platform/types.ts";
@@ -42,6 +43,8 @@ export interface App {
   dispatch(update: unknown): Promise<Result<unknown> | RouteOutcome>;
   /** Checks the token with getMe, then long-polls until `stop`. */
   startPolling(): Promise<UserFromGetMe>;
+  /** The bot, as getMe described it at start. */
+  readonly me: UserFromGetMe;
   /**
    * Re-reads the catalog files and swaps them in (SIGHUP). An invalid catalog
    * is rejected, with its problems, and the old one keeps serving.
@@ -57,8 +60,13 @@ export type CatalogReload =
   | { readonly ok: false; readonly problems: readonly unknown[] };
 
 /** The worker groups of the program. */
-export function workerGroups(config: Config, catalog: CatalogAppData): WorkerGroupSpec[] {
-  const shardData: ShardAppData = { telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot } };
+export function workerGroups(config: Config, catalog: CatalogAppData, botUsername: string): WorkerGroupSpec[] {
+  const shardData: ShardAppData = {
+    telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot },
+    botUsername,
+    support: config.support,
+    freeDailyLimit: config.freeDailyLimit,
+  };
   return [
     {
       name: "user",
@@ -83,6 +91,9 @@ export function workerGroups(config: Config, catalog: CatalogAppData): WorkerGro
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, platform, log } = options;
   if (config.kv.kind === "file") await platform.ensureDir(parentDir(config.kv.path));
+  const api = createTelegramApi({ botToken: config.botToken, apiRoot: config.telegramApiRoot }, options.fetch);
+  // The one network call of a start: it checks the token and names the bot for referral links.
+  const me = await api.getMe();
   const readFiles = () => readCatalogFiles(catalogReader((path) => platform.readTextFile(path), config.catalogDir));
   const catalogFiles = options.catalogFiles ?? (await readFiles());
   const kv = await platform.openKv(config.kv);
@@ -90,7 +101,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     mode: options.mode,
     platform,
     kv,
-    groups: workerGroups(config, { files: catalogFiles }),
+    groups: workerGroups(config, { files: catalogFiles }, me.username),
     log,
     logging: { level: config.logLevel, secrets: secretsOf(config) },
     limits: options.limits ?? {},
@@ -101,7 +112,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     kv.close();
     throw error;
   }
-  const api = createTelegramApi({ botToken: config.botToken, apiRoot: config.telegramApiRoot }, options.fetch);
+  await registerCommands(api, log, await loadTranslator((url) => platform.readTextFile(url)));
   const router = createUpdateRouter(supervisor, log);
   let poller: LongPoller | undefined;
   let stopped: Promise<boolean> | undefined;
@@ -109,9 +120,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     supervisor,
     api,
+    me,
     dispatch: (update) => router.dispatch(update),
     async startPolling() {
-      const me = await api.getMe();
       poller = new LongPoller(api, (update) => router.route(update), log, { allowedUpdates: ALLOWED_UPDATES });
       poller.start().catch((error) => {
         if (!(error instanceof GrammyError)) log.error({ err: error }, "polling stopped");
@@ -141,6 +152,24 @@ export async function startApp(options: AppOptions): Promise<App> {
       return stopped;
     },
   };
+}
+
+/** The bot's commands in the menu of Telegram clients, in Russian (default) and English. */
+async function registerCommands(api: Api, log: Log, t: Translate): Promise<void> {
+  const commands = (lang: "ru" | "en") =>
+    ["start", "menu", "balance", "topup", "history", "help", "language", "cancel", "paysupport", "terms"].map(
+      (command) => ({
+        command,
+        description: t(lang, `cmd-${command}`),
+      }),
+    );
+  try {
+    await api.setMyCommands(commands("ru"));
+    await api.setMyCommands(commands("en"), { language_code: "en" });
+  } catch (error) {
+    // Commands are a convenience of Telegram clients; the bot works without them.
+    log.warn({ err: error }, "setMyCommands failed");
+  }
 }
 
 function parentDir(path: string): string {

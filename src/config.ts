@@ -37,6 +37,13 @@ export const ConfigSchema = z
     KV_URL: httpsOrLocalUrl("a KV Connect URL").optional(),
     KV_ACCESS_TOKEN: z.string().trim().min(1).optional(),
     ADMIN_IDS: positiveIds.default([]),
+    SUPPORT_CONTACT: z.string().trim().min(1).max(100).optional(),
+    FREE_DAILY_LIMIT: z.coerce
+      .number({ error: "a whole number of free generations a day, 0 to 100" })
+      .int({ error: "a whole number of free generations a day, 0 to 100" })
+      .min(0, { error: "a whole number of free generations a day, 0 to 100" })
+      .max(100, { error: "a whole number of free generations a day, 0 to 100" })
+      .default(5),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
     SHARDS: z.coerce
       .number({ error: "a whole number of user shard workers, 1 to 64" })
@@ -62,6 +69,9 @@ export interface Config {
   /** A folder with the catalog data files, instead of the shipped `catalog/data/`. */
   readonly catalogDir?: string;
   readonly adminIds: readonly number[];
+  /** Where users ask for help (a @username or a link), shown in /help and /paysupport. */
+  readonly support?: string;
+  readonly freeDailyLimit: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shards: number;
 }
@@ -105,6 +115,8 @@ export function parseConfig(
         : { kind: "remote", url: value.KV_URL, accessToken: value.KV_ACCESS_TOKEN },
     ...(value.CATALOG_DIR === undefined ? {} : { catalogDir: value.CATALOG_DIR }),
     adminIds: value.ADMIN_IDS,
+    ...(value.SUPPORT_CONTACT === undefined ? {} : { support: value.SUPPORT_CONTACT }),
+    freeDailyLimit: value.FREE_DAILY_LIMIT,
     logLevel: value.LOG_LEVEL,
     shards: value.SHARDS ?? Math.max(1, options.cpuCount),
   };

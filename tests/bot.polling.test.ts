@@ -22,8 +22,9 @@ describe("/start over long polling (workers, local fake Bot API)", () => {
         textUpdate(101, "/start", { first_name: "Ivan" }),
         textUpdate(202, "/start", { first_name: "Mary", language_code: "en" }),
       );
-      await expect.poll(() => fake.calls.length, { timeout: 10_000 }).toBe(2);
-      const byChat = Object.fromEntries(fake.calls.map((call) => [call.payload.chat_id, call]));
+      const sent = () => fake.calls.filter((call) => call.method === "sendMessage");
+      await expect.poll(() => sent().length, { timeout: 10_000 }).toBe(2);
+      const byChat = Object.fromEntries(sent().map((call) => [call.payload.chat_id, call]));
       expect(byChat[101]?.method).toBe("sendMessage");
       expect(String(byChat[101]?.payload.text)).toMatch(/^Привет, Ivan!/);
       expect(String(byChat[202]?.payload.text)).toMatch(/^Hi, Mary!/);

@@ -1,23 +1,35 @@
 /**
  * The app of a user shard worker: hosts the user actors and performs their
  * Bot API calls from this worker, so one update costs one hop from the main
- * thread.
+ * thread. Translations are read once, when the worker starts.
  */
 import type { HostApp } from "../../actors/mod.ts";
+import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
-import { performTelegramCall } from "../telegram/call.ts";
+import { loadTranslator } from "./i18n.ts";
+import { performBotEffect } from "./perform.ts";
 import { userBehavior } from "./user-actor.ts";
 
 /** Configuration a shard receives from the supervisor. */
 export interface ShardAppData {
   readonly telegram: TelegramSettings;
+  readonly botUsername: string;
+  readonly support: string | undefined;
+  readonly freeDailyLimit: number;
 }
 
 const app: HostApp = {
-  createBehaviors({ appData }) {
-    const { telegram } = appData as ShardAppData;
-    const api = createTelegramApi(telegram);
-    return [userBehavior(async (call) => void (await performTelegramCall(api, call)))];
+  async createBehaviors({ appData, services }) {
+    const data = appData as ShardAppData;
+    const shell = {
+      api: createTelegramApi(data.telegram),
+      catalog: services,
+      t: await loadTranslator((url) => platform.readTextFile(url)),
+      botUsername: data.botUsername,
+      support: data.support,
+      freeDailyLimit: data.freeDailyLimit,
+    };
+    return [userBehavior((effect, id, tellSelf) => performBotEffect(shell, effect, id, tellSelf))];
   },
 };
 

@@ -1,70 +1,39 @@
 /**
- * The user actor: one per Telegram user, holding that user's session. Its
- * core is pure: an update in, the new state and the Bot API calls out.
+ * The user actor: one per Telegram user. Its pure core (`core.ts`) turns
+ * updates into state and effects; its shell (`perform.ts`) shows screens.
+ * When the core throws, the user still gets an answer: `recover` answers the
+ * button and shows the menu with an apology (the failure is logged).
  */
-import type { Update } from "grammy/types";
-import { z } from "zod";
-import type { ActorBehavior, Turn } from "../../actors/mod.ts";
-import { type TelegramCall, telegramCall } from "../telegram/call.ts";
-import { type Lang, langFor, texts } from "./texts.ts";
+import type { ActorBehavior } from "../../actors/mod.ts";
+import { receiveUserMessage, type UserMessage } from "./core.ts";
+import { langFor } from "./lang.ts";
+import { initialUserState, restoreUserState, type UserState } from "./state.ts";
+import type { BotEffect } from "./views.ts";
 
-/** What the actor keeps for a user (one KV value under `["user", id]`). */
-export interface UserState {
-  readonly v: 1;
-  readonly lang: Lang;
-  readonly firstSeenAt: number;
-  readonly lastSeenAt: number;
-  readonly starts: number;
-}
-
-const UserStateSchema = z.object({
-  v: z.literal(1),
-  lang: z.enum(["ru", "en"]),
-  firstSeenAt: z.number(),
-  lastSeenAt: z.number(),
-  starts: z.number().int().nonnegative(),
-});
-
-/** Messages the user actor handles. */
-export type UserMessage = { readonly type: "update"; readonly update: Update };
-
-/** Effects of the user actor. */
-export type UserEffect = TelegramCall;
-
-const START = /^\/start(?:@\w+)?(?:\s|$)/;
-
-/** The pure reaction to one update. */
-export function receiveUpdate(state: UserState, update: Update, now: number): Turn<UserState, void, UserEffect> {
-  const message = update.message;
-  if (message === undefined) return { state };
-  const lang = state.starts === 0 ? langFor(message.from?.language_code) : state.lang;
-  const seen: UserState = { ...state, lang, lastSeenAt: now };
-  if (message.text !== undefined && START.test(message.text)) {
-    const name = message.from?.first_name ?? "";
-    return {
-      state: { ...seen, starts: state.starts + 1 },
-      effects: [telegramCall("sendMessage", { chat_id: message.chat.id, text: texts.greeting[lang](name) })],
-    };
-  }
-  return {
-    state: seen,
-    effects: [telegramCall("sendMessage", { chat_id: message.chat.id, text: texts.unknownInput[lang]() })],
-  };
-}
-
-/** The user actor's behaviour; `perform` is given by the shard that hosts it. */
+/** The user actor's behaviour; `perform` comes from the shard that hosts it. */
 export function userBehavior(
-  perform: (effect: UserEffect) => Promise<void>,
-): ActorBehavior<UserState, UserMessage, void, UserEffect> {
+  perform: (effect: BotEffect, id: number | string, tellSelf: (message: UserMessage) => void) => Promise<void>,
+): ActorBehavior<UserState, UserMessage, void, BotEffect> {
   return {
     kind: "user",
     persistent: true,
-    initialState: () => ({ v: 1, lang: "ru", firstSeenAt: 0, lastSeenAt: 0, starts: 0 }),
-    restoreState: (stored) => UserStateSchema.parse(stored),
-    receive: (state, message, ctx) => {
-      const turn = receiveUpdate(state, message.update, ctx.now);
-      return state.firstSeenAt === 0 ? { ...turn, state: { ...turn.state, firstSeenAt: ctx.now } } : turn;
+    initialState: () => initialUserState(),
+    restoreState: (stored) => restoreUserState(stored),
+    receive: (state, message, ctx) => receiveUserMessage(state, message, ctx.now),
+    recover(message) {
+      if (message.type !== "update") return [];
+      const { update } = message;
+      const query = update.callback_query;
+      const from = update.message?.from ?? query?.from;
+      const lang = langFor(from?.language_code);
+      const chatId = update.message?.chat.id ?? query?.message?.chat.id ?? from?.id;
+      const effects: BotEffect[] = [];
+      if (query) effects.push({ type: "answer", callbackId: query.id, lang });
+      if (chatId !== undefined) {
+        effects.push({ type: "show", target: { chatId }, lang, view: { kind: "main" }, notice: { key: "error" } });
+      }
+      return effects;
     },
-    perform: (effect) => perform(effect),
+    perform: (effect, ctx) => perform(effect, ctx.id, ctx.tellSelf),
   };
 }

@@ -80,13 +80,10 @@ Deno.test("the bot answers /start over long polling on Deno", async () => {
   try {
     await app.startPolling();
     fake.push(textUpdate(77, "/start", { first_name: "Deno" }));
-    for (let i = 0; i < 100 && fake.calls.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    assertEquals(
-      fake.calls.map((call) => call.method),
-      ["sendMessage"],
-      "Bot API calls",
-    );
-    assertEquals(String(fake.calls[0]?.payload.text).startsWith("Привет, Deno!"), true, "greeting");
+    const sent = () => fake.calls.filter((call) => call.method === "sendMessage");
+    for (let i = 0; i < 100 && sent().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assertEquals(sent().length, 1, "messages sent");
+    assertEquals(String(sent()[0]?.payload.text).startsWith("Привет, Deno!"), true, "greeting");
   } finally {
     await app.stop();
     await fake.close();

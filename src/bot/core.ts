@@ -1,0 +1,297 @@
+/**
+ * The user actor's pure core: an update (or a follow-up from its own shell)
+ * and the current state in; the new state and the effects out. Every update
+ * gets exactly one visible reaction; every button press is answered first.
+ */
+import type { Update } from "grammy/types";
+import type { Turn } from "../../actors/mod.ts";
+import type { InputPlan } from "../../catalog/plan.ts";
+import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
+import { type Lang, langFor } from "./lang.ts";
+import { initialUserState, type MediaItem, takeToken, type UserState } from "./state.ts";
+import type { BotEffect, Notice, Target, View } from "./views.ts";
+import { applyInput, type WizardInput } from "./wizard.ts";
+
+/** Messages the user actor handles. */
+export type UserMessage =
+  | { readonly type: "update"; readonly update: Update }
+  /** The shell sent a new menu message. */
+  | { readonly type: "shown"; readonly messageId: number }
+  /** The shell fetched a model's input plan for a wizard that is starting. */
+  | {
+      readonly type: "plan";
+      readonly wizardId: string;
+      readonly modelId: string;
+      readonly page: number;
+      readonly plan: InputPlan;
+      readonly target: Target;
+    };
+
+type UserTurn = Turn<UserState, void, BotEffect>;
+
+const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
+  start: "start",
+  menu: "menu",
+  cancel: "cancel",
+  balance: "balance",
+  topup: "topup",
+  history: "history",
+  help: "help",
+  language: "language",
+  paysupport: "support",
+  terms: "terms",
+};
+
+/** The initial state of a user actor. */
+export const newUser = initialUserState;
+
+/** Handles one message to the user actor. */
+export function receiveUserMessage(state: UserState, message: UserMessage, now: number): UserTurn {
+  switch (message.type) {
+    case "shown":
+      return { state: { ...state, menuMessageId: message.messageId } };
+    case "plan": {
+      const wizard = {
+        id: message.wizardId,
+        modelId: message.modelId,
+        page: message.page,
+        steps: [...message.plan.steps],
+        optional: [...message.plan.optional],
+        step: 0,
+        values: {},
+        media: {},
+        inParams: false,
+      };
+      const next = { ...state, wizard };
+      return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
+    }
+    case "update":
+      return receiveUpdate(seen(state, message.update, now), message.update, now);
+  }
+}
+
+function seen(state: UserState, update: Update, now: number): UserState {
+  const from = update.message?.from ?? update.callback_query?.from;
+  const lang = state.langChosen ? state.lang : langFor(from?.language_code);
+  return { ...state, lang, lastSeenAt: now, firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt };
+}
+
+function receiveUpdate(state: UserState, update: Update, now: number): UserTurn {
+  const query = update.callback_query;
+  if (query !== undefined) {
+    const chatId = query.message?.chat.id ?? query.from.id;
+    const target: Target = query.message ? { chatId, messageId: query.message.message_id } : { chatId };
+    const flood = takeToken(state.flood, "buttons", now);
+    const limited = { ...state, flood: flood.flood };
+    if (!flood.allowed) {
+      return { state: limited, effects: [answer(limited, query.id, flood.warn ? { key: "too-fast" } : undefined)] };
+    }
+    const action = decodeAction(query.data);
+    if (action === undefined) {
+      return {
+        state: limited,
+        effects: [answer(limited, query.id, { key: "outdated" }), show(limited, target, { kind: "main" })],
+      };
+    }
+    return onAction(limited, action, query.id, target, update.update_id);
+  }
+  const message = update.message;
+  if (message === undefined) return { state };
+  const target: Target = { chatId: message.chat.id };
+  const flood = takeToken(state.flood, "messages", now);
+  const limited = { ...state, flood: flood.flood };
+  if (!flood.allowed) {
+    return {
+      state: limited,
+      effects: flood.warn ? [show(limited, target, { kind: "notice" }, { key: "too-fast" })] : [],
+    };
+  }
+  const command = message.text?.match(/^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/s);
+  if (command) return onCommand(limited, command[1] ?? "", command[2]?.trim(), target, message.from?.first_name ?? "");
+  const input = inputOf(message);
+  if (limited.wizard === undefined || input === undefined) {
+    return { state: limited, effects: [show(limited, target, { kind: "notice" }, { key: "unknown-input" })] };
+  }
+  return onWizardInput(limited, input, target);
+}
+
+function onCommand(
+  state: UserState,
+  name: string,
+  payload: string | undefined,
+  target: Target,
+  firstName: string,
+): UserTurn {
+  const command = COMMANDS[name];
+  switch (command) {
+    case "start": {
+      const referral = state.starts === 0 && payload?.startsWith("ref_") ? payload.slice(0, 64) : state.referral;
+      const next: UserState = {
+        ...state,
+        starts: state.starts + 1,
+        wizard: undefined,
+        ...(referral ? { referral } : {}),
+      };
+      return { state: next, effects: [show(next, target, { kind: "main", greetName: firstName })] };
+    }
+    case "menu":
+      return { state, effects: [show(state, target, { kind: "main" })] };
+    case "cancel": {
+      const next = { ...state, wizard: undefined };
+      return { state: next, effects: [show(next, target, { kind: "main" }, { key: "cancelled" })] };
+    }
+    case undefined:
+      return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
+    default:
+      return { state, effects: [show(state, target, { kind: "info", page: command })] };
+  }
+}
+
+function onAction(state: UserState, action: Action, callbackId: string, target: Target, updateId: number): UserTurn {
+  const answered = answer(state, callbackId);
+  switch (action.a) {
+    case "menu":
+      return { state, effects: [answered, show(state, target, { kind: "main" })] };
+    case "section":
+      return {
+        state,
+        effects: [answered, show(state, target, { kind: "section", section: action.section, page: action.page })],
+      };
+    case "card":
+      return {
+        state,
+        effects: [answered, show(state, target, { kind: "card", modelId: action.model, page: action.page })],
+      };
+    case "generate": {
+      const wizardId = (updateId % 36 ** 6).toString(36);
+      const page = state.wizard?.page ?? 0;
+      return {
+        state,
+        effects: [answered, { type: "plan", target, lang: state.lang, modelId: action.model, page, wizardId }],
+      };
+    }
+    case "cancel": {
+      const next = { ...state, wizard: undefined };
+      return {
+        state: next,
+        effects: [answer(state, callbackId, { key: "cancelled" }), show(next, target, { kind: "main" })],
+      };
+    }
+    case "page":
+      return { state, effects: [answered, show(state, target, { kind: "info", page: action.page })] };
+    case "lang": {
+      const next: UserState = { ...state, lang: action.lang, langChosen: true };
+      return { state: next, effects: [answered, show(next, target, { kind: "main" }, { key: "language-set" })] };
+    }
+    default:
+      break;
+  }
+  // Wizard buttons: only those of the wizard in progress still work.
+  const wizard = state.wizard;
+  if (wizard === undefined || wizard.id !== action.w) {
+    return { state, effects: [answer(state, callbackId, { key: "outdated" }), show(state, target, { kind: "main" })] };
+  }
+  if (action.a === "go") {
+    return {
+      state,
+      effects: [
+        answer(state, callbackId, { key: "generate-unavailable" }),
+        show(state, target, { kind: "wizard", wizard }, { key: "generate-unavailable" }),
+      ],
+    };
+  }
+  const input: WizardInput =
+    action.a === "option"
+      ? { kind: "option", i: action.i }
+      : action.a === "param"
+        ? { kind: "param", i: action.i }
+        : { kind: action.a };
+  const outcome = onWizardInput(state, input, target);
+  return { ...outcome, effects: [answered, ...(outcome.effects ?? [])] };
+}
+
+function onWizardInput(state: UserState, input: WizardInput, target: Target): UserTurn {
+  const wizard = state.wizard;
+  if (wizard === undefined) return { state, effects: [show(state, target, { kind: "main" })] };
+  const outcome = applyInput(wizard, input);
+  if (outcome.wizard === undefined) {
+    const next = { ...state, wizard: undefined };
+    return { state: next, effects: [show(next, target, { kind: "card", modelId: wizard.modelId, page: wizard.page })] };
+  }
+  const next = { ...state, wizard: outcome.wizard };
+  return { state: next, effects: [show(next, target, { kind: "wizard", wizard: outcome.wizard }, outcome.notice)] };
+}
+
+/** The wizard input a message carries: text, or a file with its kind and size. */
+function inputOf(message: NonNullable<Update["message"]>): WizardInput | undefined {
+  if (message.text !== undefined) return { kind: "text", text: message.text };
+  const file = (
+    fileId: string,
+    fileUniqueId: string,
+    kind: MediaItem["kind"] | "other",
+    bytes = 0,
+    seconds?: number,
+  ): WizardInput => ({
+    kind: "file",
+    sentAs: kind,
+    bytes,
+    item:
+      kind === "other"
+        ? undefined
+        : { fileId, fileUniqueId, kind, bytes, ...(seconds === undefined ? {} : { seconds }) },
+  });
+  const photo = message.photo?.at(-1);
+  if (photo) return file(photo.file_id, photo.file_unique_id, "image", photo.file_size);
+  if (message.video)
+    return file(
+      message.video.file_id,
+      message.video.file_unique_id,
+      "video",
+      message.video.file_size,
+      message.video.duration,
+    );
+  if (message.audio)
+    return file(
+      message.audio.file_id,
+      message.audio.file_unique_id,
+      "audio",
+      message.audio.file_size,
+      message.audio.duration,
+    );
+  if (message.voice)
+    return file(
+      message.voice.file_id,
+      message.voice.file_unique_id,
+      "audio",
+      message.voice.file_size,
+      message.voice.duration,
+    );
+  const document = message.document;
+  if (document) {
+    const mime = document.mime_type ?? "";
+    const kind = /^image\/(jpeg|png|webp)$/.test(mime)
+      ? "image"
+      : mime.startsWith("video/")
+        ? "video"
+        : mime.startsWith("audio/")
+          ? "audio"
+          : "other";
+    return file(document.file_id, document.file_unique_id, kind, document.file_size);
+  }
+  if (message.caption !== undefined) return undefined;
+  return undefined;
+}
+
+function answer(state: UserState, callbackId: string, notice?: Notice): BotEffect {
+  return notice
+    ? { type: "answer", callbackId, lang: state.lang, notice }
+    : { type: "answer", callbackId, lang: state.lang };
+}
+
+function show(state: UserState, target: Target, view: View, notice?: Notice): BotEffect {
+  return notice
+    ? { type: "show", target, lang: state.lang, view, notice }
+    : { type: "show", target, lang: state.lang, view };
+}
+
+export type { Lang };

@@ -1,0 +1,155 @@
+start-greeting = Hi, { $name }! I make images, videos, music and speech with the best AI models. Where shall we start?
+menu-title = Main menu. What shall we create?
+btn-free = 🆓 Free
+btn-balance = 💰 Balance
+btn-topup = 💳 Top up
+btn-history = 🗂 My generations
+btn-referral = 🎁 Invite a friend
+btn-help = ❓ Help
+btn-language = 🌐 Язык / Language
+btn-menu = 🏠 Main menu
+btn-back = ⬅️ Back
+btn-cancel = ✖️ Cancel
+btn-prev = ◀️ Back
+btn-next = Next ▶️
+btn-generate = 🚀 Generate
+btn-start-wizard = ✨ Create
+btn-params = ⚙️ Parameters
+btn-done = ✅ Done
+btn-to-confirm = ➡️ To confirmation
+btn-yes = Yes
+btn-no = No
+section-title = <b>{ $title }</b>. Choose a model{ $pages ->
+    [1] {""}
+   *[other] {" "}(page { $page } of { $pages })
+}:
+price-from = from { $price }
+price-range = { $from } – { $to }
+per-second = per second
+per-minute = per minute
+per-1000_chars = per 1000 characters
+per-megapixel = per megapixel
+free-badge = 🆓
+card-sends = You send: { $what }
+card-gets = You get: { $what }
+card-price = Price: { $price }
+card-free = has a free option
+card-time = Usually ready in { $time }
+media-image = a photo
+media-video = a video
+media-audio = audio
+media-text = text
+media-link = a link
+output-image = an image
+output-video = a video
+output-audio = audio
+output-text = text
+time-seconds = { $n } s
+time-minutes = { $n } min
+step-header = <b>{ $model }</b> · step { $n } of { $total }
+step-media = Send { $media ->
+    [image] a photo (a file is fine)
+    [video] a video
+   *[audio] audio or a voice message
+}{ $max ->
+    [1] {""}
+   *[other] {" "}(up to { $max })
+}. Largest size: { $mb } MB.
+step-media-more = Received { $count } of { $max }. Send more or press Done.
+step-prompt = Write a description in one message (up to { $max } characters).
+step-link = Send the link to the video on { $host }.
+step-option = Choose: { $field }
+step-bool = { $field }?
+step-number = Enter a number from { $min } to { $max }: { $field }
+step-text = Write the text (up to { $max } characters): { $field }
+params-title = <b>Parameters</b> (optional). Tap one to change it:
+param-default = default
+confirm-title = <b>Check your order</b>
+confirm-model = Model: { $model }
+confirm-prompt = Description: { $prompt }
+confirm-params = Parameters: { $params }
+confirm-media = Files: { $files }
+confirm-output = You get: { $output }
+confirm-time = Time: about { $time }
+confirm-price = Price: { $price }
+confirm-free = Price: free ({ $left } left today)
+confirm-balance = Balance: { $before } → { $after }
+confirm-unpriced = These parameters have no price: please change them.
+generate-unavailable = Starting generations is coming very soon.
+outdated = This button is outdated. Here is a fresh menu.
+too-fast = Too fast. Please wait a couple of seconds.
+error = Something went wrong and we are looking into it. Please try again.
+cancelled = Cancelled.
+unknown-input = I understand commands and buttons. Open the menu: /menu
+expected-media = Now I need { $media ->
+    [image] a photo
+    [video] a video
+   *[audio] audio
+}.
+expected-text = Now I need text.
+expected-button = Please choose with a button below.
+file-too-big = The file is too big: { $size } MB, the limit is { $mb } MB.
+file-wrong-type = This file does not fit: I need { $media ->
+    [image] a picture (JPEG, PNG or WebP)
+    [video] a video file
+   *[audio] an audio file or a voice message
+}.
+media-limit = No more than { $max } files here. Press Done.
+text-too-long = Too long: { $length } characters, the limit is { $max }.
+text-too-short = Too short: at least { $min } characters, please.
+number-invalid = I need a number from { $min } to { $max }.
+link-invalid = I need a link like https://{ $host }/…
+model-gone = This model is not available now. Please choose another one.
+balance-title = 💰 <b>Balance</b>: { $balance }
+balance-free = Free generations today: { $left } of { $limit }.
+topup-title = 💳 <b>Top up</b>
+topup-soon = Top-ups with Telegram Stars and YooKassa will be here soon.
+history-title = 🗂 <b>My generations</b>
+history-empty = Nothing yet: your results will appear here.
+help-title = ❓ <b>How it works</b>
+help-body = 1. Pick a section and a model.
+    2. Send what the bot asks for: a description, a photo, a video or audio.
+    3. Check the price and press Generate: the result arrives in this chat.
+
+    Every model card shows its price. You pay only for a successful result.
+    Every day you get { $limit } free generations on models marked 🆓.
+    Support: { $support }
+language-title = 🌐 Выберите язык / Choose your language
+language-set = Language: English
+referral-title = 🎁 <b>Invite a friend</b>
+referral-body = Your link: { $link }
+    When a friend starts the bot with it, you both get free generations.
+terms-title = 📄 <b>Terms</b>
+terms-body = By paying for generations you agree not to create illegal content. Top-ups do not expire. If a generation fails, the money returns to your balance automatically.
+support-title = 🆘 <b>Payment support</b>
+support-body = Questions about payments: { $support }. Please include the date and amount of the payment.
+cmd-start = Restart the bot
+cmd-menu = Main menu
+cmd-balance = Balance
+cmd-topup = Top up
+cmd-history = My generations
+cmd-help = Help
+cmd-language = Language
+cmd-cancel = Cancel the current action
+cmd-paysupport = Payment support
+cmd-terms = Terms
+field-aspect_ratio = Aspect ratio
+field-aspectRatio = Aspect ratio
+field-resolution = Resolution
+field-quality = Quality
+field-duration = Duration
+field-size = Size
+field-n_frames = Duration
+field-mode = Mode
+field-voice = Voice
+field-style = Style
+field-rendering_speed = Speed
+field-image_size = Image size
+field-output_format = Format
+field-outputFormat = Format
+field-upscale_factor = Upscale
+field-sound = Sound
+field-instrumental = Instrumental
+field-negative_prompt = Avoid
+field-prompt = Description
+field-text = Text

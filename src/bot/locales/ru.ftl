@@ -1,0 +1,155 @@
+start-greeting = Привет, { $name }! Я создаю картинки, видео, музыку и озвучку с помощью лучших AI-моделей. Выберите, с чего начать:
+menu-title = Главное меню. Что создадим?
+btn-free = 🆓 Бесплатно
+btn-balance = 💰 Баланс
+btn-topup = 💳 Пополнить
+btn-history = 🗂 Мои генерации
+btn-referral = 🎁 Пригласить друга
+btn-help = ❓ Помощь
+btn-language = 🌐 Язык / Language
+btn-menu = 🏠 Главное меню
+btn-back = ⬅️ Назад
+btn-cancel = ✖️ Отмена
+btn-prev = ◀️ Назад
+btn-next = Дальше ▶️
+btn-generate = 🚀 Сгенерировать
+btn-start-wizard = ✨ Создать
+btn-params = ⚙️ Параметры
+btn-done = ✅ Готово
+btn-to-confirm = ➡️ К подтверждению
+btn-yes = Да
+btn-no = Нет
+section-title = <b>{ $title }</b>. Выберите модель{ $pages ->
+    [1] {""}
+   *[other] {" "}(страница { $page } из { $pages })
+}:
+price-from = от { $price }
+price-range = { $from } – { $to }
+per-second = за секунду
+per-minute = за минуту
+per-1000_chars = за 1000 символов
+per-megapixel = за мегапиксель
+free-badge = 🆓
+card-sends = Вы отправляете: { $what }
+card-gets = Вы получаете: { $what }
+card-price = Цена: { $price }
+card-free = есть бесплатный вариант
+card-time = Обычно готово за { $time }
+media-image = фото
+media-video = видео
+media-audio = аудио
+media-text = текст
+media-link = ссылку
+output-image = изображение
+output-video = видео
+output-audio = аудио
+output-text = текст
+time-seconds = { $n } сек
+time-minutes = { $n } мин
+step-header = <b>{ $model }</b> · шаг { $n } из { $total }
+step-media = Отправьте { $media ->
+    [image] фото (можно файлом)
+    [video] видео
+   *[audio] аудио или голосовое сообщение
+}{ $max ->
+    [1] {""}
+   *[other] {" "}(до { $max } шт.)
+}. Максимальный размер — { $mb } МБ.
+step-media-more = Получено: { $count } из { $max }. Отправьте ещё или нажмите «Готово».
+step-prompt = Напишите описание одним сообщением (до { $max } символов).
+step-link = Пришлите ссылку на видео с { $host }.
+step-option = Выберите: { $field }
+step-bool = { $field }?
+step-number = Введите число от { $min } до { $max }: { $field }
+step-text = Напишите текст (до { $max } символов): { $field }
+params-title = <b>Параметры</b> (необязательные). Нажмите, чтобы изменить:
+param-default = по умолчанию
+confirm-title = <b>Проверьте заказ</b>
+confirm-model = Модель: { $model }
+confirm-prompt = Описание: { $prompt }
+confirm-params = Параметры: { $params }
+confirm-media = Файлы: { $files }
+confirm-output = Результат: { $output }
+confirm-time = Время: около { $time }
+confirm-price = Цена: { $price }
+confirm-free = Цена: бесплатно (осталось сегодня: { $left })
+confirm-balance = Баланс: { $before } → { $after }
+confirm-unpriced = Для этих параметров нет цены: измените параметры.
+generate-unavailable = Запуск генераций появится совсем скоро.
+outdated = Эта кнопка устарела. Вот свежее меню.
+too-fast = Слишком часто. Подождите пару секунд.
+error = Что-то пошло не так, мы уже разбираемся. Попробуйте ещё раз.
+cancelled = Отменено.
+unknown-input = Я понимаю команды и кнопки. Откройте меню: /menu
+expected-media = Сейчас нужно { $media ->
+    [image] фото
+    [video] видео
+   *[audio] аудио
+}.
+expected-text = Сейчас нужен текст.
+expected-button = Выберите вариант кнопкой ниже.
+file-too-big = Файл слишком большой: { $size } МБ, можно до { $mb } МБ.
+file-wrong-type = Этот файл не подходит: нужен { $media ->
+    [image] снимок (JPEG, PNG или WebP)
+    [video] видеофайл
+   *[audio] аудиофайл или голосовое
+}.
+media-limit = Больше { $max } файлов здесь нельзя. Нажмите «Готово».
+text-too-long = Слишком длинно: { $length } символов, можно до { $max }.
+text-too-short = Слишком коротко: нужно хотя бы { $min } символа.
+number-invalid = Нужно число от { $min } до { $max }.
+link-invalid = Нужна ссылка вида https://{ $host }/…
+model-gone = Эта модель сейчас недоступна. Выберите другую.
+balance-title = 💰 <b>Баланс</b>: { $balance }
+balance-free = Бесплатных генераций сегодня: { $left } из { $limit }.
+topup-title = 💳 <b>Пополнение</b>
+topup-soon = Пополнение через Telegram Stars и ЮKassa скоро будет здесь.
+history-title = 🗂 <b>Мои генерации</b>
+history-empty = Пока пусто: ваши результаты будут здесь.
+help-title = ❓ <b>Как это работает</b>
+help-body = 1. Выберите раздел и модель.
+    2. Отправьте то, что просит бот: описание, фото, видео или аудио.
+    3. Проверьте цену и нажмите «Сгенерировать» — результат придёт в этот чат.
+
+    Цены указаны на карточке каждой модели. Деньги списываются только за успешный результат.
+    Каждый день доступно { $limit } бесплатных генераций на моделях с пометкой 🆓.
+    Поддержка: { $support }
+language-title = 🌐 Выберите язык / Choose your language
+language-set = Язык: русский
+referral-title = 🎁 <b>Пригласите друга</b>
+referral-body = Ваша ссылка: { $link }
+    Когда друг запустит бота по ней, вы оба получите бесплатные генерации.
+terms-title = 📄 <b>Условия</b>
+terms-body = Оплачивая генерации, вы соглашаетесь не создавать незаконный контент. Пополнения не сгорают. Если генерация не удалась, деньги возвращаются на баланс автоматически.
+support-title = 🆘 <b>Поддержка платежей</b>
+support-body = Вопросы об оплате: { $support }. Укажите, пожалуйста, дату и сумму платежа.
+cmd-start = Перезапустить бота
+cmd-menu = Главное меню
+cmd-balance = Баланс
+cmd-topup = Пополнить баланс
+cmd-history = Мои генерации
+cmd-help = Помощь
+cmd-language = Язык
+cmd-cancel = Отменить текущее действие
+cmd-paysupport = Поддержка платежей
+cmd-terms = Условия
+field-aspect_ratio = Соотношение сторон
+field-aspectRatio = Соотношение сторон
+field-resolution = Разрешение
+field-quality = Качество
+field-duration = Длительность
+field-size = Размер
+field-n_frames = Длительность
+field-mode = Режим
+field-voice = Голос
+field-style = Стиль
+field-rendering_speed = Скорость
+field-image_size = Размер изображения
+field-output_format = Формат
+field-outputFormat = Формат
+field-upscale_factor = Увеличение
+field-sound = Звук
+field-instrumental = Без вокала
+field-negative_prompt = Чего избегать
+field-prompt = Описание
+field-text = Текст

@@ -1,0 +1,211 @@
+/**
+ * The user actor's shell: performs its effects after the state is durable.
+ * Fetches what a view needs from the catalog actor, renders it and calls
+ * the Bot API: editing the message a button was on where Telegram allows,
+ * sending a new message otherwise.
+ */
+import { type Api, GrammyError } from "grammy/web";
+import type { Messenger } from "../../actors/mod.ts";
+import type { ActorId } from "../../actors/routing.ts";
+import type { Params } from "../../catalog/build.ts";
+import type { InputPlan } from "../../catalog/plan.ts";
+import type { Measures } from "../../catalog/quote.ts";
+import type { UserMessage } from "./core.ts";
+import type { Lang, Translate } from "./i18n.ts";
+import { PAGE_SIZE, renderView, type ViewData } from "./render.ts";
+import type { Wizard } from "./state.ts";
+import type { BotEffect, Target, View } from "./views.ts";
+import { currentStep } from "./wizard.ts";
+
+/** What the shell needs besides the effect. */
+export interface BotShell {
+  readonly api: Api;
+  readonly catalog: Messenger;
+  readonly t: Translate;
+  readonly botUsername: string;
+  readonly support: string | undefined;
+  readonly freeDailyLimit: number;
+}
+
+/** Performs one effect of the user actor `id`. */
+export async function performBotEffect(
+  shell: BotShell,
+  effect: BotEffect,
+  id: ActorId,
+  tellSelf: (message: UserMessage) => void,
+): Promise<void> {
+  switch (effect.type) {
+    case "answer":
+      await shell.api.raw.answerCallbackQuery({
+        callback_query_id: effect.callbackId,
+        ...(effect.notice ? { text: shell.t(effect.lang, effect.notice.key, effect.notice.args) } : {}),
+      });
+      return;
+    case "plan": {
+      const plan = await askCatalog<InputPlan | { ok: false }>(shell, { type: "plan", modelId: effect.modelId });
+      if (plan === undefined || !("steps" in plan)) {
+        await show(
+          shell,
+          id,
+          effect.target,
+          effect.lang,
+          { kind: "card", modelId: effect.modelId, page: effect.page },
+          tellSelf,
+        );
+        return;
+      }
+      tellSelf({
+        type: "plan",
+        wizardId: effect.wizardId,
+        modelId: effect.modelId,
+        page: effect.page,
+        plan,
+        target: effect.target,
+      });
+      return;
+    }
+    case "show":
+      await show(shell, id, effect.target, effect.lang, effect.view, tellSelf, effect.notice);
+      return;
+  }
+}
+
+async function show(
+  shell: BotShell,
+  id: ActorId,
+  target: Target,
+  lang: Lang,
+  view: View,
+  tellSelf: (message: UserMessage) => void,
+  notice?: { key: string; args?: Record<string, string | number> },
+): Promise<void> {
+  const data = await dataFor(shell, view, lang);
+  const screen = renderView(
+    view,
+    data,
+    {
+      lang,
+      t: shell.t,
+      userId: Number(id),
+      botUsername: shell.botUsername,
+      support: shell.support,
+      freeDailyLimit: shell.freeDailyLimit,
+      freeLeft: shell.freeDailyLimit,
+      balanceKopecks: 0,
+    },
+    notice,
+  );
+  const reply_markup = { inline_keyboard: screen.keyboard.map((row) => [...row]) };
+  if (target.messageId !== undefined) {
+    try {
+      await shell.api.raw.editMessageText({
+        chat_id: target.chatId,
+        message_id: target.messageId,
+        text: screen.text,
+        parse_mode: "HTML",
+        reply_markup,
+      });
+      return;
+    } catch (error) {
+      if (error instanceof GrammyError && /not modified/i.test(error.description)) return;
+      if (!(error instanceof GrammyError && error.error_code === 400)) throw error;
+      // The message can no longer be edited (too old, deleted): send a new one.
+    }
+  }
+  const sent = await shell.api.raw.sendMessage({
+    chat_id: target.chatId,
+    text: screen.text,
+    parse_mode: "HTML",
+    reply_markup,
+  });
+  tellSelf({ type: "shown", messageId: sent.message_id });
+}
+
+async function dataFor(shell: BotShell, view: View, lang: Lang): Promise<ViewData> {
+  switch (view.kind) {
+    case "main":
+      return { sections: await askCatalog(shell, { type: "sections", lang }) };
+    case "section": {
+      const [sections, page] = await Promise.all([
+        askCatalog<ViewData["sections"]>(shell, { type: "sections", lang }),
+        askCatalog<ViewData["page"] | { ok: false }>(shell, {
+          type: "models",
+          section: view.section,
+          page: view.page,
+          pageSize: PAGE_SIZE,
+          lang,
+        }),
+      ]);
+      return { ...(sections ? { sections } : {}), ...(page && "items" in page ? { page } : {}) };
+    }
+    case "card": {
+      const card = await askCatalog<ViewData["card"] | { ok: false }>(shell, {
+        type: "card",
+        modelId: view.modelId,
+        lang,
+      });
+      return card && "id" in card ? { card } : {};
+    }
+    case "wizard":
+      return await wizardData(shell, view.wizard, lang);
+    default:
+      return {};
+  }
+}
+
+async function wizardData(shell: BotShell, wizard: Wizard, lang: Lang): Promise<ViewData> {
+  const card = await askCatalog<ViewData["card"] | { ok: false }>(shell, {
+    type: "card",
+    modelId: wizard.modelId,
+    lang,
+  });
+  const base: ViewData = card && "id" in card ? { card } : {};
+  const step = currentStep(wizard);
+  const { params, measures } = quoteInput(wizard);
+  if (step?.kind === "option") {
+    const optionPrices = await askCatalog<ViewData["optionPrices"]>(shell, {
+      type: "optionPrices",
+      modelId: wizard.modelId,
+      field: step.field,
+      params: withoutField(params, step.field),
+      measures,
+    });
+    return { ...base, ...(Array.isArray(optionPrices) ? { optionPrices } : {}) };
+  }
+  if (step === undefined && !wizard.inParams) {
+    const quote = await askCatalog<ViewData["quote"]>(shell, {
+      type: "quote",
+      modelId: wizard.modelId,
+      params,
+      measures,
+    });
+    return { ...base, ...(quote ? { quote } : {}) };
+  }
+  return base;
+}
+
+/**
+ * The wizard's answers as catalog parameters. Files are uploaded to KIE
+ * only when a generation starts; until then each stands in as an https URL
+ * naming the Telegram file, which is all a quote needs.
+ */
+export function quoteInput(wizard: Wizard): { params: Params; measures: Measures } {
+  const params: Record<string, Params[string]> = { ...wizard.values };
+  const mediaSeconds: Record<string, number> = {};
+  for (const [field, items] of Object.entries(wizard.media)) {
+    params[field] = items.map((item) => `https://telegram.invalid/file/${encodeURIComponent(item.fileUniqueId)}`);
+    const seconds = items[0]?.seconds;
+    if (seconds !== undefined) mediaSeconds[field] = seconds;
+  }
+  return { params, measures: { mediaSeconds } };
+}
+
+function withoutField(params: Params, field: string): Params {
+  const { [field]: _, ...rest } = params;
+  return rest;
+}
+
+async function askCatalog<T>(shell: BotShell, query: Record<string, unknown>): Promise<T | undefined> {
+  const reply = await shell.catalog.ask("catalog", "main", query);
+  return reply.ok ? (reply.value as T) : undefined;
+}

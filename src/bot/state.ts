@@ -1,0 +1,117 @@
+/**
+ * What the user actor keeps for a user: language, the menu message, the
+ * wizard in progress and flood-control buckets. One KV value, parsed with
+ * zod when the actor activates (older versions are migrated).
+ */
+import { z } from "zod";
+import type { Lang } from "./i18n.ts";
+
+/** A file the user sent for a media step (uploaded to KIE when generating). */
+export const MediaItem = z.object({
+  fileId: z.string(),
+  fileUniqueId: z.string(),
+  kind: z.enum(["image", "video", "audio"]),
+  bytes: z.number().int().nonnegative().optional(),
+  seconds: z.number().nonnegative().optional(),
+});
+export type MediaItem = z.infer<typeof MediaItem>;
+
+const PlanStep = z.looseObject({ kind: z.string(), field: z.string() });
+
+/** The wizard of one model: its plan, the answers so far and where the user is. */
+export const Wizard = z.object({
+  id: z.string(),
+  modelId: z.string(),
+  /** The list page the user came from, for Back from the first step. */
+  page: z.number().int(),
+  steps: z.array(PlanStep),
+  optional: z.array(PlanStep),
+  /** Index into `steps`; `steps.length` means the confirmation. */
+  step: z.number().int().nonnegative(),
+  values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  media: z.record(z.string(), z.array(MediaItem)),
+  /** The optional field being edited from the Parameters screen. */
+  editing: z.string().optional(),
+  /** True while the Parameters screen is open. */
+  inParams: z.boolean().default(false),
+});
+export type Wizard = z.infer<typeof Wizard>;
+
+/** Token buckets: messages and button presses. */
+export const Flood = z.object({
+  messages: z.number(),
+  buttons: z.number(),
+  at: z.number(),
+  warnedAt: z.number(),
+});
+export type Flood = z.infer<typeof Flood>;
+
+const StateV2 = z.object({
+  v: z.literal(2),
+  lang: z.enum(["ru", "en"]),
+  /** True once the user picked a language in /language (then `language_code` no longer decides). */
+  langChosen: z.boolean(),
+  firstSeenAt: z.number(),
+  lastSeenAt: z.number(),
+  starts: z.number().int().nonnegative(),
+  /** `ref_<code>` payload of the first /start, kept for the referral programme. */
+  referral: z.string().optional(),
+  menuMessageId: z.number().int().optional(),
+  wizard: Wizard.optional(),
+  flood: Flood,
+});
+export type UserState = z.infer<typeof StateV2>;
+
+const StateV1 = z.object({
+  v: z.literal(1),
+  lang: z.enum(["ru", "en"]),
+  firstSeenAt: z.number(),
+  lastSeenAt: z.number(),
+  starts: z.number().int().nonnegative(),
+});
+
+/** A new user's state. */
+export function initialUserState(lang: Lang = "ru"): UserState {
+  return {
+    v: 2,
+    lang,
+    langChosen: false,
+    firstSeenAt: 0,
+    lastSeenAt: 0,
+    starts: 0,
+    flood: { messages: FLOOD.messages.burst, buttons: FLOOD.buttons.burst, at: 0, warnedAt: 0 },
+  };
+}
+
+/** Parses a stored state, migrating older versions. */
+export function restoreUserState(stored: unknown): UserState {
+  const v1 = StateV1.safeParse(stored);
+  if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 2 };
+  return StateV2.parse(stored);
+}
+
+/** Flood limits: refill per second and burst. */
+export const FLOOD = {
+  messages: { perSecond: 1.5, burst: 10 }, // an album of up to 10 photos arrives at once
+  buttons: { perSecond: 2, burst: 8 },
+  /** After a "too fast" notice, stay quiet this long. */
+  quietMs: 10_000,
+} as const;
+
+/**
+ * Takes one token of the kind; `allowed` false when the bucket is empty.
+ * `warn` is true for the first refusal in `quietMs` (the user is told once).
+ */
+export function takeToken(
+  flood: Flood,
+  kind: "messages" | "buttons",
+  now: number,
+): { flood: Flood; allowed: boolean; warn: boolean } {
+  const elapsed = Math.max(0, (now - flood.at) / 1000);
+  const refill = (bucket: "messages" | "buttons") =>
+    Math.min(FLOOD[bucket].burst, flood[bucket] + elapsed * FLOOD[bucket].perSecond);
+  const next = { ...flood, messages: refill("messages"), buttons: refill("buttons"), at: now };
+  if (next[kind] >= 1) return { flood: { ...next, [kind]: next[kind] - 1 }, allowed: true, warn: false };
+  const warn = now - flood.warnedAt >= FLOOD.quietMs;
+  return { flood: warn ? { ...next, warnedAt: now } : next, allowed: false, warn };
+}

@@ -1,0 +1,209 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type BotCall, botApiServer, buttonData, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
+import { tempDir } from "./helpers/runtime.ts";
+
+const calls: BotCall[] = [];
+const server = botApiServer(calls);
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+
+describe("the bot's screens (in-thread, msw Bot API)", () => {
+  const defer = useCleanups();
+  afterEach(() => {
+    calls.length = 0;
+  });
+
+  async function bot(kvName = "kv", pace: "human" | "real" = "human") {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const started = await startBot(`${dir.path}/${kvName}`, calls, {}, pace);
+    defer(() => started.app.stop().then(() => undefined));
+    return { ...started, dir };
+  }
+
+  it("registers its commands in Russian and English at start", async () => {
+    await bot();
+    const commands = calls.filter((call) => call.method === "setMyCommands");
+    expect(commands).toHaveLength(2);
+    expect(commands[0]?.body.commands).toContainEqual({ command: "paysupport", description: "Поддержка платежей" });
+    expect(commands[1]?.body).toMatchObject({ language_code: "en" });
+    expect(commands[1]?.body.commands as unknown[]).toHaveLength(10);
+  });
+
+  it("greets on /start with the main menu of catalog sections, the user's name escaped", async () => {
+    const { send } = await bot();
+    const user = userOf(42, "ru", "Анна <b>&</b>");
+    const made = await send(user.text("/start ref_abc"));
+    expect(made.map((call) => call.method)).toEqual(["sendMessage"]);
+    const screen = screenOf(made);
+    expect(screen.text).toContain("Привет, Анна &lt;b&gt;&amp;&lt;/b&gt;!");
+    expect(made[0]?.body.parse_mode).toBe("HTML");
+    const labels = screen.buttons.map((button) => button.text);
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        "🆓 Бесплатно",
+        "Картинки из текста",
+        "Оживить фото",
+        "💰 Баланс",
+        "🎁 Пригласить друга",
+        "❓ Помощь",
+        "🌐 Язык / Language",
+      ]),
+    );
+  });
+
+  it("walks section -> card -> wizard (photo + prompt + options) -> confirmation with the price", async () => {
+    const { send } = await bot();
+    const user = userOf(7, "en", "Bob");
+    let made = await send(user.text("/start"));
+    made = await send(user.press(buttonData(made, "Photo editing")), 2);
+    expect(made[0]).toMatchObject({ method: "answerCallbackQuery" });
+    expect(screenOf(made).method).toBe("editMessageText");
+    // The edit section has two pages; Seedream 4.5 edit may be on either.
+    let card = screenOf(made).buttons.find((button) => button.text.includes("Seedream 4.5"));
+    if (card === undefined) {
+      made = await send(user.press(buttonData(made, "Next")), 2);
+      card = screenOf(made).buttons.find((button) => button.text.includes("Seedream 4.5"));
+    }
+    made = await send(user.press(card?.callback_data ?? ""), 2);
+    const cardScreen = screenOf(made);
+    expect(cardScreen.text).toContain("You send: a photo, text");
+    expect(cardScreen.text).toContain("You get: an image");
+    expect(cardScreen.text).toMatch(/Price: [\d.]+ ₽/);
+    made = await send(user.press(buttonData(made, "Create")), 2);
+    expect(screenOf(made).text).toContain("step 1 of 4");
+    expect(screenOf(made).text).toContain("Send a photo");
+
+    // A wrong kind of input gets an explanation and the step again.
+    made = await send(user.text("hello"));
+    expect(screenOf(made).text).toMatch(/^Now I need a photo\.[\s\S]*step 1 of 4/);
+    made = await send(user.document("application/pdf"));
+    expect(screenOf(made).text).toContain("This file does not fit");
+    made = await send(user.photo(30 * 1024 * 1024));
+    expect(screenOf(made).text).toContain("The file is too big: 30 MB, the limit is 20 MB.");
+
+    made = await send(user.photo());
+    expect(screenOf(made).text).toContain("Received 1 of");
+    made = await send(user.press(buttonData(made, "Done")), 2);
+    expect(screenOf(made).text).toContain("step 2 of 4");
+    expect(screenOf(made).text).toContain("up to 3,000 characters");
+    made = await send(user.text("A <b>cat</b> & a dog 🐶"));
+    const aspect = screenOf(made);
+    expect(aspect.text).toContain("step 3 of 4");
+    // Enum buttons show the price of each option.
+    expect(aspect.buttons.find((button) => button.text.startsWith("16:9"))?.text).toMatch(/^16:9 · [\d.]+ ₽$/);
+    made = await send(user.press(buttonData(made, /^16:9/)), 2);
+    made = await send(user.press(buttonData(made, /^high/)), 2);
+    const confirm = screenOf(made);
+    expect(confirm.text).toContain("Check your order");
+    expect(confirm.text).toContain("Description: A &lt;b&gt;cat&lt;/b&gt; &amp; a dog 🐶");
+    expect(confirm.text).toMatch(/Price: [\d.]+ ₽/);
+    expect(confirm.text).toMatch(/Balance: 0 ₽ → −[\d.]+ ₽/);
+
+    // Back returns to the last step with the answers kept; then Generate says it is not available yet.
+    made = await send(user.press(buttonData(made, "Back")), 2);
+    expect(screenOf(made).text).toContain("step 4 of 4");
+    made = await send(user.press(buttonData(made, /^high/)), 2);
+    made = await send(user.press(buttonData(made, "Generate")), 2);
+    expect(made[0]).toMatchObject({
+      method: "answerCallbackQuery",
+      body: { text: "Starting generations is coming very soon." },
+    });
+
+    // Cancel clears the wizard and shows the menu; its old buttons are outdated now.
+    const generate = buttonData(made, "Generate");
+    made = await send(user.press(buttonData(made, "Cancel")), 2);
+    expect(made[0]?.body.text).toBe("Cancelled.");
+    expect(screenOf(made).text).toContain("Main menu");
+    made = await send(user.press(generate), 2);
+    expect(made[0]?.body.text).toBe("This button is outdated. Here is a fresh menu.");
+  });
+
+  it("continues a wizard after the bot restarts", async () => {
+    const first = await bot("restart.kv");
+    const user = userOf(9, "en", "Eve");
+    let made = await first.send(user.text("/start"));
+    made = await first.send(user.press("1|g|z-image"), 2);
+    made = await first.send(user.text("A fox in the snow"));
+    const option = buttonData(made, /^16:9/);
+    await first.app.stop();
+    const second = await startBot(`${first.dir.path}/restart.kv`, calls);
+    defer(() => second.app.stop().then(() => undefined));
+    made = await second.send(user.press(option), 2);
+    const confirm = screenOf(made);
+    expect(confirm.text).toContain("Check your order");
+    expect(confirm.text).toContain("Description: A fox in the snow");
+    expect(confirm.text).toContain("Price: free (5 left today)");
+  });
+
+  it("answers commands, unknown text and outdated buttons, never staying silent", async () => {
+    const { send } = await bot();
+    // One user per command: eleven commands in a row from one user would be flooding.
+    let next = 1_100;
+    for (const command of [
+      "/menu",
+      "/balance",
+      "/topup",
+      "/history",
+      "/help",
+      "/language",
+      "/cancel",
+      "/paysupport",
+      "/terms",
+      "/nonsense",
+      "hello",
+    ]) {
+      const made = await send(userOf(next++, "ru").text(command));
+      expect(
+        made.map((call) => call.method),
+        command,
+      ).toEqual(["sendMessage"]);
+      expect(screenOf(made).text.length, command).toBeGreaterThan(0);
+    }
+    const user = userOf(11, "ru");
+    const sticker = await send(user.sticker());
+    expect(screenOf(sticker).text).toContain("Я понимаю команды и кнопки");
+    for (const data of ["garbage", "2|m", "1|c", "1|o|zz|1", "\u0000\u00ff", "1|c|no/such-model|0"]) {
+      const made = await send(user.press(data), 2);
+      expect(
+        made.filter((call) => call.method === "answerCallbackQuery"),
+        data,
+      ).toHaveLength(1);
+      // A fresh main menu (its section buttons lead on) or a screen with a way back to it.
+      const screen = screenOf(made);
+      expect(
+        screen.buttons.some((button) => button.callback_data === "1|m" || button.callback_data.startsWith("1|s|")),
+        data,
+      ).toBe(true);
+    }
+  });
+
+  it("switches the language in /language and keeps it", async () => {
+    const { send } = await bot();
+    const user = userOf(12, "ru");
+    let made = await send(user.text("/language"));
+    made = await send(user.press(buttonData(made, "English")), 2);
+    expect(screenOf(made).text).toContain("Language: English");
+    made = await send(user.text("/menu"));
+    expect(screenOf(made).text).toContain("Main menu");
+  });
+
+  it("tells a flooding user once that it is too fast, then stays quiet", async () => {
+    const { send } = await bot("kv", "real");
+    const user = userOf(13, "en");
+    const replies: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const made = await send(user.text("/menu"), 0);
+      for (const call of made) if (call.method === "sendMessage") replies.push(String(call.body.text));
+    }
+    expect(replies.filter((text) => text.startsWith("Too fast"))).toHaveLength(1);
+    expect(replies.length).toBeLessThan(16);
+    // Presses beyond the limit are still answered (a button never spins forever).
+    const presses = [];
+    for (let i = 0; i < 15; i++) presses.push(await send(user.press("1|m"), 1));
+    expect(presses.every((made) => made.filter((call) => call.method === "answerCallbackQuery").length === 1)).toBe(
+      true,
+    );
+  });
+});

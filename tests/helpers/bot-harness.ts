@@ -1,0 +1,196 @@
+/**
+ * Driving the whole bot in-thread with real update JSON and an msw-mocked
+ * Bot API that records every call and answers like Telegram.
+ */
+import type { Update } from "grammy/types";
+import { HttpResponse, http } from "msw";
+import { setupServer } from "msw/node";
+import { type App, startApp } from "../../src/app.ts";
+import { platform } from "../../src/platform/mod.ts";
+import { TEST_TOKEN, testConfig } from "./app.ts";
+import { silentLog } from "./runtime.ts";
+
+export interface BotCall {
+  readonly method: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** An inline button as the bot sent it. */
+export interface SentButton {
+  readonly text: string;
+  readonly callback_data: string;
+}
+
+export const BOT_USER = {
+  id: 1,
+  is_bot: true,
+  first_name: "KIE",
+  username: "kie_test_bot",
+  can_join_groups: true,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+};
+
+/** The msw server; tests call `listen`/`close` in their hooks. */
+export function botApiServer(calls: BotCall[]) {
+  let messageId = 100;
+  return setupServer(
+    http.post(`https://api.telegram.org/bot${TEST_TOKEN}/:method`, async ({ request, params }) => {
+      const method = String(params.method);
+      const body = ((await request.json().catch(() => ({}))) ?? {}) as Record<string, unknown>;
+      calls.push({ method, body });
+      if (method === "getMe") return HttpResponse.json({ ok: true, result: BOT_USER });
+      if (method === "sendMessage") {
+        messageId++;
+        return HttpResponse.json({
+          ok: true,
+          result: { message_id: messageId, date: 0, chat: { id: body.chat_id, type: "private" }, text: body.text },
+        });
+      }
+      if (method === "editMessageText") {
+        return HttpResponse.json({
+          ok: true,
+          result: {
+            message_id: body.message_id,
+            date: 0,
+            chat: { id: body.chat_id, type: "private" },
+            text: body.text,
+          },
+        });
+      }
+      return HttpResponse.json({ ok: true, result: true });
+    }),
+  );
+}
+
+let nextUpdateId = 5_000;
+let nextCallbackId = 1;
+
+/** Builds updates from one user, as Telegram sends them. */
+export function userOf(id: number, language_code = "ru", first_name = "Анна") {
+  const from = { id, is_bot: false, first_name, language_code };
+  const chat = { id, type: "private" as const, first_name };
+  const base = () => ({ update_id: nextUpdateId++ });
+  const message = (extra: Record<string, unknown>): Update =>
+    ({ ...base(), message: { message_id: nextUpdateId, date: 1_790_000_000, chat, from, ...extra } }) as Update;
+  return {
+    id,
+    text: (text: string) =>
+      message(
+        text.startsWith("/")
+          ? { text, entities: [{ type: "bot_command", offset: 0, length: text.split(" ")[0]?.length ?? 0 }] }
+          : { text },
+      ),
+    photo: (bytes = 200_000) =>
+      message({
+        photo: [
+          { file_id: `small-${nextUpdateId}`, file_unique_id: `s${nextUpdateId}`, width: 90, height: 90 },
+          {
+            file_id: `photo-${nextUpdateId}`,
+            file_unique_id: `p${nextUpdateId}`,
+            width: 1280,
+            height: 960,
+            file_size: bytes,
+          },
+        ],
+      }),
+    document: (mime: string, bytes = 100_000) =>
+      message({
+        document: {
+          file_id: `doc-${nextUpdateId}`,
+          file_unique_id: `d${nextUpdateId}`,
+          mime_type: mime,
+          file_size: bytes,
+        },
+      }),
+    voice: (seconds = 4) =>
+      message({
+        voice: {
+          file_id: `voice-${nextUpdateId}`,
+          file_unique_id: `v${nextUpdateId}`,
+          duration: seconds,
+          file_size: 30_000,
+        },
+      }),
+    sticker: () =>
+      message({
+        sticker: {
+          file_id: "st",
+          file_unique_id: "st",
+          type: "regular",
+          width: 512,
+          height: 512,
+          is_animated: false,
+          is_video: false,
+        },
+      }),
+    press: (data: string, messageId = 100): Update =>
+      ({
+        ...base(),
+        callback_query: {
+          id: `cb${nextCallbackId++}`,
+          from,
+          chat_instance: "ci",
+          data,
+          message: { message_id: messageId, date: 1_790_000_000, chat, from: BOT_USER, text: "…" },
+        },
+      }) as Update,
+  };
+}
+
+/**
+ * A running in-thread bot with helpers to feed updates and read what it did.
+ * Unless `pace` is "real", the bot's wall clock moves a second per turn, as
+ * if a person were tapping (otherwise flood control would step in).
+ */
+export async function startBot(
+  kvPath: string,
+  calls: BotCall[],
+  env: Record<string, string> = {},
+  pace: "human" | "real" = "human",
+) {
+  let now = Date.now();
+  const clock =
+    pace === "real" ? platform.clock : { now: () => (now += 1_000), monotonic: () => platform.clock.monotonic() };
+  const app: App = await startApp({
+    config: testConfig(kvPath, env),
+    platform: { ...platform, clock },
+    log: silentLog,
+    mode: "in-thread",
+  });
+  return {
+    app,
+    /**
+     * Sends an update and waits until the bot has made at least `expected`
+     * new Bot API calls (its visible reaction), then returns them.
+     */
+    async send(update: Update, expected = 1): Promise<BotCall[]> {
+      const before = calls.length;
+      await app.dispatch(update);
+      const deadline = Date.now() + 5_000;
+      while (calls.length < before + expected && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      // Let follow-up turns (e.g. the shell telling the actor a message id) settle.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return calls.slice(before);
+    },
+  };
+}
+
+/** The screen (send or edit) among some calls. */
+export function screenOf(made: readonly BotCall[]): { text: string; buttons: SentButton[]; method: string } {
+  const call = [...made].reverse().find((c) => c.method === "sendMessage" || c.method === "editMessageText");
+  if (call === undefined) throw new Error(`no screen in ${made.map((c) => c.method).join(", ")}`);
+  const markup = call.body.reply_markup as { inline_keyboard?: SentButton[][] } | undefined;
+  return { text: String(call.body.text), buttons: (markup?.inline_keyboard ?? []).flat(), method: call.method };
+}
+
+/** The callback data of the button whose text contains `label`. */
+export function buttonData(made: readonly BotCall[], label: string | RegExp): string {
+  const { buttons } = screenOf(made);
+  const found = buttons.find((button) =>
+    typeof label === "string" ? button.text.includes(label) : label.test(button.text),
+  );
+  if (found === undefined) throw new Error(`no button "${label}" among ${buttons.map((b) => b.text).join(" | ")}`);
+  return found.callback_data;
+}
