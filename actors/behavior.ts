@@ -36,6 +36,12 @@ export interface Turn<S, R = unknown, E = never> {
   readonly reply?: R;
   readonly effects?: readonly E[];
   readonly writes?: readonly KvWrite[];
+  /**
+   * The state changed only in ways not worth a commit (counters, timestamps):
+   * keep it in memory, write it with the next durable change. Never set it
+   * for a change whose effects depend on it.
+   */
+  readonly volatile?: boolean;
 }
 
 /** What an effect interpreter may do besides its own I/O. */
@@ -71,6 +77,8 @@ export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never>
   restoreState(stored: unknown, id: ActorId): S;
   /** The pure core: no I/O, no clock other than `ctx.now`, no randomness. */
   receive(state: S, message: M, ctx: TurnContext): Turn<S, R, E>;
+  /** Fields that identify a message in logs (e.g. a Telegram update id). */
+  describe?(message: M): Record<string, unknown>;
   /**
    * Effects that still answer the sender when `receive` throws (e.g. an
    * apology and a menu); performed after the actor restarted from KV.

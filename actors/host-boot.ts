@@ -60,9 +60,14 @@ export async function startHost(
   const log = createLogger(boot.logging, { worker: `${boot.group}-${boot.index}` });
   const app = ((await import(boot.module)) as { default: HostApp }).default;
   const routes = portEndpoint ? new DirectRoutes(services, boot.askDeadlineMs) : undefined;
-  const messenger: HostServices = routes
-    ? { ...services, ask: (kind, id, message, deadlineMs) => routes.ask(kind, id, message, deadlineMs) }
-    : services;
+  // Methods are bound one by one: over comlink `services` is a proxy, which spreading would not copy.
+  const messenger: HostServices = {
+    loadMany: (keys) => services.loadMany(keys),
+    commitMany: (requests) => services.commitMany(requests),
+    settle: (settlements) => services.settle(settlements),
+    tell: (kind, id, message) => services.tell(kind, id, message),
+    ask: (kind, id, message, deadlineMs) => (routes ?? services).ask(kind, id, message, deadlineMs),
+  };
   const behaviors = await app.createBehaviors({
     appData: boot.appData,
     services: messenger,

@@ -252,14 +252,15 @@ export class ActorHost implements HostApi {
         resident = this.#resident.get(key) ?? (await this.#activate(behavior, key, envelope.id));
         turn = behavior.receive(resident.state, envelope.message, { id: envelope.id, now: this.#clock.now() });
       } catch (error) {
-        const failed = this.#failTurn(key, envelope, error);
+        const failed = this.#failTurn(key, envelope, error, behavior.describe?.(envelope.message));
         await this.#perform(behavior, envelope, recoveryEffects(behavior, envelope.message, error, this.#log));
         return failed;
       }
       resident.lastUsed = this.#clock.monotonic();
       const changed = turn.state !== resident.state || (turn.writes?.length ?? 0) > 0;
+      const durable = changed && behavior.persistent && turn.volatile !== true;
       if (changed) {
-        if (behavior.persistent) {
+        if (durable) {
           const outcome = await this.#commit({
             key: [envelope.kind, envelope.id],
             expected: resident.versionstamp,
@@ -280,7 +281,7 @@ export class ActorHost implements HostApi {
         resident.state = turn.state;
       }
       this.#turns++;
-      const acked = changed && behavior.persistent && envelope.askId !== undefined;
+      const acked = durable && envelope.askId !== undefined;
       await this.#perform(behavior, envelope, turn.effects ?? []);
       return acked ? ACKED_AT_COMMIT : ok(turn.reply);
     }
@@ -302,11 +303,11 @@ export class ActorHost implements HostApi {
     return resident;
   }
 
-  #failTurn(key: string, envelope: Envelope, error: unknown): Result<never> {
+  #failTurn(key: string, envelope: Envelope, error: unknown, described?: Record<string, unknown>): Result<never> {
     // Restart the actor: its next message reloads the durable state.
     this.#resident.delete(key);
     this.#failures++;
-    this.#log.error({ err: error, kind: envelope.kind, id: envelope.id }, "actor failed on a message");
+    this.#log.error({ err: error, kind: envelope.kind, id: envelope.id, ...described }, "actor failed on a message");
     const message = error instanceof Error ? error.message : String(error);
     return fail("actor_failed", `${envelope.kind} ${envelope.id} failed: ${message}`);
   }

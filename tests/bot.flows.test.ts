@@ -206,4 +206,44 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
       true,
     );
   });
+
+  it("edits optional parameters from the Parameters screen, showing their defaults", async () => {
+    const { send } = await bot();
+    const user = userOf(14, "en");
+    await send(user.text("/start"));
+    let made = await send(user.press("1|g|elevenlabs/text-to-speech"), 2);
+    made = await send(user.text("Hello there"));
+    expect(screenOf(made).text).toContain("Choose: Voice");
+    made = await send(user.press(buttonData(made, "Parameters")), 2);
+    expect(screenOf(made).text).toContain("Parameters");
+    expect(screenOf(made).buttons.map((button) => button.text)).toEqual(
+      expect.arrayContaining(["stability: 0.5", "speed: 1"]),
+    );
+    made = await send(user.press(buttonData(made, "speed")), 2);
+    expect(screenOf(made).text).toContain("Enter a number from 0.7 to 1.2");
+    made = await send(user.text("5"));
+    expect(screenOf(made).text).toContain("I need a number from 0.7 to 1.2.");
+    made = await send(user.text("1,1"));
+    expect(screenOf(made).buttons.map((button) => button.text)).toContain("speed: 1.1");
+    made = await send(user.press(buttonData(made, "To confirmation")), 2);
+    const confirm = screenOf(made).text;
+    expect(confirm).toContain("speed 1.1");
+    // Text to speech is priced per started 1000 characters: 11 characters cost one unit.
+    expect(confirm).toMatch(/Price: 4\.71 ₽/);
+  });
+
+  it("answers with an apology and the menu when a turn fails, and logs it", async () => {
+    const { send, app } = await bot();
+    const user = userOf(15, "en");
+    await send(user.text("/start"));
+    // A state no version of the bot wrote makes the actor fail on its next message.
+    const stored = await app.supervisor.store.load(["user", 15]);
+    await app.supervisor.store.commit({ key: ["user", 15], expected: stored.versionstamp, value: { v: 99 } });
+    const made = await send(user.text("/start"));
+    expect(made.map((call) => call.method)).toEqual(["sendMessage"]);
+    expect(screenOf(made).text).toMatch(/^Something went wrong/);
+    expect(screenOf(made).buttons.some((button) => button.callback_data.startsWith("1|s|"))).toBe(true);
+    const pressed = await send(user.press("1|m"), 2);
+    expect(pressed.filter((call) => call.method === "answerCallbackQuery")).toHaveLength(1);
+  });
 });

@@ -65,9 +65,28 @@ export function receiveUserMessage(state: UserState, message: UserMessage, now: 
       const next = { ...state, wizard };
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
-    case "update":
-      return receiveUpdate(seen(state, message.update, now), message.update, now);
+    case "update": {
+      const turn = receiveUpdate(seen(state, message.update, now), message.update, now);
+      return sameDurableState(state, turn.state) ? { ...turn, volatile: true } : turn;
+    }
   }
+}
+
+/**
+ * True when only soft fields changed (last seen, flood buckets, a language
+ * still taken from Telegram): such a turn needs no commit, which keeps
+ * browsing menus free of KV writes.
+ */
+function sameDurableState(before: UserState, after: UserState): boolean {
+  return (
+    before.firstSeenAt === after.firstSeenAt &&
+    before.starts === after.starts &&
+    before.referral === after.referral &&
+    before.menuMessageId === after.menuMessageId &&
+    before.wizard === after.wizard &&
+    before.langChosen === after.langChosen &&
+    (!after.langChosen || before.lang === after.lang)
+  );
 }
 
 function seen(state: UserState, update: Update, now: number): UserState {

@@ -12,7 +12,7 @@ import type { InputPlan } from "../../catalog/plan.ts";
 import type { Measures } from "../../catalog/quote.ts";
 import type { UserMessage } from "./core.ts";
 import type { Lang, Translate } from "./i18n.ts";
-import { PAGE_SIZE, renderView, type ViewData } from "./render.ts";
+import { PAGE_SIZE, renderView, type ViewContext, type ViewData } from "./render.ts";
 import type { Wizard } from "./state.ts";
 import type { BotEffect, Target, View } from "./views.ts";
 import { currentStep } from "./wizard.ts";
@@ -80,21 +80,7 @@ async function show(
   notice?: { key: string; args?: Record<string, string | number> },
 ): Promise<void> {
   const data = await dataFor(shell, view, lang);
-  const screen = renderView(
-    view,
-    data,
-    {
-      lang,
-      t: shell.t,
-      userId: Number(id),
-      botUsername: shell.botUsername,
-      support: shell.support,
-      freeDailyLimit: shell.freeDailyLimit,
-      freeLeft: shell.freeDailyLimit,
-      balanceKopecks: 0,
-    },
-    notice,
-  );
+  const screen = renderView(view, data, viewContext(shell, lang, Number(id)), notice);
   const reply_markup = { inline_keyboard: screen.keyboard.map((row) => [...row]) };
   if (target.messageId !== undefined) {
     try {
@@ -119,6 +105,23 @@ async function show(
     reply_markup,
   });
   tellSelf({ type: "shown", messageId: sent.message_id });
+}
+
+/**
+ * What screens show about the user. Balance and free quota are not tracked
+ * before generations exist: a new balance is 0 and the whole quota is left.
+ */
+export function viewContext(shell: BotShell, lang: Lang, userId: number): ViewContext {
+  return {
+    lang,
+    t: shell.t,
+    userId,
+    botUsername: shell.botUsername,
+    support: shell.support,
+    freeDailyLimit: shell.freeDailyLimit,
+    freeLeft: shell.freeDailyLimit,
+    balanceKopecks: 0,
+  };
 }
 
 async function dataFor(shell: BotShell, view: View, lang: Lang): Promise<ViewData> {

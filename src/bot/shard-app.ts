@@ -3,11 +3,13 @@
  * Bot API calls from this worker, so one update costs one hop from the main
  * thread. Translations are read once, when the worker starts.
  */
-import type { HostApp } from "../../actors/mod.ts";
+import type { HostApp, HostServices } from "../../actors/mod.ts";
+import type { SectionSummary } from "../../catalog/queries.ts";
 import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
-import { loadTranslator } from "./i18n.ts";
-import { performBotEffect } from "./perform.ts";
+import { type Lang, loadTranslator } from "./i18n.ts";
+import { type BotShell, performBotEffect, viewContext } from "./perform.ts";
+import { PAGE_SIZE, renderView } from "./render.ts";
 import { userBehavior } from "./user-actor.ts";
 
 /** Configuration a shard receives from the supervisor. */
@@ -29,8 +31,29 @@ const app: HostApp = {
       support: data.support,
       freeDailyLimit: data.freeDailyLimit,
     };
+    await warmUp(shell, services);
     return [userBehavior((effect, id, tellSelf) => performBotEffect(shell, effect, id, tellSelf))];
   },
 };
+
+/**
+ * Runs every path of a first update once before the shard takes traffic
+ * (the Bot API connection, KV reads, catalog asks, rendering), so the first
+ * user after a start is not slower than the next ones.
+ */
+async function warmUp(shell: BotShell, services: HostServices): Promise<void> {
+  await Promise.all([
+    shell.api.getMe().catch(() => undefined),
+    services.loadMany([["user", 0]]),
+    ...(["ru", "en"] as const).map((lang) => warmView(shell, lang)),
+  ]);
+}
+
+async function warmView(shell: BotShell, lang: Lang): Promise<void> {
+  const sections = await shell.catalog.ask("catalog", "main", { type: "sections", lang });
+  await shell.catalog.ask("catalog", "main", { type: "models", section: "images", page: 0, pageSize: PAGE_SIZE, lang });
+  const data = sections.ok ? { sections: sections.value as SectionSummary[] } : {};
+  renderView({ kind: "main" }, data, viewContext(shell, lang, 0));
+}
 
 export default app;

@@ -20,6 +20,8 @@ export function userBehavior(
     initialState: () => initialUserState(),
     restoreState: (stored) => restoreUserState(stored),
     receive: (state, message, ctx) => receiveUserMessage(state, message, ctx.now),
+    describe: (message) =>
+      message.type === "update" ? { updateId: message.update.update_id } : { message: message.type },
     recover(message) {
       if (message.type !== "update") return [];
       const { update } = message;

@@ -10,7 +10,7 @@ export interface RecordedCall {
   readonly payload: Record<string, unknown>;
 }
 
-export async function startFakeBotApi() {
+export async function startFakeBotApi(onCall?: (call: RecordedCall) => void) {
   const calls: RecordedCall[] = [];
   let queue: unknown[] = [];
   let waiting: { res: ServerResponse; timer: ReturnType<typeof setTimeout> } | undefined;
@@ -57,6 +57,7 @@ export async function startFakeBotApi() {
         return flushUpdates();
       }
       calls.push({ method, payload });
+      onCall?.({ method, payload });
       reply(res, {
         message_id: messageId++,
         date: 1_790_000_000,
