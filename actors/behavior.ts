@@ -35,6 +35,12 @@ export interface Turn<S, R = unknown, E = never> {
   readonly state: S;
   readonly reply?: R;
   readonly effects?: readonly E[];
+  /**
+   * Effects that do not depend on this turn's state change (e.g. stopping a
+   * button's spinner): performed before the commit, so they are not held up
+   * by it. Everything that reveals the new state belongs in `effects`.
+   */
+  readonly immediate?: readonly E[];
   readonly writes?: readonly KvWrite[];
   /**
    * The state changed only in ways not worth a commit (counters, timestamps):
@@ -83,7 +89,7 @@ export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never>
    * Effects that still answer the sender when `receive` throws (e.g. an
    * apology and a menu); performed after the actor restarted from KV.
    */
-  recover?(message: M, error: unknown): readonly E[];
+  recover?(message: M, error: unknown, done: { readonly immediate: boolean }): readonly E[];
   /** The imperative shell for this actor's effects. */
   perform?(effect: E, ctx: EffectContext<M>): Promise<void>;
 }

@@ -95,9 +95,15 @@ interface Resident {
   lastUsed: number;
 }
 
-function recoveryEffects(behavior: AnyBehavior, message: unknown, error: unknown, log: Log): readonly unknown[] {
+function recoveryEffects(
+  behavior: AnyBehavior,
+  message: unknown,
+  error: unknown,
+  immediate: boolean,
+  log: Log,
+): readonly unknown[] {
   try {
-    return behavior.recover?.(message, error) ?? [];
+    return behavior.recover?.(message, error, { immediate }) ?? [];
   } catch (recoverError) {
     log.error({ err: recoverError }, "recover failed");
     return [];
@@ -245,6 +251,7 @@ export class ActorHost implements HostApi {
   }
 
   async #runTurn(behavior: AnyBehavior, key: string, envelope: Envelope): Promise<Result<unknown>> {
+    let immediateDone = false;
     for (let attempt = 0; attempt <= this.#limits.maxConflictRetries; attempt++) {
       let resident: Resident;
       let turn: Turn<unknown, unknown, unknown>;
@@ -253,10 +260,16 @@ export class ActorHost implements HostApi {
         turn = behavior.receive(resident.state, envelope.message, { id: envelope.id, now: this.#clock.now() });
       } catch (error) {
         const failed = this.#failTurn(key, envelope, error, behavior.describe?.(envelope.message));
-        await this.#perform(behavior, envelope, recoveryEffects(behavior, envelope.message, error, this.#log));
+        const recovery = recoveryEffects(behavior, envelope.message, error, immediateDone, this.#log);
+        await this.#perform(behavior, envelope, recovery);
         return failed;
       }
       resident.lastUsed = this.#clock.monotonic();
+      // Reload-and-retry re-runs the turn; its immediate effects go out once.
+      if (!immediateDone && turn.immediate) {
+        immediateDone = true;
+        await this.#perform(behavior, envelope, turn.immediate);
+      }
       const changed = turn.state !== resident.state || (turn.writes?.length ?? 0) > 0;
       const durable = changed && behavior.persistent && turn.volatile !== true;
       if (changed) {

@@ -82,6 +82,8 @@ export class Store {
   readonly #maxMutations: number;
   readonly #lockedRetryMs: number;
   #queue: Queued[] = [];
+  readonly #latencies = new Float64Array(2048);
+  #latencyCount = 0;
   #flushing: Promise<void> | undefined;
 
   constructor(kv: KvStore, options: StoreOptions) {
@@ -127,6 +129,16 @@ export class Store {
     });
   }
 
+  /** p50/p99/max of the last 2048 atomic commits, in milliseconds (benchmarks and metrics). */
+  latency(): { p50: number; p99: number; max: number; samples: number } {
+    const samples = Array.from(this.#latencies.subarray(0, Math.min(this.#latencyCount, this.#latencies.length))).sort(
+      (a, b) => a - b,
+    );
+    const at = (p: number) =>
+      Math.round((samples[Math.min(samples.length - 1, Math.floor((samples.length * p) / 100))] ?? 0) * 1000) / 1000;
+    return { p50: at(50), p99: at(99), max: at(100), samples: samples.length };
+  }
+
   /** Waits for queued commits to be written. */
   async flush(): Promise<void> {
     while (this.#flushing !== undefined) await this.#flushing;
@@ -158,6 +170,7 @@ export class Store {
     try {
       outcome = await this.#retryLocked(() => atomicFor(this.#kv, batch).commit());
       this.stats.commitMs += performance.now() - started;
+      this.#latencies[this.#latencyCount++ % this.#latencies.length] = performance.now() - started;
     } catch (error) {
       if (batch.length > 1) return this.#commitEach(batch);
       const message = error instanceof Error ? error.message : String(error);

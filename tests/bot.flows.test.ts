@@ -239,8 +239,9 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
     // A state no version of the bot wrote makes the actor fail on its next message.
     const stored = await app.supervisor.store.load(["user", 15]);
     await app.supervisor.store.commit({ key: ["user", 15], expected: stored.versionstamp, value: { v: 99 } });
-    const made = await send(user.text("/start"));
-    expect(made.map((call) => call.method)).toEqual(["sendMessage"]);
+    // Choosing a language is a durable change: its commit meets the broken state.
+    const made = await send(user.press("1|l|ru"), 2);
+    expect(made.map((call) => call.method)).toEqual(["answerCallbackQuery", "sendMessage"]);
     expect(screenOf(made).text).toMatch(/^Something went wrong/);
     expect(screenOf(made).buttons.some((button) => button.callback_data.startsWith("1|s|"))).toBe(true);
     const pressed = await send(user.press("1|m"), 2);

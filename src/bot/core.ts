@@ -49,7 +49,8 @@ export const newUser = initialUserState;
 export function receiveUserMessage(state: UserState, message: UserMessage, now: number): UserTurn {
   switch (message.type) {
     case "shown":
-      return { state: { ...state, menuMessageId: message.messageId } };
+      // Written with the next durable change: not worth a commit of its own.
+      return { state: { ...state, menuMessageId: message.messageId }, volatile: true };
     case "plan": {
       const wizard = {
         id: message.wizardId,
@@ -66,23 +67,32 @@ export function receiveUserMessage(state: UserState, message: UserMessage, now: 
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
     case "update": {
-      const turn = receiveUpdate(seen(state, message.update, now), message.update, now);
+      const turn = answersFirst(receiveUpdate(seen(state, message.update, now), message.update, now));
       return sameDurableState(state, turn.state) ? { ...turn, volatile: true } : turn;
     }
   }
 }
 
 /**
- * True when only soft fields changed (last seen, flood buckets, a language
- * still taken from Telegram): such a turn needs no commit, which keeps
- * browsing menus free of KV writes.
+ * Button answers reveal nothing of the new state (they stop the spinner, or
+ * say the button is outdated): they go out before the commit.
+ */
+function answersFirst(turn: UserTurn): UserTurn {
+  const effects = turn.effects ?? [];
+  const immediate = effects.filter((effect) => effect.type === "answer");
+  if (immediate.length === 0) return turn;
+  return { ...turn, immediate, effects: effects.filter((effect) => effect.type !== "answer") };
+}
+
+/**
+ * True when only soft fields changed (last seen, flood buckets, start
+ * counters, a language still taken from Telegram): such a turn needs no
+ * commit of its own, which keeps browsing menus free of KV writes; the soft
+ * fields are written with the next durable change.
  */
 function sameDurableState(before: UserState, after: UserState): boolean {
   return (
-    before.firstSeenAt === after.firstSeenAt &&
-    before.starts === after.starts &&
     before.referral === after.referral &&
-    before.menuMessageId === after.menuMessageId &&
     before.wizard === after.wizard &&
     before.langChosen === after.langChosen &&
     (!after.langChosen || before.lang === after.lang)

@@ -22,7 +22,7 @@ export function userBehavior(
     receive: (state, message, ctx) => receiveUserMessage(state, message, ctx.now),
     describe: (message) =>
       message.type === "update" ? { updateId: message.update.update_id } : { message: message.type },
-    recover(message) {
+    recover(message, _error, done) {
       if (message.type !== "update") return [];
       const { update } = message;
       const query = update.callback_query;
@@ -30,7 +30,8 @@ export function userBehavior(
       const lang = langFor(from?.language_code);
       const chatId = update.message?.chat.id ?? query?.message?.chat.id ?? from?.id;
       const effects: BotEffect[] = [];
-      if (query) effects.push({ type: "answer", callbackId: query.id, lang });
+      // The button may have been answered already, before the failed commit.
+      if (query && !done.immediate) effects.push({ type: "answer", callbackId: query.id, lang });
       if (chatId !== undefined) {
         effects.push({ type: "show", target: { chatId }, lang, view: { kind: "main" }, notice: { key: "error" } });
       }
