@@ -157,34 +157,29 @@ async function dataFor(shell: BotShell, view: View, lang: Lang): Promise<ViewDat
 }
 
 async function wizardData(shell: BotShell, wizard: Wizard, lang: Lang): Promise<ViewData> {
-  const card = await askCatalog<ViewData["card"] | { ok: false }>(shell, {
-    type: "card",
-    modelId: wizard.modelId,
-    lang,
-  });
-  const base: ViewData = card && "id" in card ? { card } : {};
   const step = currentStep(wizard);
   const { params, measures } = quoteInput(wizard);
-  if (step?.kind === "option") {
-    const optionPrices = await askCatalog<ViewData["optionPrices"]>(shell, {
-      type: "optionPrices",
-      modelId: wizard.modelId,
-      field: step.field,
-      params: withoutField(params, step.field),
-      measures,
-    });
-    return { ...base, ...(Array.isArray(optionPrices) ? { optionPrices } : {}) };
-  }
-  if (step === undefined && !wizard.inParams) {
-    const quote = await askCatalog<ViewData["quote"]>(shell, {
-      type: "quote",
-      modelId: wizard.modelId,
-      params,
-      measures,
-    });
-    return { ...base, ...(quote ? { quote } : {}) };
-  }
-  return base;
+  // The card (name, output, time) and the step's prices are asked together.
+  const [card, optionPrices, quote] = await Promise.all([
+    askCatalog<ViewData["card"] | { ok: false }>(shell, { type: "card", modelId: wizard.modelId, lang }),
+    step?.kind === "option"
+      ? askCatalog<ViewData["optionPrices"]>(shell, {
+          type: "optionPrices",
+          modelId: wizard.modelId,
+          field: step.field,
+          params: withoutField(params, step.field),
+          measures,
+        })
+      : undefined,
+    step === undefined && !wizard.inParams
+      ? askCatalog<ViewData["quote"]>(shell, { type: "quote", modelId: wizard.modelId, params, measures })
+      : undefined,
+  ]);
+  return {
+    ...(card && "id" in card ? { card } : {}),
+    ...(Array.isArray(optionPrices) ? { optionPrices } : {}),
+    ...(quote ? { quote } : {}),
+  };
 }
 
 /**
