@@ -7,8 +7,9 @@ import type { Update } from "grammy/types";
 import type { Turn } from "../../actors/mod.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
+import { inputOf } from "./input.ts";
 import { type Lang, langFor } from "./lang.ts";
-import { initialUserState, type MediaItem, takeToken, type UserState } from "./state.ts";
+import { initialUserState, takeToken, type UserState } from "./state.ts";
 import type { BotEffect, Notice, Target, View } from "./views.ts";
 import { applyInput, type WizardInput } from "./wizard.ts";
 
@@ -249,66 +250,6 @@ function onWizardInput(state: UserState, input: WizardInput, target: Target): Us
   }
   const next = { ...state, wizard: outcome.wizard };
   return { state: next, effects: [show(next, target, { kind: "wizard", wizard: outcome.wizard }, outcome.notice)] };
-}
-
-/** The wizard input a message carries: text, or a file with its kind and size. */
-function inputOf(message: NonNullable<Update["message"]>): WizardInput | undefined {
-  if (message.text !== undefined) return { kind: "text", text: message.text };
-  const file = (
-    fileId: string,
-    fileUniqueId: string,
-    kind: MediaItem["kind"] | "other",
-    bytes = 0,
-    seconds?: number,
-  ): WizardInput => ({
-    kind: "file",
-    sentAs: kind,
-    bytes,
-    item:
-      kind === "other"
-        ? undefined
-        : { fileId, fileUniqueId, kind, bytes, ...(seconds === undefined ? {} : { seconds }) },
-  });
-  const photo = message.photo?.at(-1);
-  if (photo) return file(photo.file_id, photo.file_unique_id, "image", photo.file_size);
-  if (message.video)
-    return file(
-      message.video.file_id,
-      message.video.file_unique_id,
-      "video",
-      message.video.file_size,
-      message.video.duration,
-    );
-  if (message.audio)
-    return file(
-      message.audio.file_id,
-      message.audio.file_unique_id,
-      "audio",
-      message.audio.file_size,
-      message.audio.duration,
-    );
-  if (message.voice)
-    return file(
-      message.voice.file_id,
-      message.voice.file_unique_id,
-      "audio",
-      message.voice.file_size,
-      message.voice.duration,
-    );
-  const document = message.document;
-  if (document) {
-    const mime = document.mime_type ?? "";
-    const kind = /^image\/(jpeg|png|webp)$/.test(mime)
-      ? "image"
-      : mime.startsWith("video/")
-        ? "video"
-        : mime.startsWith("audio/")
-          ? "audio"
-          : "other";
-    return file(document.file_id, document.file_unique_id, kind, document.file_size);
-  }
-  if (message.caption !== undefined) return undefined;
-  return undefined;
 }
 
 function answer(state: UserState, callbackId: string, notice?: Notice): BotEffect {
