@@ -10,21 +10,21 @@ import type { OptionPrice, QuoteResult } from "../../catalog/quote.ts";
 import { type Action, encodeAction } from "./callback-data.ts";
 import type { Lang, Translate } from "./i18n.ts";
 import { formatRub } from "./money.ts";
-import type { Wizard } from "./state.ts";
+import { renderInfo } from "./render-info.ts";
+import { duration } from "./render-parts.ts";
+import { renderWizard } from "./render-wizard.ts";
 import type { Notice, View } from "./views.ts";
-import { currentStep } from "./wizard.ts";
 
 /** A button that sends callback data (the only kind the bot uses). */
 export interface Button {
   readonly text: string;
   readonly callback_data: string;
 }
-type InlineKeyboardButton = Button;
 
 /** A rendered screen. */
 export interface Screen {
   readonly text: string;
-  readonly keyboard: InlineKeyboardButton[][];
+  readonly keyboard: Button[][];
 }
 
 /** What the shell fetched for a view. */
@@ -67,7 +67,7 @@ export function renderView(view: View, data: ViewData, ctx: ViewContext, notice?
 
 function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
   const { t, lang } = ctx;
-  const button = (key: string, action: Action): InlineKeyboardButton => ({
+  const button = (key: string, action: Action): Button => ({
     text: t(lang, key),
     callback_data: encodeAction(action),
   });
@@ -75,7 +75,7 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
   switch (view.kind) {
     case "main": {
       const sections = data.sections ?? [];
-      const rows: InlineKeyboardButton[][] = [];
+      const rows: Button[][] = [];
       for (let i = 0; i < sections.length; i += 2) {
         rows.push(
           sections.slice(i, i + 2).map((section) => ({
@@ -109,7 +109,7 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
           callback_data: encodeAction({ a: "card", model: item.id, page: page.page }),
         },
       ]);
-      const nav: InlineKeyboardButton[] = [];
+      const nav: Button[] = [];
       if (page.page > 0) nav.push(button("btn-prev", { a: "section", section: view.section, page: page.page - 1 }));
       if (page.page < page.pages - 1)
         nav.push(button("btn-next", { a: "section", section: view.section, page: page.page + 1 }));
@@ -153,200 +153,4 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
     case "notice":
       return { text: "", keyboard: [menuRow] };
   }
-}
-
-type ButtonOf = (key: string, action: Action) => InlineKeyboardButton;
-
-function renderWizard(
-  wizard: Wizard,
-  data: ViewData,
-  ctx: ViewContext,
-  button: ButtonOf,
-  menuRow: InlineKeyboardButton[],
-): Screen {
-  const { t, lang } = ctx;
-  const w = wizard.id;
-  const controls = [button("btn-back", { a: "back", w }), ...menuRow, button("btn-cancel", { a: "cancel" })];
-  const modelName = escapeHtml(data.card?.name ?? wizard.modelId);
-  const step = currentStep(wizard);
-  if (step === undefined && wizard.inParams) {
-    const rows = wizard.optional.map((optional, i) => [
-      {
-        text: `${fieldLabel(optional.field, ctx)}: ${valueLabel(wizard.values[optional.field] ?? (optional as { default?: unknown }).default, ctx)}`,
-        callback_data: encodeAction({ a: "param", w, i }),
-      },
-    ]);
-    rows.push([button("btn-to-confirm", { a: "confirm", w })], controls);
-    return { text: `<b>${modelName}</b>\n${t(lang, "params-title")}`, keyboard: rows };
-  }
-  if (step === undefined) return renderConfirm(wizard, data, ctx, button, controls);
-  const header =
-    wizard.editing === undefined
-      ? t(lang, "step-header", { model: modelName, n: wizard.step + 1, total: wizard.steps.length })
-      : `<b>${modelName}</b> · ${escapeHtml(fieldLabel(step.field, ctx))}`;
-  const rows: InlineKeyboardButton[][] = [];
-  let ask: string;
-  const s = step as unknown as Record<string, unknown> & { kind: string; field: string };
-  switch (s.kind) {
-    case "media": {
-      ask = t(lang, "step-media", { media: String(s.media), max: Number(s.maxItems), mb: Number(s.maxMb) });
-      const count = wizard.media[s.field]?.length ?? 0;
-      if (count >= Number(s.minItems)) rows.push([button("btn-done", { a: "done", w })]);
-      break;
-    }
-    case "prompt":
-      ask = t(lang, "step-prompt", { max: Number(s.maxLength) });
-      break;
-    case "link":
-      ask = t(lang, "step-link", { host: String((s.hosts as string[])[0]) });
-      break;
-    case "text":
-      ask = t(lang, "step-text", { max: Number(s.maxLength), field: fieldLabel(s.field, ctx) });
-      break;
-    case "number":
-      ask = t(lang, "step-number", { min: Number(s.min), max: Number(s.max), field: fieldLabel(s.field, ctx) });
-      break;
-    case "boolean":
-      ask = t(lang, "step-bool", { field: fieldLabel(s.field, ctx) });
-      rows.push([button("btn-yes", { a: "option", w, i: 1 }), button("btn-no", { a: "option", w, i: 0 })]);
-      break;
-    default: {
-      ask = t(lang, "step-option", { field: fieldLabel(s.field, ctx) });
-      const values = (s.values as (string | number)[]) ?? [];
-      const prices = new Map((data.optionPrices ?? []).map((option) => [String(option.value), option]));
-      const buttons = values.map((value, i) => {
-        const price = prices.get(String(value));
-        const suffix =
-          price === undefined
-            ? ""
-            : price.kopecks === null
-              ? " · —"
-              : price.free
-                ? ` · ${t(lang, "free-badge")}`
-                : ` · ${formatRub(price.kopecks, lang)}`;
-        return { text: `${value}${suffix}`, callback_data: encodeAction({ a: "option", w, i }) };
-      });
-      for (let i = 0; i < buttons.length; i += 2) rows.push(buttons.slice(i, i + 2));
-    }
-  }
-  if (wizard.optional.length > 0 && wizard.editing === undefined) rows.push([button("btn-params", { a: "params", w })]);
-  rows.push(controls);
-  return { text: `${header}\n\n${ask}`, keyboard: rows };
-}
-
-function renderConfirm(
-  wizard: Wizard,
-  data: ViewData,
-  ctx: ViewContext,
-  button: ButtonOf,
-  controls: InlineKeyboardButton[],
-): Screen {
-  const { t, lang } = ctx;
-  const w = wizard.id;
-  const lines = [
-    t(lang, "confirm-title"),
-    t(lang, "confirm-model", { model: escapeHtml(data.card?.name ?? wizard.modelId) }),
-  ];
-  const prompt = wizard.values.prompt ?? wizard.values.text;
-  if (typeof prompt === "string") lines.push(t(lang, "confirm-prompt", { prompt: escapeHtml(prompt) }));
-  const files = Object.values(wizard.media).reduce((sum, items) => sum + items.length, 0);
-  if (files > 0) lines.push(t(lang, "confirm-media", { files }));
-  const params = Object.entries(wizard.values)
-    .filter(([field]) => field !== "prompt" && field !== "text")
-    .map(([field, value]) => `${fieldLabel(field, ctx)} ${valueLabel(value, ctx)}`);
-  if (params.length > 0) lines.push(t(lang, "confirm-params", { params: escapeHtml(params.join(", ")) }));
-  if (data.card) {
-    lines.push(t(lang, "confirm-output", { output: t(lang, `output-${data.card.output}`) }));
-    lines.push(t(lang, "confirm-time", { time: duration(data.card.typicalSeconds, ctx) }));
-  }
-  const quote = data.quote;
-  const rows: InlineKeyboardButton[][] = [];
-  if (quote?.ok) {
-    if (quote.quote.free && ctx.freeLeft > 0) {
-      lines.push(t(lang, "confirm-free", { left: ctx.freeLeft }));
-    } else {
-      lines.push(t(lang, "confirm-price", { price: formatRub(quote.quote.kopecks, lang) }));
-      lines.push(
-        t(lang, "confirm-balance", {
-          before: formatRub(ctx.balanceKopecks, lang),
-          after: formatRub(ctx.balanceKopecks - quote.quote.kopecks, lang),
-        }),
-      );
-    }
-    rows.push([button("btn-generate", { a: "go", w })]);
-  } else {
-    lines.push(t(lang, "confirm-unpriced"));
-  }
-  if (wizard.optional.length > 0) rows.push([button("btn-params", { a: "params", w })]);
-  rows.push(controls);
-  return { text: lines.join("\n"), keyboard: rows };
-}
-
-function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, menuRow: InlineKeyboardButton[]): Screen {
-  const { t, lang } = ctx;
-  const support = ctx.support ?? "/paysupport";
-  switch (page) {
-    case "balance":
-      return {
-        text: `${t(lang, "balance-title", { balance: formatRub(ctx.balanceKopecks, lang) })}\n${t(lang, "balance-free", { left: ctx.freeLeft, limit: ctx.freeDailyLimit })}`,
-        keyboard: [
-          [button("btn-topup", { a: "page", page: "topup" }), button("btn-history", { a: "page", page: "history" })],
-          menuRow,
-        ],
-      };
-    case "topup":
-      return {
-        text: `${t(lang, "topup-title")}\n${t(lang, "topup-soon")}`,
-        keyboard: [[button("btn-balance", { a: "page", page: "balance" })], menuRow],
-      };
-    case "history":
-      return { text: `${t(lang, "history-title")}\n${t(lang, "history-empty")}`, keyboard: [menuRow] };
-    case "help":
-      return {
-        text: `${t(lang, "help-title")}\n${t(lang, "help-body", { limit: ctx.freeDailyLimit, support: escapeHtml(support) })}`,
-        keyboard: [menuRow],
-      };
-    case "language":
-      return {
-        text: t(lang, "language-title"),
-        keyboard: [
-          [
-            { text: "🇷🇺 Русский", callback_data: encodeAction({ a: "lang", lang: "ru" }) },
-            { text: "🇬🇧 English", callback_data: encodeAction({ a: "lang", lang: "en" }) },
-          ],
-          menuRow,
-        ],
-      };
-    case "referral": {
-      const link = `https://t.me/${ctx.botUsername}?start=ref_${ctx.userId.toString(36)}`;
-      return {
-        text: `${t(lang, "referral-title")}\n${t(lang, "referral-body", { link: escapeHtml(link) })}`,
-        keyboard: [menuRow],
-      };
-    }
-    case "terms":
-      return { text: `${t(lang, "terms-title")}\n${t(lang, "terms-body")}`, keyboard: [menuRow] };
-    default:
-      return {
-        text: `${t(lang, "support-title")}\n${t(lang, "support-body", { support: escapeHtml(support) })}`,
-        keyboard: [menuRow],
-      };
-  }
-}
-
-function fieldLabel(field: string, ctx: ViewContext): string {
-  const label = ctx.t(ctx.lang, `field-${field}`);
-  return label === `field-${field}` ? field : label;
-}
-
-function valueLabel(value: unknown, ctx: ViewContext): string {
-  if (value === undefined) return ctx.t(ctx.lang, "param-default");
-  if (typeof value === "boolean") return ctx.t(ctx.lang, value ? "btn-yes" : "btn-no");
-  return String(value);
-}
-
-function duration(seconds: number, ctx: ViewContext): string {
-  return seconds < 90
-    ? ctx.t(ctx.lang, "time-seconds", { n: seconds })
-    : ctx.t(ctx.lang, "time-minutes", { n: Math.round(seconds / 60) });
 }

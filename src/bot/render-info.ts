@@ -1,0 +1,58 @@
+/** Screens of the main menu's info pages: balance, top-up, history, help, language, referral, terms, support. */
+import { encodeAction } from "./callback-data.ts";
+import { formatRub } from "./money.ts";
+import { type Button, escapeHtml, type Screen, type ViewContext } from "./render.ts";
+import type { ButtonOf } from "./render-parts.ts";
+
+/** The screen of an info page. */
+export function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, menuRow: Button[]): Screen {
+  const { t, lang } = ctx;
+  const support = ctx.support ?? "/paysupport";
+  switch (page) {
+    case "balance":
+      return {
+        text: `${t(lang, "balance-title", { balance: formatRub(ctx.balanceKopecks, lang) })}\n${t(lang, "balance-free", { left: ctx.freeLeft, limit: ctx.freeDailyLimit })}`,
+        keyboard: [
+          [button("btn-topup", { a: "page", page: "topup" }), button("btn-history", { a: "page", page: "history" })],
+          menuRow,
+        ],
+      };
+    case "topup":
+      return {
+        text: `${t(lang, "topup-title")}\n${t(lang, "topup-soon")}`,
+        keyboard: [[button("btn-balance", { a: "page", page: "balance" })], menuRow],
+      };
+    case "history":
+      return { text: `${t(lang, "history-title")}\n${t(lang, "history-empty")}`, keyboard: [menuRow] };
+    case "help":
+      return {
+        text: `${t(lang, "help-title")}\n${t(lang, "help-body", { limit: ctx.freeDailyLimit, support: escapeHtml(support) })}`,
+        keyboard: [menuRow],
+      };
+    case "language":
+      return {
+        text: t(lang, "language-title"),
+        keyboard: [
+          [
+            { text: "🇷🇺 Русский", callback_data: encodeAction({ a: "lang", lang: "ru" }) },
+            { text: "🇬🇧 English", callback_data: encodeAction({ a: "lang", lang: "en" }) },
+          ],
+          menuRow,
+        ],
+      };
+    case "referral": {
+      const link = `https://t.me/${ctx.botUsername}?start=ref_${ctx.userId.toString(36)}`;
+      return {
+        text: `${t(lang, "referral-title")}\n${t(lang, "referral-body", { link: escapeHtml(link) })}`,
+        keyboard: [menuRow],
+      };
+    }
+    case "terms":
+      return { text: `${t(lang, "terms-title")}\n${t(lang, "terms-body")}`, keyboard: [menuRow] };
+    default:
+      return {
+        text: `${t(lang, "support-title")}\n${t(lang, "support-body", { support: escapeHtml(support) })}`,
+        keyboard: [menuRow],
+      };
+  }
+}

@@ -1,0 +1,127 @@
+/** The wizard's screens: a step, the Parameters screen, the confirmation. */
+import { encodeAction } from "./callback-data.ts";
+import { formatRub } from "./money.ts";
+import { type Button, escapeHtml, type Screen, type ViewContext, type ViewData } from "./render.ts";
+import { type ButtonOf, duration, fieldLabel, valueLabel } from "./render-parts.ts";
+import type { Wizard } from "./state.ts";
+import { currentStep } from "./wizard.ts";
+
+/** The screen of the wizard's current position. */
+export function renderWizard(
+  wizard: Wizard,
+  data: ViewData,
+  ctx: ViewContext,
+  button: ButtonOf,
+  menuRow: Button[],
+): Screen {
+  const { t, lang } = ctx;
+  const w = wizard.id;
+  const controls = [button("btn-back", { a: "back", w }), ...menuRow, button("btn-cancel", { a: "cancel" })];
+  const modelName = escapeHtml(data.card?.name ?? wizard.modelId);
+  const step = currentStep(wizard);
+  if (step === undefined && wizard.inParams) {
+    const rows = wizard.optional.map((optional, i) => [
+      {
+        text: `${fieldLabel(optional.field, ctx)}: ${valueLabel(wizard.values[optional.field] ?? (optional as { default?: unknown }).default, ctx)}`,
+        callback_data: encodeAction({ a: "param", w, i }),
+      },
+    ]);
+    rows.push([button("btn-to-confirm", { a: "confirm", w })], controls);
+    return { text: `<b>${modelName}</b>\n${t(lang, "params-title")}`, keyboard: rows };
+  }
+  if (step === undefined) return renderConfirm(wizard, data, ctx, button, controls);
+  const header =
+    wizard.editing === undefined
+      ? t(lang, "step-header", { model: modelName, n: wizard.step + 1, total: wizard.steps.length })
+      : `<b>${modelName}</b> · ${escapeHtml(fieldLabel(step.field, ctx))}`;
+  const rows: Button[][] = [];
+  let ask: string;
+  const s = step as unknown as Record<string, unknown> & { kind: string; field: string };
+  switch (s.kind) {
+    case "media": {
+      ask = t(lang, "step-media", { media: String(s.media), max: Number(s.maxItems), mb: Number(s.maxMb) });
+      const count = wizard.media[s.field]?.length ?? 0;
+      if (count >= Number(s.minItems)) rows.push([button("btn-done", { a: "done", w })]);
+      break;
+    }
+    case "prompt":
+      ask = t(lang, "step-prompt", { max: Number(s.maxLength) });
+      break;
+    case "link":
+      ask = t(lang, "step-link", { host: String((s.hosts as string[])[0]) });
+      break;
+    case "text":
+      ask = t(lang, "step-text", { max: Number(s.maxLength), field: fieldLabel(s.field, ctx) });
+      break;
+    case "number":
+      ask = t(lang, "step-number", { min: Number(s.min), max: Number(s.max), field: fieldLabel(s.field, ctx) });
+      break;
+    case "boolean":
+      ask = t(lang, "step-bool", { field: fieldLabel(s.field, ctx) });
+      rows.push([button("btn-yes", { a: "option", w, i: 1 }), button("btn-no", { a: "option", w, i: 0 })]);
+      break;
+    default: {
+      ask = t(lang, "step-option", { field: fieldLabel(s.field, ctx) });
+      const values = (s.values as (string | number)[]) ?? [];
+      const prices = new Map((data.optionPrices ?? []).map((option) => [String(option.value), option]));
+      const buttons = values.map((value, i) => {
+        const price = prices.get(String(value));
+        const suffix =
+          price === undefined
+            ? ""
+            : price.kopecks === null
+              ? " · —"
+              : price.free
+                ? ` · ${t(lang, "free-badge")}`
+                : ` · ${formatRub(price.kopecks, lang)}`;
+        return { text: `${value}${suffix}`, callback_data: encodeAction({ a: "option", w, i }) };
+      });
+      for (let i = 0; i < buttons.length; i += 2) rows.push(buttons.slice(i, i + 2));
+    }
+  }
+  if (wizard.optional.length > 0 && wizard.editing === undefined) rows.push([button("btn-params", { a: "params", w })]);
+  rows.push(controls);
+  return { text: `${header}\n\n${ask}`, keyboard: rows };
+}
+
+function renderConfirm(wizard: Wizard, data: ViewData, ctx: ViewContext, button: ButtonOf, controls: Button[]): Screen {
+  const { t, lang } = ctx;
+  const w = wizard.id;
+  const lines = [
+    t(lang, "confirm-title"),
+    t(lang, "confirm-model", { model: escapeHtml(data.card?.name ?? wizard.modelId) }),
+  ];
+  const prompt = wizard.values.prompt ?? wizard.values.text;
+  if (typeof prompt === "string") lines.push(t(lang, "confirm-prompt", { prompt: escapeHtml(prompt) }));
+  const files = Object.values(wizard.media).reduce((sum, items) => sum + items.length, 0);
+  if (files > 0) lines.push(t(lang, "confirm-media", { files }));
+  const params = Object.entries(wizard.values)
+    .filter(([field]) => field !== "prompt" && field !== "text")
+    .map(([field, value]) => `${fieldLabel(field, ctx)} ${valueLabel(value, ctx)}`);
+  if (params.length > 0) lines.push(t(lang, "confirm-params", { params: escapeHtml(params.join(", ")) }));
+  if (data.card) {
+    lines.push(t(lang, "confirm-output", { output: t(lang, `output-${data.card.output}`) }));
+    lines.push(t(lang, "confirm-time", { time: duration(data.card.typicalSeconds, ctx) }));
+  }
+  const quote = data.quote;
+  const rows: Button[][] = [];
+  if (quote?.ok) {
+    if (quote.quote.free && ctx.freeLeft > 0) {
+      lines.push(t(lang, "confirm-free", { left: ctx.freeLeft }));
+    } else {
+      lines.push(t(lang, "confirm-price", { price: formatRub(quote.quote.kopecks, lang) }));
+      lines.push(
+        t(lang, "confirm-balance", {
+          before: formatRub(ctx.balanceKopecks, lang),
+          after: formatRub(ctx.balanceKopecks - quote.quote.kopecks, lang),
+        }),
+      );
+    }
+    rows.push([button("btn-generate", { a: "go", w })]);
+  } else {
+    lines.push(t(lang, "confirm-unpriced"));
+  }
+  if (wizard.optional.length > 0) rows.push([button("btn-params", { a: "params", w })]);
+  rows.push(controls);
+  return { text: lines.join("\n"), keyboard: rows };
+}
