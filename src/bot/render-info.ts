@@ -1,8 +1,8 @@
 /** Screens of the main menu's info pages: balance, top-up, history, help, language, referral, terms, support. */
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
-import { type Button, escapeHtml, type Screen, type ViewContext } from "./render.ts";
 import type { ButtonOf } from "./render-parts.ts";
+import { type Button, escapeHtml, type Screen, type ViewContext } from "./render-parts.ts";
 
 /** The screen of an info page. */
 export function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, menuRow: Button[]): Screen {

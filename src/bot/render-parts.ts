@@ -1,6 +1,47 @@
 /** Small pieces every screen uses: labels of fields and values, durations, button builders. */
+
+import type { ModelCard, ModelPage, SectionSummary } from "../../catalog/queries.ts";
+import type { OptionPrice, QuoteResult } from "../../catalog/quote.ts";
 import type { Action } from "./callback-data.ts";
-import type { Button, ViewContext } from "./render.ts";
+import type { Lang, Translate } from "./i18n.ts";
+
+/** A button that sends callback data (the only kind the bot uses). */
+export interface Button {
+  readonly text: string;
+  readonly callback_data: string;
+}
+
+/** A rendered screen. */
+export interface Screen {
+  readonly text: string;
+  readonly keyboard: Button[][];
+}
+
+/** What the shell fetched for a view. */
+export interface ViewData {
+  readonly sections?: readonly SectionSummary[];
+  readonly page?: ModelPage;
+  readonly card?: ModelCard;
+  readonly optionPrices?: readonly OptionPrice[];
+  readonly quote?: QuoteResult;
+}
+
+/** Per-user facts a screen may show. */
+export interface ViewContext {
+  readonly lang: Lang;
+  readonly t: Translate;
+  readonly userId: number;
+  readonly botUsername: string;
+  readonly support: string | undefined;
+  readonly freeDailyLimit: number;
+  readonly freeLeft: number;
+  readonly balanceKopecks: number;
+}
+
+/** Escapes text for Telegram's HTML parse mode. */
+export function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
 
 /** Builds a button from a translation key and an action. */
 export type ButtonOf = (key: string, action: Action) => Button;

@@ -1,8 +1,17 @@
 /** The wizard's screens: a step, the Parameters screen, the confirmation. */
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
-import { type Button, escapeHtml, type Screen, type ViewContext, type ViewData } from "./render.ts";
-import { type ButtonOf, duration, fieldLabel, valueLabel } from "./render-parts.ts";
+import {
+  type Button,
+  type ButtonOf,
+  duration,
+  escapeHtml,
+  fieldLabel,
+  type Screen,
+  type ViewContext,
+  type ViewData,
+  valueLabel,
+} from "./render-parts.ts";
 import type { Wizard } from "./state.ts";
 import { currentStep } from "./wizard.ts";
 

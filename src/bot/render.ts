@@ -5,57 +5,18 @@
  * a way back.
  */
 
-import type { ModelCard, ModelPage, SectionSummary } from "../../catalog/queries.ts";
-import type { OptionPrice, QuoteResult } from "../../catalog/quote.ts";
 import { type Action, encodeAction } from "./callback-data.ts";
-import type { Lang, Translate } from "./i18n.ts";
 import { formatRub } from "./money.ts";
 import { renderInfo } from "./render-info.ts";
-import { duration } from "./render-parts.ts";
+import { type Button, duration, escapeHtml, type Screen, type ViewContext, type ViewData } from "./render-parts.ts";
 import { renderWizard } from "./render-wizard.ts";
 import type { Notice, View } from "./views.ts";
 
-/** A button that sends callback data (the only kind the bot uses). */
-export interface Button {
-  readonly text: string;
-  readonly callback_data: string;
-}
+/** Models per page of a section list. */
+export const PAGE_SIZE = 8;
 
-/** A rendered screen. */
-export interface Screen {
-  readonly text: string;
-  readonly keyboard: Button[][];
-}
-
-/** What the shell fetched for a view. */
-export interface ViewData {
-  readonly sections?: readonly SectionSummary[];
-  readonly page?: ModelPage;
-  readonly card?: ModelCard;
-  readonly optionPrices?: readonly OptionPrice[];
-  readonly quote?: QuoteResult;
-}
-
-/** Per-user facts a screen may show. */
-export interface ViewContext {
-  readonly lang: Lang;
-  readonly t: Translate;
-  readonly userId: number;
-  readonly botUsername: string;
-  readonly support: string | undefined;
-  readonly freeDailyLimit: number;
-  readonly freeLeft: number;
-  readonly balanceKopecks: number;
-}
-
-/** Escapes text for Telegram's HTML parse mode. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-const PAGE_SIZE = 8;
-
-export { PAGE_SIZE };
+export type { Button, Screen, ViewContext, ViewData };
+export { escapeHtml };
 
 /** Renders a view with an optional notice line above it. */
 export function renderView(view: View, data: ViewData, ctx: ViewContext, notice?: Notice): Screen {
