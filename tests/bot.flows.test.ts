@@ -247,4 +247,28 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
     const pressed = await send(user.press("1|m"), 2);
     expect(pressed.filter((call) => call.method === "answerCallbackQuery")).toHaveLength(1);
   });
+
+  it("goes Back step by step to the card, keeping earlier answers", async () => {
+    const { send } = await bot();
+    const user = userOf(16, "en");
+    await send(user.text("/start"));
+    let made = await send(user.press("1|c|seedream/4.5-text-to-image|0"), 2);
+    made = await send(user.press(buttonData(made, "Create")), 2);
+    made = await send(user.text("A lighthouse at dusk"));
+    made = await send(user.press(buttonData(made, /^16:9/)), 2);
+    expect(screenOf(made).text).toContain("step 3 of 3");
+    made = await send(user.press(buttonData(made, "Back")), 2);
+    expect(screenOf(made).text).toContain("step 2 of 3");
+    // Answering again from there keeps the prompt given at step 1.
+    made = await send(user.press(buttonData(made, /^1:1/)), 2);
+    made = await send(user.press(buttonData(made, /^basic/)), 2);
+    expect(screenOf(made).text).toContain("Description: A lighthouse at dusk");
+    made = await send(user.press(buttonData(made, "Back")), 2);
+    made = await send(user.press(buttonData(made, "Back")), 2);
+    made = await send(user.press(buttonData(made, "Back")), 2);
+    expect(screenOf(made).text).toContain("step 1 of 3");
+    made = await send(user.press(buttonData(made, "Back")), 2);
+    expect(screenOf(made).text).toContain("Seedream 4.5");
+    expect(screenOf(made).buttons.some((button) => button.text.includes("Create"))).toBe(true);
+  });
 });
