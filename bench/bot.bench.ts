@@ -3,9 +3,10 @@
  * process to the first Bot API request leaving it, for /start, a section
  * button, a wizard start and a wizard step, with the bot on workers and the
  * Bot API answered by a local HTTP server. The first update after start is
- * reported apart from warm ones. Written to `bench/results/bot.json`.
+ * reported apart from warm ones. Written to `bench/results/bot.json`
+ * (`bot.deno.json` when run with `npx deno run -A bench/bot.bench.ts`).
  */
-import { fork } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, tmpdir } from "node:os";
@@ -26,23 +27,38 @@ const percentile = (sorted: number[], p: number) =>
 const waiting = new Map<string, (at: number) => void>();
 // The fake Bot API runs in its own process, so it does not compete with the bot for its event loop.
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const server = fork(fileURLToPath(new URL("./fixtures/fake-bot-api-process.ts", import.meta.url)), [], {
-  execArgv: ["--import", tsx],
-});
+const server = spawn(
+  "node",
+  ["--import", tsx, fileURLToPath(new URL("./fixtures/fake-bot-api-process.ts", import.meta.url))],
+  {
+    stdio: ["pipe", "pipe", "inherit"],
+  },
+);
 const apiRoot = await new Promise<string>((resolve) => {
-  server.on(
-    "message",
-    (message: { type: string; apiRoot?: string; chatId?: unknown; callbackId?: unknown; at?: number }) => {
-      if (message.type === "ready") return resolve(String(message.apiRoot));
+  let buffer = "";
+  server.stdout?.on("data", (chunk: Uint8Array) => {
+    buffer += new TextDecoder().decode(chunk);
+    let newline = buffer.indexOf("\n");
+    while (newline >= 0) {
+      const message = JSON.parse(buffer.slice(0, newline)) as {
+        type: string;
+        apiRoot?: string;
+        chatId?: unknown;
+        callbackId?: unknown;
+        at?: number;
+      };
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf("\n");
+      if (message.type === "ready") resolve(String(message.apiRoot));
       const key =
         message.callbackId !== undefined ? `cb:${String(message.callbackId)}` : `chat:${String(message.chatId)}`;
       const settle = waiting.get(key);
-      if (settle) {
+      if (message.type === "call" && settle) {
         waiting.delete(key);
         settle(message.at ?? Number.NaN);
       }
-    },
-  );
+    }
+  });
 });
 /** High-resolution epoch time, comparable across the two processes. */
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -62,6 +78,11 @@ async function timed(update: Update): Promise<number> {
   const at = await arrived;
   await settled();
   return at - started;
+}
+
+function runtimeName(): string {
+  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
+  return deno ? `deno ${deno.version.deno}` : `node ${process.version}`;
 }
 
 /** Waits until no actor has work queued: each update is measured on an idle actor, not behind the previous one's effects. */
@@ -84,7 +105,7 @@ for (let i = 0; i < 400; i++) {
 }
 const kvCommitMs = app.supervisor.store.latency();
 await app.stop();
-server.disconnect();
+server.stdin?.end();
 rmSync(dir, { recursive: true, force: true });
 
 const latencyMs: Record<string, { p50: number; p99: number; samples: number }> = {};
@@ -96,7 +117,7 @@ const warmP99 = Math.max(...Object.values(latencyMs).map((entry) => entry.p99));
 const results = {
   benchmark: "bot",
   date: new Date().toISOString(),
-  machine: { runtime: `${platform.name} ${process.version}`, cpus: cpus().length, shards: 2 },
+  machine: { runtime: runtimeName(), cpus: cpus().length, shards: config.shards },
   firstUpdateAfterStartMs: round(first),
   latencyMs,
   /**
@@ -115,5 +136,8 @@ const results = {
   },
 };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/bot.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  new URL(`./results/bot${platform.name === "deno" ? ".deno" : ""}.json`, import.meta.url),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
 console.log(JSON.stringify(results, null, 2));

@@ -3,13 +3,17 @@
  * Bot API calls from this worker, so one update costs one hop from the main
  * thread. Translations are read once, when the worker starts.
  */
+
+import type { Update } from "grammy/types";
 import type { HostApp, HostServices } from "../../actors/mod.ts";
 import type { SectionSummary } from "../../catalog/queries.ts";
 import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
+import { receiveUserMessage } from "./core.ts";
 import { type Lang, loadTranslator } from "./i18n.ts";
 import { type BotShell, performBotEffect, viewContext } from "./perform.ts";
 import { PAGE_SIZE, renderView } from "./render.ts";
+import { initialUserState } from "./state.ts";
 import { userBehavior } from "./user-actor.ts";
 
 /** Configuration a shard receives from the supervisor. */
@@ -53,7 +57,16 @@ async function warmView(shell: BotShell, lang: Lang): Promise<void> {
   const sections = await shell.catalog.ask("catalog", "main", { type: "sections", lang });
   await shell.catalog.ask("catalog", "main", { type: "models", section: "images", page: 0, pageSize: PAGE_SIZE, lang });
   const data = sections.ok ? { sections: sections.value as SectionSummary[] } : {};
-  renderView({ kind: "main" }, data, viewContext(shell, lang, 0));
+  // The pure core and the renderer once, on a synthetic /start of a user who does not exist.
+  const from = { id: 0, is_bot: false, first_name: "warm-up", language_code: lang };
+  const update = {
+    update_id: 0,
+    message: { message_id: 0, date: 0, chat: { id: 0, type: "private", first_name: "warm-up" }, from, text: "/start" },
+  } as Update;
+  const turn = receiveUserMessage(initialUserState(lang), { type: "update", update }, Date.now());
+  for (const effect of turn.effects ?? []) {
+    if (effect.type === "show") renderView(effect.view, data, viewContext(shell, lang, 0), effect.notice);
+  }
 }
 
 export default app;
