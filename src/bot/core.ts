@@ -8,8 +8,8 @@ import type { Turn } from "../../actors/mod.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
-import { type Lang, langFor } from "./lang.ts";
-import { initialUserState, takeToken, type UserState } from "./state.ts";
+import { langFor } from "./lang.ts";
+import { takeToken, type UserState } from "./state.ts";
 import type { BotEffect, Notice, Target, View } from "./views.ts";
 import { applyInput, type WizardInput } from "./wizard.ts";
 
@@ -42,9 +42,6 @@ const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
   paysupport: "support",
   terms: "terms",
 };
-
-/** The initial state of a user actor. */
-export const newUser = initialUserState;
 
 /** Handles one message to the user actor. */
 export function receiveUserMessage(state: UserState, message: UserMessage, now: number): UserTurn {
@@ -263,5 +260,3 @@ function show(state: UserState, target: Target, view: View, notice?: Notice): Bo
     ? { type: "show", target, lang: state.lang, view, notice }
     : { type: "show", target, lang: state.lang, view };
 }
-
-export type { Lang };
