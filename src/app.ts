@@ -6,7 +6,14 @@
 
 import type { UserFromGetMe } from "grammy/types";
 import { type Api, GrammyError } from "grammy/web";
-import { type Log, type Result, type RuntimeLimits, Supervisor, type WorkerGroupSpec } from "../actors/mod.ts";
+import {
+  type Log,
+  type Result,
+  type RuntimeLimits,
+  Supervisor,
+  type WorkerGroupSpec,
+  workerIndexFor,
+} from "../actors/mod.ts";
 import type { CatalogSource } from "../catalog/actor.ts";
 import type { CatalogAppData } from "../catalog/app.ts";
 import { catalogReader, readCatalogFiles } from "../catalog/files.ts";
@@ -113,6 +120,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     throw error;
   }
   await registerCommands(api, log, await loadTranslator((url) => platform.readTextFile(url)));
+  await warmShards(supervisor, config.shards);
   const router = createUpdateRouter(supervisor, log);
   let poller: LongPoller | undefined;
   let stopped: Promise<boolean> | undefined;
@@ -152,6 +160,22 @@ export async function startApp(options: AppOptions): Promise<App> {
       return stopped;
     },
   };
+}
+
+/**
+ * One message through the main thread's routing to every shard, so the first
+ * real update does not pay for cold code. Negative ids belong to no user.
+ */
+async function warmShards(supervisor: Supervisor, shards: number): Promise<void> {
+  const reached = new Set<number>();
+  const warmed: Promise<unknown>[] = [];
+  for (let id = -1; reached.size < shards && id > -1_000; id--) {
+    const index = workerIndexFor(id, shards);
+    if (reached.has(index)) continue;
+    reached.add(index);
+    warmed.push(supervisor.ask("user", id, { type: "warm" }));
+  }
+  await Promise.all(warmed);
 }
 
 /** The bot's commands in the menu of Telegram clients, in Russian (default) and English. */

@@ -15,6 +15,8 @@ import { applyInput, type WizardInput } from "./wizard.ts";
 
 /** Messages the user actor handles. */
 export type UserMessage =
+  /** Warms the path from the main thread to a shard at start (sent to ids no user has). */
+  | { readonly type: "warm" }
   | { readonly type: "update"; readonly update: Update }
   /** The shell sent a new menu message. */
   | { readonly type: "shown"; readonly messageId: number }
@@ -46,6 +48,8 @@ const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
 /** Handles one message to the user actor. */
 export function receiveUserMessage(state: UserState, message: UserMessage, now: number): UserTurn {
   switch (message.type) {
+    case "warm":
+      return { state };
     case "shown":
       // Written with the next durable change: not worth a commit of its own.
       return { state: { ...state, menuMessageId: message.messageId }, volatile: true };
