@@ -26,7 +26,7 @@ import { LongPoller } from "./telegram/poller.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
 
 /** Update types the bot handles (also sent as `allowed_updates`). */
-export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "pre_checkout_query", "my_chat_member"];
+export const ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member"];
 
 /** How to run the program. */
 export interface AppOptions {
