@@ -1,8 +1,6 @@
 /** Choosing a user's language from Telegram's `language_code`. */
 import type { Lang } from "./i18n.ts";
 
-export type { Lang };
-
 const RUSSIAN_SPEAKING = new Set(["ru", "uk", "be", "kk", "uz", "ky", "tg", "hy", "az"]);
 
 /** Russian for Russian-speaking regions and when the app does not say; English otherwise. */
