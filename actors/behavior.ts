@@ -90,8 +90,15 @@ export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never>
    * apology and a menu); performed after the actor restarted from KV.
    */
   recover?(message: M, error: unknown, done: { readonly immediate: boolean }): readonly E[];
-  /** The imperative shell for this actor's effects. */
-  perform?(effect: E, ctx: EffectContext<M>): Promise<void>;
+  /**
+   * Read-only work for an effect (fetching what a screen shows, rendering
+   * it) that may run while the turn's commit is in flight; its result is
+   * handed to `perform`. Nothing it does may be observable outside the
+   * process. A rejected preparation is logged and `perform` gets `undefined`.
+   */
+  prepare?(effect: E, ctx: { readonly id: ActorId }): Promise<unknown>;
+  /** The imperative shell for this actor's effects; `prepared` is what `prepare` returned. */
+  perform?(effect: E, ctx: EffectContext<M>, prepared?: unknown): Promise<void>;
 }
 
 /** A behaviour with its type parameters erased, as hosts store them. */

@@ -265,11 +265,15 @@ export class ActorHost implements HostApi {
         return failed;
       }
       resident.lastUsed = this.#clock.monotonic();
-      // Reload-and-retry re-runs the turn; its immediate effects go out once.
+      // Reload-and-retry re-runs the turn; its immediate effects go out once,
+      // while the commit is written, and finish before the turn's effects.
+      let immediate: Promise<void> | undefined;
       if (!immediateDone && turn.immediate) {
         immediateDone = true;
-        await this.#perform(behavior, envelope, turn.immediate);
+        immediate = this.#perform(behavior, envelope, turn.immediate);
       }
+      const effects = turn.effects ?? [];
+      const prepared = this.#prepare(behavior, envelope, effects);
       const changed = turn.state !== resident.state || (turn.writes?.length ?? 0) > 0;
       const durable = changed && behavior.persistent && turn.volatile !== true;
       if (changed) {
@@ -282,11 +286,13 @@ export class ActorHost implements HostApi {
             ...(envelope.askId ? { ack: { askId: envelope.askId, reply: turn.reply } } : {}),
           });
           if (!outcome.ok) {
+            await immediate;
             this.#resident.delete(key);
             if (outcome.reason === "conflict") {
               this.#conflicts++;
               continue;
             }
+            await immediate;
             return fail("store_failed", outcome.message);
           }
           resident.versionstamp = outcome.versionstamp;
@@ -295,7 +301,8 @@ export class ActorHost implements HostApi {
       }
       this.#turns++;
       const acked = durable && envelope.askId !== undefined;
-      await this.#perform(behavior, envelope, turn.effects ?? []);
+      await immediate;
+      await this.#perform(behavior, envelope, effects, await prepared);
       return acked ? ACKED_AT_COMMIT : ok(turn.reply);
     }
     return fail("conflict", `${envelope.kind} ${envelope.id} kept changing under its turn`);
@@ -325,7 +332,27 @@ export class ActorHost implements HostApi {
     return fail("actor_failed", `${envelope.kind} ${envelope.id} failed: ${message}`);
   }
 
-  async #perform(behavior: AnyBehavior, envelope: Envelope, effects: readonly unknown[]): Promise<void> {
+  /** Starts every effect's read-only preparation; settles with one result (or `undefined`) per effect. */
+  #prepare(behavior: AnyBehavior, envelope: Envelope, effects: readonly unknown[]): Promise<unknown[]> {
+    const prepare = behavior.prepare;
+    if (effects.length === 0 || prepare === undefined) return Promise.resolve([]);
+    const context = { id: envelope.id };
+    return Promise.all(
+      effects.map((effect) =>
+        prepare(effect, context).catch((error: unknown) => {
+          this.#log.warn({ err: error, kind: envelope.kind, id: envelope.id }, "effect preparation failed");
+          return undefined;
+        }),
+      ),
+    );
+  }
+
+  async #perform(
+    behavior: AnyBehavior,
+    envelope: Envelope,
+    effects: readonly unknown[],
+    prepared: readonly unknown[] = [],
+  ): Promise<void> {
     if (effects.length === 0 || behavior.perform === undefined) return;
     const log = this.#log;
     const context = {
@@ -336,9 +363,9 @@ export class ActorHost implements HostApi {
         if (refusal !== null) log.warn({ kind: envelope.kind, id: envelope.id, error: refusal }, "tellSelf refused");
       },
     };
-    for (const effect of effects) {
+    for (const [index, effect] of effects.entries()) {
       try {
-        await behavior.perform(effect, context);
+        await behavior.perform(effect, context, prepared[index]);
       } catch (error) {
         log.error({ err: error, kind: envelope.kind, id: envelope.id }, "effect failed after commit");
       }

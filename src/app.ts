@@ -24,6 +24,7 @@ import type { Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
 import { LongPoller } from "./telegram/poller.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
+import { routeUpdate } from "./telegram/update.ts";
 
 /** Update types the bot handles (also sent as `allowed_updates`). */
 export const ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member"];
@@ -98,7 +99,10 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, platform, log } = options;
   if (config.kv.kind === "file") await platform.ensureDir(parentDir(config.kv.path));
-  const api = createTelegramApi({ botToken: config.botToken, apiRoot: config.telegramApiRoot }, options.fetch);
+  const api = createTelegramApi(
+    { botToken: config.botToken, apiRoot: config.telegramApiRoot },
+    options.fetch ?? options.platform.fetch,
+  );
   // The one network call of a start: it checks the token and names the bot for referral links.
   const me = await api.getMe();
   const readFiles = () => readCatalogFiles(catalogReader((path) => platform.readTextFile(path), config.catalogDir));
@@ -163,10 +167,15 @@ export async function startApp(options: AppOptions): Promise<App> {
 }
 
 /**
- * One message through the main thread's routing to every shard, so the first
- * real update does not pay for cold code. Negative ids belong to no user.
+ * The main thread's part of an update once (parsing a message and a button
+ * update, one message to every shard), so the first real update does not
+ * pay for cold code. Negative ids belong to no user.
  */
 async function warmShards(supervisor: Supervisor, shards: number): Promise<void> {
+  const from = { id: 1, is_bot: false, first_name: "warm-up" };
+  const message = { message_id: 1, date: 0, chat: { id: 1, type: "private" }, from, text: "/start" };
+  routeUpdate({ update_id: 0, message });
+  routeUpdate({ update_id: 0, callback_query: { id: "0", from, chat_instance: "0", data: "1|m", message } });
   const reached = new Set<number>();
   const warmed: Promise<unknown>[] = [];
   for (let id = -1; reached.size < shards && id > -1_000; id--) {

@@ -12,7 +12,7 @@ import type { InputPlan } from "../../catalog/plan.ts";
 import type { Measures } from "../../catalog/quote.ts";
 import type { UserMessage } from "./core.ts";
 import type { Lang, Translate } from "./i18n.ts";
-import { PAGE_SIZE, renderView, type ViewContext, type ViewData } from "./render.ts";
+import { PAGE_SIZE, renderView, type Screen, type ViewContext, type ViewData } from "./render.ts";
 import type { Wizard } from "./state.ts";
 import type { BotEffect, Target, View } from "./views.ts";
 import { currentStep } from "./wizard.ts";
@@ -27,12 +27,31 @@ export interface BotShell {
   readonly freeDailyLimit: number;
 }
 
-/** Performs one effect of the user actor `id`. */
+/** A screen rendered ahead of its effect (while the turn commits). */
+export interface PreparedScreen {
+  readonly screen: Screen;
+}
+
+/**
+ * Renders a `show` effect's screen, with the catalog data it needs, while
+ * the turn's commit is in flight; other effects need no preparation.
+ */
+export async function prepareBotEffect(
+  shell: BotShell,
+  effect: BotEffect,
+  id: ActorId,
+): Promise<PreparedScreen | undefined> {
+  if (effect.type !== "show") return undefined;
+  return { screen: await renderScreen(shell, id, effect.lang, effect.view, effect.notice) };
+}
+
+/** Performs one effect of the user actor `id`, with its screen if it was prepared. */
 export async function performBotEffect(
   shell: BotShell,
   effect: BotEffect,
   id: ActorId,
   tellSelf: (message: UserMessage) => void,
+  prepared?: PreparedScreen,
 ): Promise<void> {
   switch (effect.type) {
     case "answer":
@@ -44,14 +63,8 @@ export async function performBotEffect(
     case "plan": {
       const plan = await askCatalog<InputPlan | { ok: false }>(shell, { type: "plan", modelId: effect.modelId });
       if (plan === undefined || !("steps" in plan)) {
-        await show(
-          shell,
-          id,
-          effect.target,
-          effect.lang,
-          { kind: "card", modelId: effect.modelId, page: effect.page },
-          tellSelf,
-        );
+        const card: View = { kind: "card", modelId: effect.modelId, page: effect.page };
+        await show(shell, effect.target, await renderScreen(shell, id, effect.lang, card), tellSelf);
         return;
       }
       tellSelf({
@@ -65,22 +78,33 @@ export async function performBotEffect(
       return;
     }
     case "show":
-      await show(shell, id, effect.target, effect.lang, effect.view, tellSelf, effect.notice);
+      await show(
+        shell,
+        effect.target,
+        prepared?.screen ?? (await renderScreen(shell, id, effect.lang, effect.view, effect.notice)),
+        tellSelf,
+      );
       return;
   }
 }
 
-async function show(
+async function renderScreen(
   shell: BotShell,
   id: ActorId,
-  target: Target,
   lang: Lang,
   view: View,
-  tellSelf: (message: UserMessage) => void,
   notice?: { key: string; args?: Record<string, string | number> },
-): Promise<void> {
+): Promise<Screen> {
   const data = await dataFor(shell, view, lang);
-  const screen = renderView(view, data, viewContext(shell, lang, Number(id)), notice);
+  return renderView(view, data, viewContext(shell, lang, Number(id)), notice);
+}
+
+async function show(
+  shell: BotShell,
+  target: Target,
+  screen: Screen,
+  tellSelf: (message: UserMessage) => void,
+): Promise<void> {
   const reply_markup = { inline_keyboard: screen.keyboard.map((row) => [...row]) };
   if (target.messageId !== undefined) {
     try {

@@ -11,9 +11,15 @@ import { initialUserState, restoreUserState, type UserState } from "./state.ts";
 import type { BotEffect } from "./views.ts";
 
 /** The user actor's behaviour; `perform` comes from the shard that hosts it. */
-export function userBehavior(
-  perform: (effect: BotEffect, id: number | string, tellSelf: (message: UserMessage) => void) => Promise<void>,
-): ActorBehavior<UserState, UserMessage, void, BotEffect> {
+export function userBehavior(shell: {
+  prepare(effect: BotEffect, id: number | string): Promise<unknown>;
+  perform(
+    effect: BotEffect,
+    id: number | string,
+    tellSelf: (message: UserMessage) => void,
+    prepared: unknown,
+  ): Promise<void>;
+}): ActorBehavior<UserState, UserMessage, void, BotEffect> {
   return {
     kind: "user",
     persistent: true,
@@ -37,6 +43,7 @@ export function userBehavior(
       }
       return effects;
     },
-    perform: (effect, ctx) => perform(effect, ctx.id, ctx.tellSelf),
+    prepare: (effect, ctx) => shell.prepare(effect, ctx.id),
+    perform: (effect, ctx, prepared) => shell.perform(effect, ctx.id, ctx.tellSelf, prepared),
   };
 }

@@ -117,6 +117,7 @@ export const platform: Platform = {
     await Deno.mkdir(path, { recursive: true });
   },
   cpuCount: () => navigator.hardwareConcurrency,
+  fetch: (input, init) => fetch(input, init),
   writeStderr: (line) => void Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
   exit: (code) => Deno.exit(code),
 };

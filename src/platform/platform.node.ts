@@ -12,6 +12,7 @@ import { parentPort, Worker, workerData } from "node:worker_threads";
 import { openKv } from "@deno/kv";
 import type { Endpoint } from "comlink";
 import * as nodeAdapter from "comlink/dist/esm/node-adapter.mjs";
+import { nodeFetch } from "./node-fetch.ts";
 import type { KvLocation, KvStore, Platform, WorkerExit, WorkerHandle, WorkerStart } from "./types.ts";
 
 /**
@@ -105,6 +106,7 @@ export const platform: Platform = {
     await mkdir(path, { recursive: true });
   },
   cpuCount: () => availableParallelism(),
+  fetch: nodeFetch as typeof fetch,
   writeStderr: (line) => proc.stderr.write(`${line}\n`),
   exit: (code) => proc.exit(code),
 };

@@ -122,6 +122,11 @@ export interface Platform {
   /** Creates a directory and its parents if needed. */
   ensureDir(path: string): Promise<void>;
   cpuCount(): number;
+  /**
+   * The runtime's fastest `fetch` for small JSON calls (the Bot API, KIE):
+   * Deno's own; on Node, one over `node:http` (see `node-fetch.ts`).
+   */
+  readonly fetch: typeof fetch;
   /** Writes one line to standard error (used before logging is configured). */
   writeStderr(line: string): void;
   exit(code: number): never;

@@ -10,7 +10,14 @@ export interface RecordedCall {
   readonly payload: Record<string, unknown>;
 }
 
-export async function startFakeBotApi(onCall?: (call: RecordedCall) => void) {
+/** Hooks for benchmarks: when each call arrives and when updates leave in a getUpdates answer. */
+export interface FakeBotApiHooks {
+  readonly onCall?: (call: RecordedCall) => void;
+  readonly onUpdatesSent?: (updates: readonly unknown[]) => void;
+}
+
+export async function startFakeBotApi(hooks: FakeBotApiHooks = {}) {
+  const { onCall, onUpdatesSent } = hooks;
   const calls: RecordedCall[] = [];
   let queue: unknown[] = [];
   let waiting: { res: ServerResponse; timer: ReturnType<typeof setTimeout> } | undefined;
@@ -23,6 +30,7 @@ export async function startFakeBotApi(onCall?: (call: RecordedCall) => void) {
     if (waiting === undefined || queue.length === 0) return;
     clearTimeout(waiting.timer);
     reply(waiting.res, queue);
+    onUpdatesSent?.(queue);
     queue = [];
     waiting = undefined;
   };
