@@ -1,0 +1,127 @@
+/**
+ * A generation job and its life: `created -> submitted -> succeeded |
+ * failed | timed_out | canceled -> delivered`. Pure: the user actor applies
+ * a transition in its turn, writes the job record with the same commit and
+ * only then performs what the transition calls for (submit, poll, deliver).
+ * The money side of each final state comes from `settlementOf`, so a job is
+ * captured or released exactly once, under a key derived from its id.
+ */
+import { z } from "zod";
+import type { LedgerEntry } from "../ledger/ledger.ts";
+
+export const JobState = z.enum(["created", "submitted", "succeeded", "failed", "timed_out", "canceled", "delivered"]);
+export type JobState = z.infer<typeof JobState>;
+
+/** What the job costs the user: money held, or one free generation reserved. */
+export const JobCharge = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("money"), amount: z.number().int().positive() }),
+  z.object({ kind: z.literal("free"), source: z.enum(["daily", "bank"]) }),
+]);
+export type JobCharge = z.infer<typeof JobCharge>;
+
+export const Job = z.object({
+  id: z.string(),
+  userId: z.number().int(),
+  chatId: z.number().int(),
+  modelId: z.string(),
+  /** The media the model returns; decides the deadline and how results are sent. */
+  output: z.enum(["image", "video", "audio", "text"]),
+  params: z.record(z.string(), z.unknown()),
+  charge: JobCharge,
+  state: JobState,
+  taskId: z.string().optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  deadlineAt: z.number(),
+  result: z.object({ urls: z.array(z.string()), text: z.string().optional() }).optional(),
+  failure: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** The state the job was in when it reached `delivered` (what the user was told). */
+  outcome: JobState.optional(),
+});
+export type Job = z.infer<typeof Job>;
+
+const NEXT: Readonly<Record<JobState, readonly JobState[]>> = {
+  created: ["submitted", "failed", "timed_out", "canceled"],
+  submitted: ["succeeded", "failed", "timed_out", "canceled"],
+  succeeded: ["delivered"],
+  failed: ["delivered"],
+  timed_out: ["delivered"],
+  canceled: ["delivered"],
+  delivered: [],
+};
+
+/** States in which the job still waits for KIE. */
+export const ACTIVE_STATES: readonly JobState[] = ["created", "submitted"];
+
+export function isActive(job: Job): boolean {
+  return ACTIVE_STATES.includes(job.state);
+}
+
+/** A transition the life cycle does not allow (e.g. a late callback after a cancel). */
+export class JobTransitionError extends Error {
+  override readonly name = "JobTransitionError";
+  readonly code = "illegal_transition";
+  constructor(
+    readonly from: JobState,
+    readonly to: JobState,
+  ) {
+    super(`a job cannot go from ${from} to ${to}`);
+  }
+}
+
+type Patch = Partial<Pick<Job, "taskId" | "result" | "failure">>;
+
+/** The job in state `to` at `now`; throws {@link JobTransitionError} when `to` does not follow. */
+export function transition(job: Job, to: JobState, now: number, patch: Patch = {}): Job {
+  if (!NEXT[job.state].includes(to)) throw new JobTransitionError(job.state, to);
+  return { ...job, ...patch, state: to, updatedAt: now, ...(to === "delivered" ? { outcome: job.state } : {}) };
+}
+
+/** True when `to` follows from the job's state (callers use it to ignore duplicates and late events). */
+export function canMove(job: Job, to: JobState): boolean {
+  return NEXT[job.state].includes(to);
+}
+
+/**
+ * What a final state means for the user's money or free quota: success
+ * captures the hold (or uses the free generation); anything else releases
+ * it, so a failed, timed-out or canceled job costs nothing.
+ */
+export type Settlement =
+  | { readonly kind: "ledger"; readonly entry: LedgerEntry }
+  | { readonly kind: "free"; readonly outcome: "used" | "released" };
+
+export function settlementOf(job: Job): Settlement | undefined {
+  if (isActive(job) || job.state === "delivered") return undefined;
+  const success = job.state === "succeeded";
+  if (job.charge.kind === "free") return { kind: "free", outcome: success ? "used" : "released" };
+  const type = success ? "capture" : "release";
+  return {
+    kind: "ledger",
+    entry: { type, key: `${type}:${job.id}`, jobId: job.id, reason: `${job.modelId}: ${job.state}` },
+  };
+}
+
+/** How long each kind of output may take before the job times out (configurable). */
+export interface JobDeadlines {
+  readonly image: number;
+  readonly video: number;
+  readonly audio: number;
+  readonly text: number;
+}
+
+export const DEFAULT_DEADLINES: JobDeadlines = {
+  image: 5 * 60_000,
+  video: 20 * 60_000,
+  audio: 10 * 60_000,
+  text: 5 * 60_000,
+};
+
+/**
+ * Delay before the next status read: 3 s, doubling to a 60 s ceiling, with
+ * jitter (`random` in [0, 1)) so jobs created together do not poll together.
+ */
+export function pollDelayMs(attempt: number, random: number): number {
+  const ceiling = Math.min(60_000, 3_000 * 2 ** Math.max(0, attempt));
+  return Math.round(ceiling * (0.75 + random * 0.25));
+}
