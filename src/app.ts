@@ -74,6 +74,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     botUsername,
     support: config.support,
     freeDailyLimit: config.freeDailyLimit,
+    timeZone: config.timeZone,
   };
   return [
     {

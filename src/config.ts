@@ -4,8 +4,10 @@
  * a message that names the variable and what is expected; there are no
  * silent fallbacks for anything that matters.
  */
+
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { isTimeZone } from "./ledger/day.ts";
 import { LOG_LEVELS } from "./log.ts";
 import type { KvLocation } from "./platform/types.ts";
 
@@ -44,6 +46,11 @@ export const ConfigSchema = z
       .min(0, { error: "a whole number of free generations a day, 0 to 100" })
       .max(100, { error: "a whole number of free generations a day, 0 to 100" })
       .default(5),
+    TIMEZONE: z
+      .string()
+      .trim()
+      .refine(isTimeZone, { error: "an IANA time zone such as Europe/Moscow (free quotas renew at its midnight)" })
+      .default("Europe/Moscow"),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
     SHARDS: z.coerce
       .number({ error: "a whole number of user shard workers, 1 to 64" })
@@ -72,6 +79,8 @@ export interface Config {
   /** Where users ask for help (a @username or a link), shown in /help and /paysupport. */
   readonly support?: string;
   readonly freeDailyLimit: number;
+  /** The time zone whose calendar days count free generations. */
+  readonly timeZone: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shards: number;
 }
@@ -117,6 +126,7 @@ export function parseConfig(
     adminIds: value.ADMIN_IDS,
     ...(value.SUPPORT_CONTACT === undefined ? {} : { support: value.SUPPORT_CONTACT }),
     freeDailyLimit: value.FREE_DAILY_LIMIT,
+    timeZone: value.TIMEZONE,
     logLevel: value.LOG_LEVEL,
     shards: value.SHARDS ?? Math.max(1, options.cpuCount),
   };

@@ -1,4 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { initialUserState } from "../src/bot/state.ts";
+import { dayOf } from "../src/ledger/day.ts";
+import { emptyWallet } from "../src/ledger/wallet.ts";
+import { platform } from "../src/platform/mod.ts";
 import { type BotCall, botApiServer, buttonData, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { tempDir } from "./helpers/runtime.ts";
@@ -270,5 +274,33 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
     made = await send(user.press(buttonData(made, "Back")), 2);
     expect(screenOf(made).text).toContain("Seedream 4.5");
     expect(screenOf(made).buttons.some((button) => button.text.includes("Create"))).toBe(true);
+  });
+
+  it("shows the wallet's available balance and today's free generations, and migrates a state saved without a wallet", async () => {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const kvPath = `${dir.path}/kv`;
+    const kv = await platform.openKv({ kind: "file", path: kvPath });
+    const today = dayOf(Date.now(), "Europe/Moscow");
+    const saved = { ...initialUserState("ru"), starts: 1 };
+    const wallet = {
+      ...emptyWallet(),
+      balance: 12_345,
+      holds: { job1: { amount: 2_000, at: 0 } },
+      free: { day: today, used: 2 },
+    };
+    await kv.atomic().set(["user", 501], { ...saved, wallet }).commit();
+    const { wallet: _none, ...version2 } = saved;
+    await kv.atomic().set(["user", 502], { ...version2, v: 2 }).commit();
+    kv.close();
+    const started = await startBot(kvPath, calls);
+    defer(() => started.app.stop().then(() => undefined));
+
+    const rich = screenOf(await started.send(userOf(501).text("/balance"))).text;
+    expect(rich).toContain("103,45 ₽"); // 123.45 minus the 20 ₽ held for a running job
+    expect(rich).toContain("Бесплатных генераций сегодня: 3 из 5.");
+    const migrated = screenOf(await started.send(userOf(502).text("/balance"))).text;
+    expect(migrated).toContain("0 ₽");
+    expect(migrated).toContain("5 из 5");
   });
 });

@@ -25,8 +25,14 @@ describe("configuration", () => {
   });
 
   it("names every invalid variable at once", () => {
-    const problems = problemsOf({ ...valid, SHARDS: "zero", LOG_LEVEL: "loud", ADMIN_IDS: "1,x" });
-    expect(problems.map((problem) => problem.split(":")[0])).toEqual(["ADMIN_IDS", "LOG_LEVEL", "SHARDS"]);
+    const problems = problemsOf({
+      ...valid,
+      SHARDS: "zero",
+      LOG_LEVEL: "loud",
+      ADMIN_IDS: "1,x",
+      TIMEZONE: "Mars/Olympus",
+    });
+    expect(problems.map((problem) => problem.split(":")[0])).toEqual(["ADMIN_IDS", "TIMEZONE", "LOG_LEVEL", "SHARDS"]);
     expect(problemsOf({ ...valid, KV_URL: "https://kv.example" })).toEqual([
       "KV_ACCESS_TOKEN: required when KV_URL is set",
     ]);
@@ -41,6 +47,7 @@ describe("configuration", () => {
       shards: 3,
       adminIds: [5, 6],
       logLevel: "debug",
+      timeZone: "Europe/Moscow",
       telegramApiRoot: "https://api.telegram.org",
       kieApiBaseUrl: "https://api.kie.ai",
       kieUploadBaseUrl: "https://kieai.redpandaai.co",

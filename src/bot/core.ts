@@ -6,11 +6,13 @@
 import type { Update } from "grammy/types";
 import type { Turn } from "../../actors/mod.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
+import { type FreeRules, freeLeftToday } from "../ledger/free-quota.ts";
+import { availableOf, type Wallet } from "../ledger/wallet.ts";
 import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
 import { langFor } from "./lang.ts";
 import { takeToken, type UserState } from "./state.ts";
-import type { BotEffect, Notice, Target, View } from "./views.ts";
+import type { Account, BotEffect, Notice, Target, View } from "./views.ts";
 import { applyInput, type WizardInput } from "./wizard.ts";
 
 /** Messages the user actor handles. */
@@ -45,8 +47,31 @@ const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
   terms: "terms",
 };
 
-/** Handles one message to the user actor. */
-export function receiveUserMessage(state: UserState, message: UserMessage, now: number): UserTurn {
+/**
+ * Handles one message to the user actor. Every screen it shows carries the
+ * user's account as of this turn (balance, free generations left today).
+ */
+export function receiveUserMessage(state: UserState, message: UserMessage, now: number, rules: FreeRules): UserTurn {
+  const turn = receiveMessage(state, message, now);
+  const effects = turn.effects;
+  if (effects === undefined || !effects.some((effect) => effect.type === "show")) return turn;
+  const account = accountOf(turn.state.wallet, now, rules);
+  return {
+    ...turn,
+    effects: effects.map((effect) => (effect.type === "show" ? { ...effect, account } : effect)),
+  };
+}
+
+function accountOf(wallet: Wallet, now: number, rules: FreeRules): Account {
+  return {
+    balanceKopecks: wallet.balance,
+    availableKopecks: availableOf(wallet),
+    freeLeft: freeLeftToday(wallet, now, rules),
+    bank: wallet.bank,
+  };
+}
+
+function receiveMessage(state: UserState, message: UserMessage, now: number): UserTurn {
   switch (message.type) {
     case "warm":
       return { state };

@@ -14,7 +14,7 @@ import type { UserMessage } from "./core.ts";
 import type { Lang, Translate } from "./i18n.ts";
 import { PAGE_SIZE, renderView, type Screen, type ViewContext, type ViewData } from "./render.ts";
 import type { Wizard } from "./state.ts";
-import type { BotEffect, Target, View } from "./views.ts";
+import type { Account, BotEffect, Notice, Target, View } from "./views.ts";
 import { currentStep } from "./wizard.ts";
 
 /** What the shell needs besides the effect. */
@@ -42,7 +42,7 @@ export async function prepareBotEffect(
   id: ActorId,
 ): Promise<PreparedScreen | undefined> {
   if (effect.type !== "show") return undefined;
-  return { screen: await renderScreen(shell, id, effect.lang, effect.view, effect.notice) };
+  return { screen: await renderScreen(shell, id, effect) };
 }
 
 /** Performs one effect of the user actor `id`, with its screen if it was prepared. */
@@ -64,7 +64,7 @@ export async function performBotEffect(
       const plan = await askCatalog<InputPlan | { ok: false }>(shell, { type: "plan", modelId: effect.modelId });
       if (plan === undefined || !("steps" in plan)) {
         const card: View = { kind: "card", modelId: effect.modelId, page: effect.page };
-        await show(shell, effect.target, await renderScreen(shell, id, effect.lang, card), tellSelf);
+        await show(shell, effect.target, await renderScreen(shell, id, { lang: effect.lang, view: card }), tellSelf);
         return;
       }
       tellSelf({
@@ -78,12 +78,7 @@ export async function performBotEffect(
       return;
     }
     case "show":
-      await show(
-        shell,
-        effect.target,
-        prepared?.screen ?? (await renderScreen(shell, id, effect.lang, effect.view, effect.notice)),
-        tellSelf,
-      );
+      await show(shell, effect.target, prepared?.screen ?? (await renderScreen(shell, id, effect)), tellSelf);
       return;
   }
 }
@@ -91,12 +86,10 @@ export async function performBotEffect(
 async function renderScreen(
   shell: BotShell,
   id: ActorId,
-  lang: Lang,
-  view: View,
-  notice?: { key: string; args?: Record<string, string | number> },
+  what: { readonly lang: Lang; readonly view: View; readonly notice?: Notice; readonly account?: Account },
 ): Promise<Screen> {
-  const data = await dataFor(shell, view, lang);
-  return renderView(view, data, viewContext(shell, lang, Number(id)), notice);
+  const data = await dataFor(shell, what.view, what.lang);
+  return renderView(what.view, data, viewContext(shell, what.lang, Number(id), what.account), what.notice);
 }
 
 async function show(
@@ -131,11 +124,8 @@ async function show(
   tellSelf({ type: "shown", messageId: sent.message_id });
 }
 
-/**
- * What screens show about the user. Balance and free quota are not tracked
- * before generations exist: a new balance is 0 and the whole quota is left.
- */
-export function viewContext(shell: BotShell, lang: Lang, userId: number): ViewContext {
+/** What screens show about the user; without an account (a new user), a zero balance and the whole quota. */
+export function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Account): ViewContext {
   return {
     lang,
     t: shell.t,
@@ -143,8 +133,8 @@ export function viewContext(shell: BotShell, lang: Lang, userId: number): ViewCo
     botUsername: shell.botUsername,
     support: shell.support,
     freeDailyLimit: shell.freeDailyLimit,
-    freeLeft: shell.freeDailyLimit,
-    balanceKopecks: 0,
+    freeLeft: account?.freeLeft ?? shell.freeDailyLimit,
+    balanceKopecks: account?.availableKopecks ?? 0,
   };
 }
 

@@ -18,6 +18,7 @@ export interface ShardAppData {
   readonly botUsername: string;
   readonly support: string | undefined;
   readonly freeDailyLimit: number;
+  readonly timeZone: string;
 }
 
 const app: HostApp = {
@@ -31,9 +32,11 @@ const app: HostApp = {
       support: data.support,
       freeDailyLimit: data.freeDailyLimit,
     };
-    await warmUpShard(shell, services, data.telegram);
+    const rules = { dailyLimit: data.freeDailyLimit, timeZone: data.timeZone };
+    await warmUpShard(shell, services, data.telegram, rules);
     return [
       userBehavior({
+        rules,
         prepare: (effect, id) => prepareBotEffect(shell, effect, id),
         perform: (effect, id, tellSelf, prepared) =>
           performBotEffect(shell, effect, id, tellSelf, prepared as PreparedScreen | undefined),

@@ -1,9 +1,10 @@
 /**
  * What the user actor keeps for a user: language, the menu message, the
- * wizard in progress and flood-control buckets. One KV value, parsed with
+ * wizard in progress, flood-control buckets and the wallet. One KV value, parsed with
  * zod when the actor activates (older versions are migrated).
  */
 import { z } from "zod";
+import { emptyWallet, Wallet } from "../ledger/wallet.ts";
 import type { Lang } from "./i18n.ts";
 
 /** A file the user sent for a media step (uploaded to KIE when generating). */
@@ -46,8 +47,8 @@ export const Flood = z.object({
 });
 export type Flood = z.infer<typeof Flood>;
 
-const StateV2 = z.object({
-  v: z.literal(2),
+const StateV3 = z.object({
+  v: z.literal(3),
   lang: z.enum(["ru", "en"]),
   /** True once the user picked a language in /language (then `language_code` no longer decides). */
   langChosen: z.boolean(),
@@ -59,8 +60,13 @@ const StateV2 = z.object({
   menuMessageId: z.number().int().optional(),
   wizard: Wizard.optional(),
   flood: Flood,
+  /** Balance, holds and free generations (see `src/ledger/`). */
+  wallet: Wallet,
 });
-export type UserState = z.infer<typeof StateV2>;
+export type UserState = z.infer<typeof StateV3>;
+
+/** Version 2 had no wallet. */
+const StateV2 = StateV3.omit({ wallet: true }).extend({ v: z.literal(2) });
 
 const StateV1 = z.object({
   v: z.literal(1),
@@ -73,21 +79,24 @@ const StateV1 = z.object({
 /** A new user's state. */
 export function initialUserState(lang: Lang = "ru"): UserState {
   return {
-    v: 2,
+    v: 3,
     lang,
     langChosen: false,
     firstSeenAt: 0,
     lastSeenAt: 0,
     starts: 0,
     flood: { messages: FLOOD.messages.burst, buttons: FLOOD.buttons.burst, at: 0, warnedAt: 0 },
+    wallet: emptyWallet(),
   };
 }
 
 /** Parses a stored state, migrating older versions. */
 export function restoreUserState(stored: unknown): UserState {
   const v1 = StateV1.safeParse(stored);
-  if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 2 };
-  return StateV2.parse(stored);
+  if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 3 };
+  const v2 = StateV2.safeParse(stored);
+  if (v2.success) return { ...v2.data, v: 3, wallet: emptyWallet() };
+  return StateV3.parse(stored);
 }
 
 /** Flood limits: refill per second and burst. */

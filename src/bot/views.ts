@@ -28,6 +28,14 @@ export interface Target {
   readonly messageId?: number;
 }
 
+/** What screens show about the user's money and free generations, as of the turn. */
+export interface Account {
+  readonly balanceKopecks: number;
+  readonly availableKopecks: number;
+  readonly freeLeft: number;
+  readonly bank: number;
+}
+
 /** Effects of the user actor, performed after its state is durable. */
 export type BotEffect =
   | { readonly type: "answer"; readonly callbackId: string; readonly lang: Lang; readonly notice?: Notice }
@@ -37,6 +45,7 @@ export type BotEffect =
       readonly lang: Lang;
       readonly view: View;
       readonly notice?: Notice;
+      readonly account?: Account;
     }
   | {
       readonly type: "plan";

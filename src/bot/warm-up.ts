@@ -7,6 +7,7 @@
  */
 import type { Update } from "grammy/types";
 import type { HostServices } from "../../actors/mod.ts";
+import type { FreeRules } from "../ledger/free-quota.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
 import type { Lang } from "./i18n.ts";
@@ -18,17 +19,22 @@ const dryFetch: typeof fetch = async () =>
   Response.json({ ok: true, result: { message_id: 1, date: 0, chat: { id: 0, type: "private" } } });
 
 /** Runs the dry session; `shell` is the shard's real one (its API is used only for the connection). */
-export async function warmUpShard(shell: BotShell, services: HostServices, telegram: TelegramSettings): Promise<void> {
+export async function warmUpShard(
+  shell: BotShell,
+  services: HostServices,
+  telegram: TelegramSettings,
+  rules: FreeRules,
+): Promise<void> {
   const dry: BotShell = { ...shell, api: createTelegramApi(telegram, dryFetch) };
   await Promise.all([
     shell.api.getMe().catch(() => undefined),
     services.loadMany([["user", 0]]),
-    drySession(dry, "ru"),
-    drySession(dry, "en"),
+    drySession(dry, "ru", rules),
+    drySession(dry, "en", rules),
   ]);
 }
 
-async function drySession(shell: BotShell, lang: Lang): Promise<void> {
+async function drySession(shell: BotShell, lang: Lang, rules: FreeRules): Promise<void> {
   const from = { id: 0, is_bot: false, first_name: "warm-up", language_code: lang };
   const chat = { id: 0, type: "private" as const, first_name: "warm-up" };
   const message = (text: string): Update => ({
@@ -53,7 +59,7 @@ async function drySession(shell: BotShell, lang: Lang): Promise<void> {
   ].map((update) => ({ type: "update", update }));
   let state = initialUserState(lang);
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    const turn = receiveUserMessage(state, next, Date.now());
+    const turn = receiveUserMessage(state, next, Date.now(), rules);
     state = restoreUserState(JSON.parse(JSON.stringify(turn.state)));
     for (const effect of [...(turn.immediate ?? []), ...(turn.effects ?? [])]) {
       await performBotEffect(shell, effect, 0, (reply) => queue.push(reply));
