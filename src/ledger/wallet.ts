@@ -31,7 +31,7 @@ export const Wallet = z.object({
 export type Wallet = z.infer<typeof Wallet>;
 
 /** How many idempotency keys a wallet remembers. */
-export const RECENT_KEYS = 500;
+export const RECENT_KEYS = 200;
 
 export function emptyWallet(): Wallet {
   return { balance: 0, holds: {}, free: { day: "", used: 0 }, freeReserved: {}, bank: 0, recentKeys: [] };
