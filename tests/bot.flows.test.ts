@@ -289,9 +289,15 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
       holds: { job1: { amount: 2_000, at: 0 } },
       free: { day: today, used: 2 },
     };
-    await kv.atomic().set(["user", 501], { ...saved, wallet }).commit();
+    await kv
+      .atomic()
+      .set(["user", 501], { ...saved, wallet })
+      .commit();
     const { wallet: _none, ...version2 } = saved;
-    await kv.atomic().set(["user", 502], { ...version2, v: 2 }).commit();
+    await kv
+      .atomic()
+      .set(["user", 502], { ...version2, v: 2 })
+      .commit();
     kv.close();
     const started = await startBot(kvPath, calls);
     defer(() => started.app.stop().then(() => undefined));
