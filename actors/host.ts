@@ -292,7 +292,6 @@ export class ActorHost implements HostApi {
               this.#conflicts++;
               continue;
             }
-            await immediate;
             return fail("store_failed", outcome.message);
           }
           resident.versionstamp = outcome.versionstamp;

@@ -7,7 +7,8 @@
  * for /start of a new user, a section button, a wizard start and a wizard
  * step. The first update after the bot is ready is reported apart from warm
  * ones. Written to `bench/results/bot.json` (`bot.deno.json` with `--deno`).
- * `BOT_NODE_FLAGS` passes flags to the bot's Node (e.g. `--cpu-prof`).
+ * `BOT_NODE_FLAGS` passes flags to the bot's Node (e.g. `--cpu-prof`);
+ * `BENCH_SHARDS` changes the number of shards (default 2).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

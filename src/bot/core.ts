@@ -63,12 +63,7 @@ export function receiveUserMessage(state: UserState, message: UserMessage, now: 
 }
 
 function accountOf(wallet: Wallet, now: number, rules: FreeRules): Account {
-  return {
-    balanceKopecks: wallet.balance,
-    availableKopecks: availableOf(wallet),
-    freeLeft: freeLeftToday(wallet, now, rules),
-    bank: wallet.bank,
-  };
+  return { availableKopecks: availableOf(wallet), freeLeft: freeLeftToday(wallet, now, rules) };
 }
 
 function receiveMessage(state: UserState, message: UserMessage, now: number): UserTurn {

@@ -125,7 +125,7 @@ async function show(
 }
 
 /** What screens show about the user; without an account (a new user), a zero balance and the whole quota. */
-export function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Account): ViewContext {
+function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Account): ViewContext {
   return {
     lang,
     t: shell.t,

@@ -30,10 +30,9 @@ export interface Target {
 
 /** What screens show about the user's money and free generations, as of the turn. */
 export interface Account {
-  readonly balanceKopecks: number;
+  /** Balance minus holds: what the user can spend now. */
   readonly availableKopecks: number;
   readonly freeLeft: number;
-  readonly bank: number;
 }
 
 /** Effects of the user actor, performed after its state is durable. */

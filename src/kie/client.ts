@@ -38,7 +38,11 @@ const Envelope = z.looseObject({
 });
 
 const TaskCreated = z.looseObject({ taskId: z.string().min(1) });
-const Uploaded = z.looseObject({ downloadUrl: z.string().url().optional(), fileUrl: z.string().url().optional() });
+/** The two documented upload answers name the URL differently. */
+const Uploaded = z
+  .looseObject({ downloadUrl: z.string().url().optional(), fileUrl: z.string().url().optional() })
+  .transform((data) => data.downloadUrl ?? data.fileUrl)
+  .pipe(z.string());
 
 /** Errors after which KIE certainly did not start a task. */
 const NOT_ACCEPTED = new Set(["network", "rate_limited", "server_error", "maintenance"]);
@@ -58,13 +62,13 @@ export class KieClient {
 
   /** Creates a task and returns its id. */
   async createTask(request: KieRequest): Promise<string> {
-    const data = await this.#withRetries(
+    const created = await this.#parsed(
       () => this.#call("POST", this.#options.baseUrl, request.path, request.body),
+      TaskCreated,
+      "createTask answered without a task id",
       (error) => NOT_ACCEPTED.has(error.code),
     );
-    const created = TaskCreated.safeParse(data);
-    if (!created.success) throw new KieError("malformed", "createTask answered without a task id");
-    return created.data.taskId;
+    return created.taskId;
   }
 
   /** Reads where a task is. */
@@ -82,25 +86,21 @@ export class KieClient {
   }
 
   /** Remaining KIE credits of the account (admin statistics). */
-  async credits(): Promise<number> {
-    const data = await this.#withRetries(
+  credits(): Promise<number> {
+    return this.#parsed(
       () => this.#call("GET", this.#options.baseUrl, "/api/v1/chat/credit"),
-      (error) => error.transient,
+      z.number(),
+      "credit answered without a number",
     );
-    const credits = z.number().safeParse(data);
-    if (!credits.success) throw new KieError("malformed", "credit answered without a number");
-    return credits.data;
   }
 
   /** A 20-minute download link for a file KIE generated. */
-  async downloadUrl(url: string): Promise<string> {
-    const data = await this.#withRetries(
+  downloadUrl(url: string): Promise<string> {
+    return this.#parsed(
       () => this.#call("POST", this.#options.baseUrl, "/api/v1/common/download-url", { url }),
-      (error) => error.transient,
+      z.string().url(),
+      "download-url answered without a URL",
     );
-    const link = z.string().url().safeParse(data);
-    if (!link.success) throw new KieError("malformed", "download-url answered without a URL");
-    return link.data;
   }
 
   /**
@@ -108,11 +108,11 @@ export class KieClient {
    * URL KIE will read it from. Bytes, not a URL: a Telegram file URL carries
    * the bot token and must not leave the bot.
    */
-  async uploadFile(
+  uploadFile(
     file: { bytes: Uint8Array<ArrayBuffer>; fileName: string; mimeType: string },
     uploadPath: string,
   ): Promise<string> {
-    const data = await this.#withRetries(
+    return this.#parsed(
       () => {
         const form = new FormData();
         form.set("file", new Blob([file.bytes], { type: file.mimeType }), file.fileName);
@@ -120,12 +120,21 @@ export class KieClient {
         form.set("fileName", file.fileName);
         return this.#call("POST", this.#options.uploadBaseUrl, "/api/file-stream-upload", form);
       },
-      (error) => error.transient,
+      Uploaded,
+      "the upload answered without a URL",
     );
-    const uploaded = Uploaded.safeParse(data);
-    const url = uploaded.success ? (uploaded.data.downloadUrl ?? uploaded.data.fileUrl) : undefined;
-    if (url === undefined) throw new KieError("malformed", "the upload answered without a URL");
-    return url;
+  }
+
+  /** A call with retries whose `data` must match `schema` (else `malformed` with `problem`). */
+  async #parsed<T>(
+    call: () => Promise<unknown>,
+    schema: z.ZodType<T>,
+    problem: string,
+    retryable: (error: KieError) => boolean = (error) => error.transient,
+  ): Promise<T> {
+    const parsed = schema.safeParse(await this.#withRetries(call, retryable));
+    if (!parsed.success) throw new KieError("malformed", problem);
+    return parsed.data;
   }
 
   async #withRetries(call: () => Promise<unknown>, retryable: (error: KieError) => boolean): Promise<unknown> {
