@@ -25,7 +25,9 @@ export interface TurnContext {
 /** An extra KV mutation committed atomically with the actor's state. */
 export type KvWrite =
   | { readonly op: "set"; readonly key: KvKey; readonly value: unknown; readonly expireIn?: number }
-  | { readonly op: "delete"; readonly key: KvKey };
+  | { readonly op: "delete"; readonly key: KvKey }
+  /** A KV queue message, delivered to the queue listener after `delay` ms (at least once). */
+  | { readonly op: "enqueue"; readonly value: unknown; readonly delay?: number };
 
 /**
  * The outcome of one message. Returning the same `state` object means

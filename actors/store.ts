@@ -218,10 +218,16 @@ function atomicFor(kv: KvStore, batch: readonly Queued[]): KvAtomic {
   for (const { request } of batch) {
     op.check({ key: request.key, versionstamp: request.expected }).set(request.key, request.value);
     for (const write of request.writes ?? []) {
-      if (write.op === "set") {
-        op.set(write.key, write.value, write.expireIn === undefined ? undefined : { expireIn: write.expireIn });
-      } else {
-        op.delete(write.key);
+      switch (write.op) {
+        case "set":
+          op.set(write.key, write.value, write.expireIn === undefined ? undefined : { expireIn: write.expireIn });
+          break;
+        case "delete":
+          op.delete(write.key);
+          break;
+        case "enqueue":
+          op.enqueue(write.value, write.delay === undefined ? undefined : { delay: write.delay });
+          break;
       }
     }
   }

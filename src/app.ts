@@ -20,7 +20,9 @@ import { catalogReader, readCatalogFiles } from "../catalog/files.ts";
 import { loadTranslator, type Translate } from "./bot/i18n.ts";
 import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
-import type { Platform } from "./platform/types.ts";
+import { createHttpApp } from "./http/app.ts";
+import { listenForPolls, resumeOpenJobs, type TellUser, taskOwner } from "./jobs/driver.ts";
+import type { HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
 import { LongPoller } from "./telegram/poller.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
@@ -47,6 +49,12 @@ export interface AppOptions {
 export interface App {
   readonly supervisor: Supervisor;
   readonly api: Api;
+  /** The program's one KV connection (reads for tests and operator tools; actors write through the store). */
+  readonly kv: KvStore;
+  /** Answers one request of the bot's HTTP surface (what the HTTP server serves; tests call it directly). */
+  handleHttp(request: Request): Promise<Response>;
+  /** The HTTP server, when the configuration asks for one (KIE callbacks). */
+  readonly http: HttpServer | undefined;
   /** Routes one update and waits until the user's turn is durable. */
   dispatch(update: unknown): Promise<Result<unknown> | RouteOutcome>;
   /** Checks the token with getMe, then long-polls until `stop`. */
@@ -75,6 +83,12 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     support: config.support,
     freeDailyLimit: config.freeDailyLimit,
     timeZone: config.timeZone,
+    kie: { apiKey: config.kieApiKey, baseUrl: config.kieApiBaseUrl, uploadBaseUrl: config.kieUploadBaseUrl },
+    callBackUrl: config.kieCallback ? `${config.kieCallback.publicBaseUrl}/kie/callback` : undefined,
+    results: { allowedHosts: config.resultHosts, maxBytes: config.resultMaxBytes, timeoutMs: 60_000 },
+    deadlines: config.jobDeadlines,
+    pollFirstMs: config.pollFirstMs,
+    maxJobsPerUser: config.maxJobsPerUser,
   };
   return [
     {
@@ -126,6 +140,31 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
   await registerCommands(api, log, await loadTranslator((url) => platform.readTextFile(url)));
   await warmShards(supervisor, config.shards);
+  const tellUser: TellUser = (userId, message) => supervisor.tell("user", userId, message);
+  const polls = listenForPolls(kv, tellUser, log).catch((error: unknown) => {
+    log.error({ err: error }, "the KV queue listener stopped; jobs resume at the next start");
+  });
+  await resumeOpenJobs(kv, tellUser, log);
+  const httpApp = createHttpApp({
+    log,
+    ...(config.kieCallback
+      ? {
+          kieCallback: {
+            hmacKey: config.kieCallback.hmacKey,
+            now: () => platform.clock.now(),
+            lookupTask: (taskId) => taskOwner(kv, taskId),
+            notify: async (owner) => (await tellUser(owner.userId, { type: "callback", jobId: owner.jobId })).ok,
+            log,
+          },
+        }
+      : {}),
+  });
+  const handleHttp = async (request: Request) => await httpApp.fetch(request);
+  // KIE's callbacks are the only route so far: without a public address there is nothing to serve.
+  const http = config.kieCallback
+    ? await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp)
+    : undefined;
+  if (http) log.info({ port: http.port }, "serving HTTP");
   const router = createUpdateRouter(supervisor, log);
   let poller: LongPoller | undefined;
   let stopped: Promise<boolean> | undefined;
@@ -133,7 +172,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     supervisor,
     api,
+    kv,
     me,
+    handleHttp,
+    http,
     dispatch: (update) => router.dispatch(update),
     async startPolling() {
       poller = new LongPoller(api, (update) => router.route(update), log, { allowedUpdates: ALLOWED_UPDATES });
@@ -158,8 +200,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {
         await poller?.stop();
+        await http?.close();
         const drained = await supervisor.stop(deadlineMs);
         kv.close();
+        await polls;
         return drained;
       })();
       return stopped;

@@ -14,6 +14,21 @@ import type { KvLocation } from "./platform/types.ts";
 const httpsOrLocalUrl = (what: string) =>
   z.url({ protocol: /^https?$/, error: `${what}: an http(s) URL` }).transform((url) => url.replace(/\/+$/, ""));
 
+const minutes = (what: string) =>
+  z.coerce
+    .number({ error: `${what}: minutes, e.g. 5 or 0.5` })
+    .positive({ error: `${what}: minutes, more than 0` })
+    .max(24 * 60, { error: `${what}: at most a day (1440 minutes)` });
+
+const hostList = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^([a-z0-9.-]+)(\s*,\s*[a-z0-9.-]+)*$/, {
+    error: "comma-separated host names, e.g. aiquickdraw.com,redpandaai.co",
+  })
+  .transform((text) => text.split(",").map((host) => host.trim()));
+
 const positiveIds = z
   .string()
   .trim()
@@ -51,6 +66,39 @@ export const ConfigSchema = z
       .trim()
       .refine(isTimeZone, { error: "an IANA time zone such as Europe/Moscow (free quotas renew at its midnight)" })
       .default("Europe/Moscow"),
+    PUBLIC_BASE_URL: z
+      .url({ protocol: /^https$/, error: "the bot's public https address, e.g. https://bot.example.com" })
+      .transform((url) => url.replace(/\/+$/, ""))
+      .optional(),
+    KIE_WEBHOOK_HMAC_KEY: z.string().trim().min(8, { error: "the webhook HMAC key from kie.ai settings" }).optional(),
+    HTTP_PORT: z.coerce
+      .number({ error: "a TCP port, 0 to 65535 (0: any free port)" })
+      .int({ error: "a TCP port, 0 to 65535 (0: any free port)" })
+      .min(0, { error: "a TCP port, 0 to 65535 (0: any free port)" })
+      .max(65_535, { error: "a TCP port, 0 to 65535 (0: any free port)" })
+      .default(8080),
+    RESULT_HOSTS: hostList.default(["aiquickdraw.com", "redpandaai.co", "kie.ai"]),
+    RESULT_MAX_MB: z.coerce
+      .number({ error: "megabytes, 1 to 2000" })
+      .int({ error: "megabytes, 1 to 2000" })
+      .min(1, { error: "megabytes, 1 to 2000" })
+      .max(2000, { error: "megabytes, 1 to 2000" })
+      .default(50),
+    JOB_DEADLINE_IMAGE_MIN: minutes("JOB_DEADLINE_IMAGE_MIN").default(5),
+    JOB_DEADLINE_VIDEO_MIN: minutes("JOB_DEADLINE_VIDEO_MIN").default(20),
+    JOB_DEADLINE_AUDIO_MIN: minutes("JOB_DEADLINE_AUDIO_MIN").default(10),
+    JOB_DEADLINE_TEXT_MIN: minutes("JOB_DEADLINE_TEXT_MIN").default(5),
+    JOB_POLL_FIRST_SECONDS: z.coerce
+      .number({ error: "seconds before the first status read, 0.01 to 60" })
+      .min(0.01, { error: "seconds before the first status read, 0.01 to 60" })
+      .max(60, { error: "seconds before the first status read, 0.01 to 60" })
+      .default(3),
+    MAX_JOBS_PER_USER: z.coerce
+      .number({ error: "a whole number of jobs one user may run at once, 1 to 20" })
+      .int({ error: "a whole number of jobs one user may run at once, 1 to 20" })
+      .min(1, { error: "a whole number of jobs one user may run at once, 1 to 20" })
+      .max(20, { error: "a whole number of jobs one user may run at once, 1 to 20" })
+      .default(3),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
     SHARDS: z.coerce
       .number({ error: "a whole number of user shard workers, 1 to 64" })
@@ -62,6 +110,14 @@ export const ConfigSchema = z
   .superRefine((env, ctx) => {
     if (env.KV_URL !== undefined && env.KV_ACCESS_TOKEN === undefined) {
       ctx.addIssue({ code: "custom", path: ["KV_ACCESS_TOKEN"], message: "required when KV_URL is set" });
+    }
+    // Unsigned callbacks would let anyone end other users' jobs: a public address needs the key.
+    if (env.PUBLIC_BASE_URL !== undefined && env.KIE_WEBHOOK_HMAC_KEY === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["KIE_WEBHOOK_HMAC_KEY"],
+        message: "required when PUBLIC_BASE_URL is set (enable the webhook HMAC key in kie.ai settings)",
+      });
     }
   });
 
@@ -81,6 +137,21 @@ export interface Config {
   readonly freeDailyLimit: number;
   /** The time zone whose calendar days count free generations. */
   readonly timeZone: string;
+  /** KIE calls back to `<publicBaseUrl>/kie/callback` when set; jobs are polled either way. */
+  readonly kieCallback?: { readonly publicBaseUrl: string; readonly hmacKey: string };
+  readonly httpPort: number;
+  /** Hosts (and their subdomains) result files may be downloaded from. */
+  readonly resultHosts: readonly string[];
+  readonly resultMaxBytes: number;
+  /** How long a job may take, by output, in milliseconds. */
+  readonly jobDeadlines: {
+    readonly image: number;
+    readonly video: number;
+    readonly audio: number;
+    readonly text: number;
+  };
+  readonly pollFirstMs: number;
+  readonly maxJobsPerUser: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shards: number;
 }
@@ -127,6 +198,20 @@ export function parseConfig(
     ...(value.SUPPORT_CONTACT === undefined ? {} : { support: value.SUPPORT_CONTACT }),
     freeDailyLimit: value.FREE_DAILY_LIMIT,
     timeZone: value.TIMEZONE,
+    ...(value.PUBLIC_BASE_URL !== undefined && value.KIE_WEBHOOK_HMAC_KEY !== undefined
+      ? { kieCallback: { publicBaseUrl: value.PUBLIC_BASE_URL, hmacKey: value.KIE_WEBHOOK_HMAC_KEY } }
+      : {}),
+    httpPort: value.HTTP_PORT,
+    resultHosts: value.RESULT_HOSTS,
+    resultMaxBytes: value.RESULT_MAX_MB * 1024 * 1024,
+    jobDeadlines: {
+      image: Math.round(value.JOB_DEADLINE_IMAGE_MIN * 60_000),
+      video: Math.round(value.JOB_DEADLINE_VIDEO_MIN * 60_000),
+      audio: Math.round(value.JOB_DEADLINE_AUDIO_MIN * 60_000),
+      text: Math.round(value.JOB_DEADLINE_TEXT_MIN * 60_000),
+    },
+    pollFirstMs: Math.round(value.JOB_POLL_FIRST_SECONDS * 1000),
+    maxJobsPerUser: value.MAX_JOBS_PER_USER,
     logLevel: value.LOG_LEVEL,
     shards: value.SHARDS ?? Math.max(1, options.cpuCount),
   };
@@ -136,5 +221,6 @@ export function parseConfig(
 export function secretsOf(config: Config): string[] {
   const secrets = [config.botToken, config.kieApiKey];
   if (config.kv.kind === "remote" && config.kv.accessToken) secrets.push(config.kv.accessToken);
+  if (config.kieCallback) secrets.push(config.kieCallback.hmacKey);
   return secrets;
 }

@@ -105,18 +105,24 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
     expect(confirm.text).toMatch(/Price: [\d.]+ ₽/);
     expect(confirm.text).toMatch(/Balance: 0 ₽ → −[\d.]+ ₽/);
 
-    // Back returns to the last step with the answers kept; then Generate says it is not available yet.
+    // Back returns to the last step with the answers kept; Generate with no money shows the shortfall.
     made = await send(user.press(buttonData(made, "Back")), 2);
     expect(screenOf(made).text).toContain("step 4 of 4");
     made = await send(user.press(buttonData(made, /^high/)), 2);
-    made = await send(user.press(buttonData(made, "Generate")), 2);
-    expect(made[0]).toMatchObject({
-      method: "answerCallbackQuery",
-      body: { text: "Starting generations is coming very soon." },
-    });
-
-    // Cancel clears the wizard and shows the menu; its old buttons are outdated now.
     const generate = buttonData(made, "Generate");
+    made = await send(user.press(generate), 2);
+    expect(made[0]).toMatchObject({ method: "answerCallbackQuery" });
+    const shortfall = screenOf(made);
+    expect(shortfall.text).toMatch(/You need [\d.]+ ₽ more for this generation \(available: 0 ₽\)/);
+    expect(shortfall.buttons.map((button) => button.text)).toEqual([
+      "💳 Top up",
+      "⬅️ Back to the order",
+      "🏠 Main menu",
+    ]);
+
+    // Back to the order, then Cancel clears the wizard and shows the menu; its old buttons are outdated now.
+    made = await send(user.press(buttonData(made, "Back to the order")), 2);
+    expect(screenOf(made).text).toContain("Check your order");
     made = await send(user.press(buttonData(made, "Cancel")), 2);
     expect(made[0]?.body.text).toBe("Cancelled.");
     expect(screenOf(made).text).toContain("Main menu");

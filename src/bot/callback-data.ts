@@ -23,7 +23,13 @@ export type Action =
   | { readonly a: "go"; readonly w: string }
   | { readonly a: "cancel" }
   | { readonly a: "page"; readonly page: InfoPage }
-  | { readonly a: "lang"; readonly lang: "ru" | "en" };
+  | { readonly a: "lang"; readonly lang: "ru" | "en" }
+  | { readonly a: "cancelJob"; readonly job: string }
+  | { readonly a: "history"; readonly page: number }
+  | { readonly a: "entry"; readonly seq: number }
+  | { readonly a: "resend"; readonly seq: number }
+  | { readonly a: "again"; readonly seq: number }
+  | { readonly a: "change"; readonly seq: number };
 
 /** Screens reached from the main menu or commands. */
 export const INFO_PAGES = ["balance", "topup", "history", "help", "language", "referral", "terms", "support"] as const;
@@ -44,11 +50,18 @@ const CODES = {
   cancel: "x",
   page: "i",
   lang: "l",
+  cancelJob: "k",
+  history: "h",
+  entry: "e",
+  resend: "r",
+  again: "a",
+  change: "z",
 } as const satisfies Record<Action["a"], string>;
 
 const id = z.string().regex(/^[A-Za-z0-9._/-]{1,48}$/);
 const small = z.coerce.number().int().min(0).max(999);
 const wizardId = z.string().regex(/^[a-z0-9]{1,8}$/);
+const seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 const parsers: Record<string, (args: string[]) => Action> = {
   m: () => ({ a: "menu" }),
@@ -65,6 +78,12 @@ const parsers: Record<string, (args: string[]) => Action> = {
   x: () => ({ a: "cancel" }),
   i: ([page]) => ({ a: "page", page: z.enum(INFO_PAGES).parse(page) }),
   l: ([lang]) => ({ a: "lang", lang: z.enum(["ru", "en"]).parse(lang) }),
+  k: ([job]) => ({ a: "cancelJob", job: wizardId.parse(job) }),
+  h: ([page]) => ({ a: "history", page: small.parse(page) }),
+  e: ([n]) => ({ a: "entry", seq: seq.parse(n) }),
+  r: ([n]) => ({ a: "resend", seq: seq.parse(n) }),
+  a: ([n]) => ({ a: "again", seq: seq.parse(n) }),
+  z: ([n]) => ({ a: "change", seq: seq.parse(n) }),
 };
 
 /** Encodes an action; throws if it would not fit Telegram's 64 bytes. */
@@ -93,6 +112,15 @@ export function encodeAction(action: Action): string {
         return [action.page];
       case "lang":
         return [action.lang];
+      case "cancelJob":
+        return [action.job];
+      case "history":
+        return [action.page];
+      case "entry":
+      case "resend":
+      case "again":
+      case "change":
+        return [action.seq];
     }
   })();
   const data = [VERSION, CODES[action.a], ...args].join("|");

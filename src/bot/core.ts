@@ -6,13 +6,14 @@
 import type { Update } from "grammy/types";
 import type { Turn } from "../../actors/mod.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
-import { type FreeRules, freeLeftToday } from "../ledger/free-quota.ts";
+import { freeLeftToday } from "../ledger/free-quota.ts";
 import { availableOf, type Wallet } from "../ledger/wallet.ts";
 import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
+import { cancelJob, confirmOrder, type JobContext, type JobMessage, receiveJobMessage } from "./job-core.ts";
 import { langFor } from "./lang.ts";
-import { takeToken, type UserState } from "./state.ts";
-import type { Account, BotEffect, Notice, Target, View } from "./views.ts";
+import { takeToken, type UserState, type Wizard } from "./state.ts";
+import type { Account, BotEffect, Notice, Prefill, Target, View } from "./views.ts";
 import { applyInput, type WizardInput } from "./wizard.ts";
 
 /** Messages the user actor handles. */
@@ -30,7 +31,9 @@ export type UserMessage =
       readonly page: number;
       readonly plan: InputPlan;
       readonly target: Target;
-    };
+      readonly prefill?: Prefill;
+    }
+  | JobMessage;
 
 type UserTurn = Turn<UserState, void, BotEffect>;
 
@@ -51,22 +54,22 @@ const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
  * Handles one message to the user actor. Every screen it shows carries the
  * user's account as of this turn (balance, free generations left today).
  */
-export function receiveUserMessage(state: UserState, message: UserMessage, now: number, rules: FreeRules): UserTurn {
-  const turn = receiveMessage(state, message, now);
+export function receiveUserMessage(state: UserState, message: UserMessage, ctx: JobContext): UserTurn {
+  const turn = receiveMessage(state, message, ctx);
   const effects = turn.effects;
   if (effects === undefined || !effects.some((effect) => effect.type === "show")) return turn;
-  const account = accountOf(turn.state.wallet, now, rules);
+  const account = accountOf(turn.state.wallet, ctx);
   return {
     ...turn,
     effects: effects.map((effect) => (effect.type === "show" ? { ...effect, account } : effect)),
   };
 }
 
-function accountOf(wallet: Wallet, now: number, rules: FreeRules): Account {
-  return { availableKopecks: availableOf(wallet), freeLeft: freeLeftToday(wallet, now, rules) };
+function accountOf(wallet: Wallet, ctx: JobContext): Account {
+  return { availableKopecks: availableOf(wallet), freeLeft: freeLeftToday(wallet, ctx.now, ctx.rules.free) };
 }
 
-function receiveMessage(state: UserState, message: UserMessage, now: number): UserTurn {
+function receiveMessage(state: UserState, message: UserMessage, ctx: JobContext): UserTurn {
   switch (message.type) {
     case "warm":
       return { state };
@@ -74,24 +77,30 @@ function receiveMessage(state: UserState, message: UserMessage, now: number): Us
       // Written with the next durable change: not worth a commit of its own.
       return { state: { ...state, menuMessageId: message.messageId }, volatile: true };
     case "plan": {
-      const wizard = {
+      const prefill = message.prefill;
+      const steps = [...message.plan.steps];
+      const wizard: Wizard = {
         id: message.wizardId,
         modelId: message.modelId,
         page: message.page,
-        steps: [...message.plan.steps],
+        steps,
         optional: [...message.plan.optional],
-        step: 0,
-        values: {},
-        media: {},
-        inParams: false,
+        step: prefill ? steps.length : 0,
+        values: prefill ? { ...prefill.values } : {},
+        media: prefill
+          ? Object.fromEntries(Object.entries(prefill.media).map(([field, items]) => [field, [...items]]))
+          : {},
+        inParams: prefill?.at === "params",
       };
       const next = { ...state, wizard };
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
     case "update": {
-      const turn = answersFirst(receiveUpdate(seen(state, message.update, now), message.update, now));
+      const turn = answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx));
       return sameDurableState(state, turn.state) ? { ...turn, volatile: true } : turn;
     }
+    default:
+      return receiveJobMessage(state, message, ctx);
   }
 }
 
@@ -116,6 +125,8 @@ function sameDurableState(before: UserState, after: UserState): boolean {
   return (
     before.referral === after.referral &&
     before.wizard === after.wizard &&
+    before.jobs === after.jobs &&
+    before.wallet === after.wallet &&
     before.langChosen === after.langChosen &&
     (!after.langChosen || before.lang === after.lang)
   );
@@ -127,7 +138,8 @@ function seen(state: UserState, update: Update, now: number): UserState {
   return { ...state, lang, lastSeenAt: now, firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt };
 }
 
-function receiveUpdate(state: UserState, update: Update, now: number): UserTurn {
+function receiveUpdate(state: UserState, update: Update, ctx: JobContext): UserTurn {
+  const now = ctx.now;
   const query = update.callback_query;
   if (query !== undefined) {
     const chatId = query.message?.chat.id ?? query.from.id;
@@ -144,7 +156,7 @@ function receiveUpdate(state: UserState, update: Update, now: number): UserTurn 
         effects: [answer(limited, query.id, { key: "outdated" }), show(limited, target, { kind: "main" })],
       };
     }
-    return onAction(limited, action, query.id, target, update.update_id);
+    return onAction(limited, action, query.id, target, update.update_id, ctx);
   }
   const message = update.message;
   if (message === undefined) return { state };
@@ -194,11 +206,28 @@ function onCommand(
     case undefined:
       return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
     default:
-      return { state, effects: [show(state, target, { kind: "info", page: command })] };
+      return { state, effects: [show(state, target, infoView(state, command))] };
   }
 }
 
-function onAction(state: UserState, action: Action, callbackId: string, target: Target, updateId: number): UserTurn {
+/** The history is a view of its own (it reads KV); the other pages are static. */
+function infoView(state: UserState, page: InfoPage): View {
+  return page === "history" ? { kind: "history", page: 0, total: state.historySeq } : { kind: "info", page };
+}
+
+/** A short id for a wizard, unique per user: from the update that started it. */
+function wizardIdOf(updateId: number): string {
+  return (updateId % 36 ** 6).toString(36);
+}
+
+function onAction(
+  state: UserState,
+  action: Action,
+  callbackId: string,
+  target: Target,
+  updateId: number,
+  ctx: JobContext,
+): UserTurn {
   const answered = answer(state, callbackId);
   switch (action.a) {
     case "menu":
@@ -214,7 +243,7 @@ function onAction(state: UserState, action: Action, callbackId: string, target: 
         effects: [answered, show(state, target, { kind: "card", modelId: action.model, page: action.page })],
       };
     case "generate": {
-      const wizardId = (updateId % 36 ** 6).toString(36);
+      const wizardId = wizardIdOf(updateId);
       const page = state.wizard?.page ?? 0;
       return {
         state,
@@ -229,7 +258,30 @@ function onAction(state: UserState, action: Action, callbackId: string, target: 
       };
     }
     case "page":
-      return { state, effects: [answered, show(state, target, { kind: "info", page: action.page })] };
+      return { state, effects: [answered, show(state, target, infoView(state, action.page))] };
+    case "history":
+      return {
+        state,
+        effects: [answered, show(state, target, { kind: "history", page: action.page, total: state.historySeq })],
+      };
+    case "entry":
+      return { state, effects: [answered, show(state, target, { kind: "historyEntry", seq: action.seq })] };
+    case "resend":
+      return { state, effects: [answered, { type: "resend", target, lang: state.lang, seq: action.seq }] };
+    case "again":
+    case "change": {
+      const at = action.a === "again" ? "confirm" : "params";
+      const wizardId = wizardIdOf(updateId);
+      return { state, effects: [answered, { type: "reuse", target, lang: state.lang, seq: action.seq, at, wizardId }] };
+    }
+    case "cancelJob": {
+      const canceled = cancelJob(state, action.job, ctx);
+      if (canceled === undefined) return { state, effects: [answer(state, callbackId, { key: "job-not-running" })] };
+      return {
+        ...canceled,
+        effects: [answer(state, callbackId, { key: "job-canceled" }), ...(canceled.effects ?? [])],
+      };
+    }
     case "lang": {
       const next: UserState = { ...state, lang: action.lang, langChosen: true };
       return { state: next, effects: [answered, show(next, target, { kind: "main" }, { key: "language-set" })] };
@@ -237,19 +289,34 @@ function onAction(state: UserState, action: Action, callbackId: string, target: 
     default:
       break;
   }
+  // One job per confirmation: a Generate press whose job exists shows that job.
+  const existing = action.a === "go" ? state.jobs[action.w] : undefined;
+  if (existing !== undefined) {
+    return {
+      state,
+      effects: [
+        answer(state, callbackId, { key: "job-exists" }),
+        show(state, target, { kind: "job", job: existing, now: ctx.now }),
+      ],
+    };
+  }
   // Wizard buttons: only those of the wizard in progress still work.
   const wizard = state.wizard;
   if (wizard === undefined || wizard.id !== action.w) {
     return { state, effects: [answer(state, callbackId, { key: "outdated" }), show(state, target, { kind: "main" })] };
   }
   if (action.a === "go") {
-    return {
-      state,
-      effects: [
-        answer(state, callbackId, { key: "generate-unavailable" }),
-        show(state, target, { kind: "wizard", wizard }, { key: "generate-unavailable" }),
-      ],
-    };
+    const order = confirmOrder(state, wizard, target, ctx);
+    if (typeof order === "string") {
+      return {
+        state,
+        effects: [
+          answer(state, callbackId, { key: order }),
+          show(state, target, { kind: "wizard", wizard }, { key: order }),
+        ],
+      };
+    }
+    return { state, effects: [answered, ...order] };
   }
   const input: WizardInput =
     action.a === "option"

@@ -5,16 +5,21 @@
  * sending a new message otherwise.
  */
 import { type Api, GrammyError } from "grammy/web";
-import type { Messenger } from "../../actors/mod.ts";
+import type { Log, Messenger, StoredState } from "../../actors/mod.ts";
 import type { ActorId } from "../../actors/routing.ts";
 import type { Params } from "../../catalog/build.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
 import type { Measures } from "../../catalog/quote.ts";
+import { HistoryEntry, historyPageSeqs } from "../jobs/history.ts";
+import { historyKey } from "../jobs/keys.ts";
+import type { KvKey } from "../platform/types.ts";
 import type { UserMessage } from "./core.ts";
 import type { Lang, Translate } from "./i18n.ts";
+import { type JobShell, performJobEffect } from "./perform-jobs.ts";
 import { PAGE_SIZE, renderView, type Screen, type ViewContext, type ViewData } from "./render.ts";
+import { HISTORY_PAGE_SIZE } from "./render-jobs.ts";
 import type { Wizard } from "./state.ts";
-import type { Account, BotEffect, Notice, Target, View } from "./views.ts";
+import type { Account, BotEffect, Notice, Prefill, Target, View } from "./views.ts";
 import { currentStep } from "./wizard.ts";
 
 /** What the shell needs besides the effect. */
@@ -25,6 +30,11 @@ export interface BotShell {
   readonly botUsername: string;
   readonly support: string | undefined;
   readonly freeDailyLimit: number;
+  readonly timeZone: string;
+  /** Reads KV entries (history) through the store. */
+  readonly load: (keys: readonly KvKey[]) => Promise<StoredState[]>;
+  readonly log: Log;
+  readonly jobs: JobShell;
 }
 
 /** A screen rendered ahead of its effect (while the turn commits). */
@@ -60,44 +70,66 @@ export async function performBotEffect(
         ...(effect.notice ? { text: shell.t(effect.lang, effect.notice.key, effect.notice.args) } : {}),
       });
       return;
-    case "plan": {
-      const plan = await askCatalog<InputPlan | { ok: false }>(shell, { type: "plan", modelId: effect.modelId });
-      if (plan === undefined || !("steps" in plan)) {
-        const card: View = { kind: "card", modelId: effect.modelId, page: effect.page };
-        await show(shell, effect.target, await renderScreen(shell, id, { lang: effect.lang, view: card }), tellSelf);
-        return;
-      }
-      tellSelf({
-        type: "plan",
-        wizardId: effect.wizardId,
-        modelId: effect.modelId,
-        page: effect.page,
-        plan,
-        target: effect.target,
-      });
+    case "plan":
+      await startWizard(shell, id, effect, tellSelf);
+      return;
+    case "show": {
+      const sent = await show(shell, effect.target, prepared?.screen ?? (await renderScreen(shell, id, effect)));
+      if (sent !== undefined) tellSelf({ type: "shown", messageId: sent });
       return;
     }
-    case "show":
-      await show(shell, effect.target, prepared?.screen ?? (await renderScreen(shell, id, effect)), tellSelf);
-      return;
+    default:
+      await performJobEffect(shell, effect, id, tellSelf);
   }
 }
 
-async function renderScreen(
+/** Starts a wizard with the model's input plan (and an earlier job's answers); a gone model shows its card. */
+export async function startWizard(
+  shell: BotShell,
+  id: ActorId,
+  what: {
+    readonly target: Target;
+    readonly lang: Lang;
+    readonly modelId: string;
+    readonly page: number;
+    readonly wizardId: string;
+    readonly prefill?: Prefill;
+  },
+  tellSelf: (message: UserMessage) => void,
+): Promise<void> {
+  const plan = await askCatalog<InputPlan | { ok: false }>(shell, { type: "plan", modelId: what.modelId });
+  if (plan === undefined || !("steps" in plan)) {
+    const card: View = { kind: "card", modelId: what.modelId, page: what.page };
+    const sent = await show(shell, what.target, await renderScreen(shell, id, { lang: what.lang, view: card }));
+    if (sent !== undefined) tellSelf({ type: "shown", messageId: sent });
+    return;
+  }
+  tellSelf({
+    type: "plan",
+    wizardId: what.wizardId,
+    modelId: what.modelId,
+    page: what.page,
+    plan,
+    target: what.target,
+    ...(what.prefill ? { prefill: what.prefill } : {}),
+  });
+}
+
+/** Renders a view with the data it needs. */
+export async function renderScreen(
   shell: BotShell,
   id: ActorId,
   what: { readonly lang: Lang; readonly view: View; readonly notice?: Notice; readonly account?: Account },
 ): Promise<Screen> {
-  const data = await dataFor(shell, what.view, what.lang);
+  const data = await dataFor(shell, what.view, what.lang, Number(id));
   return renderView(what.view, data, viewContext(shell, what.lang, Number(id), what.account), what.notice);
 }
 
-async function show(
-  shell: BotShell,
-  target: Target,
-  screen: Screen,
-  tellSelf: (message: UserMessage) => void,
-): Promise<void> {
+/**
+ * Shows a screen: edits the target message where Telegram allows, else
+ * sends a new one and returns its id (the caller remembers it).
+ */
+export async function show(shell: BotShell, target: Target, screen: Screen): Promise<number | undefined> {
   const reply_markup = { inline_keyboard: screen.keyboard.map((row) => [...row]) };
   if (target.messageId !== undefined) {
     try {
@@ -108,9 +140,9 @@ async function show(
         parse_mode: "HTML",
         reply_markup,
       });
-      return;
+      return undefined;
     } catch (error) {
-      if (error instanceof GrammyError && /not modified/i.test(error.description)) return;
+      if (error instanceof GrammyError && /not modified/i.test(error.description)) return undefined;
       if (!(error instanceof GrammyError && error.error_code === 400)) throw error;
       // The message can no longer be edited (too old, deleted): send a new one.
     }
@@ -121,7 +153,7 @@ async function show(
     parse_mode: "HTML",
     reply_markup,
   });
-  tellSelf({ type: "shown", messageId: sent.message_id });
+  return sent.message_id;
 }
 
 /** What screens show about the user; without an account (a new user), a zero balance and the whole quota. */
@@ -135,10 +167,11 @@ function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Acco
     freeDailyLimit: shell.freeDailyLimit,
     freeLeft: account?.freeLeft ?? shell.freeDailyLimit,
     balanceKopecks: account?.availableKopecks ?? 0,
+    timeZone: shell.timeZone,
   };
 }
 
-async function dataFor(shell: BotShell, view: View, lang: Lang): Promise<ViewData> {
+async function dataFor(shell: BotShell, view: View, lang: Lang, userId: number): Promise<ViewData> {
   switch (view.kind) {
     case "main":
       return { sections: await askCatalog(shell, { type: "sections", lang }) };
@@ -165,9 +198,53 @@ async function dataFor(shell: BotShell, view: View, lang: Lang): Promise<ViewDat
     }
     case "wizard":
       return await wizardData(shell, view.wizard, lang);
+    case "job":
+      return await cardData(shell, view.job.modelId, lang);
+    case "history":
+      return await historyData(shell, userId, view.page, view.total, lang);
+    case "historyEntry": {
+      const entry = await loadHistoryEntry(shell, userId, view.seq);
+      return entry === undefined ? {} : { entry, ...(await cardData(shell, entry.modelId, lang)) };
+    }
     default:
       return {};
   }
+}
+
+async function cardData(shell: BotShell, modelId: string, lang: Lang): Promise<ViewData> {
+  const card = await askCatalog<ViewData["card"] | { ok: false }>(shell, { type: "card", modelId, lang });
+  return card && "id" in card ? { card } : {};
+}
+
+async function historyData(
+  shell: BotShell,
+  userId: number,
+  page: number,
+  total: number,
+  lang: Lang,
+): Promise<ViewData> {
+  const keys = historyPageSeqs(total, page, HISTORY_PAGE_SIZE).map((seq) => historyKey(userId, seq));
+  const stored = keys.length === 0 ? [] : await shell.load(keys);
+  const history = stored.flatMap((entry) => {
+    const parsed = HistoryEntry.safeParse(entry.value);
+    return parsed.success ? [parsed.data] : [];
+  });
+  const models = [...new Set(history.map((entry) => entry.modelId))];
+  const cards = await Promise.all(models.map((modelId) => cardData(shell, modelId, lang)));
+  const names: Record<string, string> = {};
+  for (const { card } of cards) if (card) names[card.id] = card.name;
+  return { history, names };
+}
+
+/** A history entry of the user, if it is still kept. */
+export async function loadHistoryEntry(
+  shell: BotShell,
+  userId: number,
+  seq: number,
+): Promise<HistoryEntry | undefined> {
+  const [stored] = await shell.load([historyKey(userId, seq)]);
+  const parsed = HistoryEntry.safeParse(stored?.value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 async function wizardData(shell: BotShell, wizard: Wizard, lang: Lang): Promise<ViewData> {
@@ -217,7 +294,7 @@ function withoutField(params: Params, field: string): Params {
   return rest;
 }
 
-async function askCatalog<T>(shell: BotShell, query: Record<string, unknown>): Promise<T | undefined> {
+export async function askCatalog<T>(shell: BotShell, query: Record<string, unknown>): Promise<T | undefined> {
   const reply = await shell.catalog.ask("catalog", "main", query);
   return reply.ok ? (reply.value as T) : undefined;
 }

@@ -2,7 +2,8 @@
 
 import type { ModelCard, ModelPage, SectionSummary } from "../../catalog/queries.ts";
 import type { OptionPrice, QuoteResult } from "../../catalog/quote.ts";
-import type { Action } from "./callback-data.ts";
+import type { HistoryEntry } from "../jobs/history.ts";
+import { type Action, encodeAction } from "./callback-data.ts";
 import type { Lang, Translate } from "./i18n.ts";
 
 /** A button that sends callback data (the only kind the bot uses). */
@@ -24,6 +25,11 @@ export interface ViewData {
   readonly card?: ModelCard;
   readonly optionPrices?: readonly OptionPrice[];
   readonly quote?: QuoteResult;
+  /** A history page's entries, newest first. */
+  readonly history?: readonly HistoryEntry[];
+  readonly entry?: HistoryEntry;
+  /** Model names by id (history lists several models). */
+  readonly names?: Readonly<Record<string, string>>;
 }
 
 /** Per-user facts a screen may show. */
@@ -36,6 +42,8 @@ export interface ViewContext {
   readonly freeDailyLimit: number;
   readonly freeLeft: number;
   readonly balanceKopecks: number;
+  /** The deployment's time zone, for dates. */
+  readonly timeZone: string;
 }
 
 /** Escapes text for Telegram's HTML parse mode. */
@@ -45,6 +53,11 @@ export function escapeHtml(text: string): string {
 
 /** Builds a button from a translation key and an action. */
 export type ButtonOf = (key: string, action: Action) => Button;
+
+/** The button builder of a language. */
+export function buttonsFor(t: Translate, lang: Lang): ButtonOf {
+  return (key, action) => ({ text: t(lang, key), callback_data: encodeAction(action) });
+}
 
 export function fieldLabel(field: string, ctx: ViewContext): string {
   const label = ctx.t(ctx.lang, `field-${field}`);

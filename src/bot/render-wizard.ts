@@ -117,6 +117,9 @@ function renderConfirm(wizard: Wizard, data: ViewData, ctx: ViewContext, button:
   if (quote?.ok) {
     if (quote.quote.free && ctx.freeLeft > 0) {
       lines.push(t(lang, "confirm-free", { left: ctx.freeLeft }));
+    } else if (quote.quote.free) {
+      // Free options are never charged: the referral bank may still cover it, else it waits for tomorrow.
+      lines.push(t(lang, "confirm-free-none"));
     } else {
       lines.push(t(lang, "confirm-price", { price: formatRub(quote.quote.kopecks, lang) }));
       lines.push(

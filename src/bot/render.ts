@@ -5,10 +5,19 @@
  * a way back.
  */
 
-import { type Action, encodeAction } from "./callback-data.ts";
+import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
 import { renderInfo } from "./render-info.ts";
-import { type Button, duration, escapeHtml, type Screen, type ViewContext, type ViewData } from "./render-parts.ts";
+import { renderHistory, renderHistoryEntry, renderJob, renderShortfall } from "./render-jobs.ts";
+import {
+  type Button,
+  buttonsFor,
+  duration,
+  escapeHtml,
+  type Screen,
+  type ViewContext,
+  type ViewData,
+} from "./render-parts.ts";
 import { renderWizard } from "./render-wizard.ts";
 import type { Notice, View } from "./views.ts";
 
@@ -28,10 +37,7 @@ export function renderView(view: View, data: ViewData, ctx: ViewContext, notice?
 
 function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
   const { t, lang } = ctx;
-  const button = (key: string, action: Action): Button => ({
-    text: t(lang, key),
-    callback_data: encodeAction(action),
-  });
+  const button = buttonsFor(t, lang);
   const menuRow = [button("btn-menu", { a: "menu" })];
   switch (view.kind) {
     case "main": {
@@ -113,5 +119,13 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
       return renderInfo(view.page, ctx, button, menuRow);
     case "notice":
       return { text: "", keyboard: [menuRow] };
+    case "job":
+      return renderJob(view.job, view.now, data, ctx, button, menuRow);
+    case "shortfall":
+      return renderShortfall(view.wizardId, view.shortfallKopecks, ctx, button, menuRow);
+    case "history":
+      return renderHistory(view.page, view.total, data, ctx, button, menuRow);
+    case "historyEntry":
+      return renderHistoryEntry(data, ctx, button, menuRow);
   }
 }

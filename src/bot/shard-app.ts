@@ -1,14 +1,17 @@
 /**
  * The app of a user shard worker: hosts the user actors and performs their
- * Bot API calls from this worker, so one update costs one hop from the main
- * thread. Translations are read once, when the worker starts.
+ * Bot API and KIE calls from this worker, so one update costs one hop from
+ * the main thread. Translations are read once, when the worker starts.
  */
 
 import type { HostApp } from "../../actors/mod.ts";
+import type { JobDeadlines } from "../jobs/job.ts";
+import { KieClient } from "../kie/client.ts";
 import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { loadTranslator } from "./i18n.ts";
-import { type PreparedScreen, performBotEffect, prepareBotEffect } from "./perform.ts";
+import type { JobRules } from "./job-core.ts";
+import { type BotShell, type PreparedScreen, performBotEffect, prepareBotEffect } from "./perform.ts";
 import { userBehavior } from "./user-actor.ts";
 import { warmUpShard } from "./warm-up.ts";
 
@@ -19,20 +22,42 @@ export interface ShardAppData {
   readonly support: string | undefined;
   readonly freeDailyLimit: number;
   readonly timeZone: string;
+  readonly kie: { readonly apiKey: string; readonly baseUrl: string; readonly uploadBaseUrl: string };
+  /** Where KIE calls back for new tasks; undefined without a public address. */
+  readonly callBackUrl: string | undefined;
+  readonly results: { readonly allowedHosts: readonly string[]; readonly maxBytes: number; readonly timeoutMs: number };
+  readonly deadlines: JobDeadlines;
+  readonly pollFirstMs: number;
+  readonly maxJobsPerUser: number;
 }
 
 const app: HostApp = {
-  async createBehaviors({ appData, services }) {
+  async createBehaviors({ appData, services, log, clock }) {
     const data = appData as ShardAppData;
-    const shell = {
+    const shell: BotShell = {
       api: createTelegramApi(data.telegram, platform.fetch),
       catalog: services,
       t: await loadTranslator((url) => platform.readTextFile(url)),
       botUsername: data.botUsername,
       support: data.support,
       freeDailyLimit: data.freeDailyLimit,
+      timeZone: data.timeZone,
+      load: (keys) => services.loadMany(keys),
+      log,
+      jobs: {
+        kie: new KieClient({ ...data.kie, fetch: platform.fetch, now: () => clock.now() }),
+        callBackUrl: data.callBackUrl,
+        telegram: data.telegram,
+        fetch: platform.fetch,
+        results: data.results,
+      },
     };
-    const rules = { dailyLimit: data.freeDailyLimit, timeZone: data.timeZone };
+    const rules: JobRules = {
+      free: { dailyLimit: data.freeDailyLimit, timeZone: data.timeZone },
+      deadlines: data.deadlines,
+      pollFirstMs: data.pollFirstMs,
+      maxOpenJobs: data.maxJobsPerUser,
+    };
     await warmUpShard(shell, services, data.telegram, rules);
     return [
       userBehavior({

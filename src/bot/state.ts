@@ -4,17 +4,12 @@
  * zod when the actor activates (older versions are migrated).
  */
 import { z } from "zod";
+import { Job, JobFile } from "../jobs/job.ts";
 import { emptyWallet, Wallet } from "../ledger/wallet.ts";
 import type { Lang } from "./i18n.ts";
 
 /** A file the user sent for a media step (uploaded to KIE when generating). */
-export const MediaItem = z.object({
-  fileId: z.string(),
-  fileUniqueId: z.string(),
-  kind: z.enum(["image", "video", "audio"]),
-  bytes: z.number().int().nonnegative().optional(),
-  seconds: z.number().nonnegative().optional(),
-});
+export const MediaItem = JobFile;
 export type MediaItem = z.infer<typeof MediaItem>;
 
 const PlanStep = z.looseObject({ kind: z.string(), field: z.string() });
@@ -47,8 +42,8 @@ export const Flood = z.object({
 });
 export type Flood = z.infer<typeof Flood>;
 
-const StateV3 = z.object({
-  v: z.literal(3),
+const StateV4 = z.object({
+  v: z.literal(4),
   lang: z.enum(["ru", "en"]),
   /** True once the user picked a language in /language (then `language_code` no longer decides). */
   langChosen: z.boolean(),
@@ -62,8 +57,17 @@ const StateV3 = z.object({
   flood: Flood,
   /** Balance, holds and free generations (see `src/ledger/`). */
   wallet: Wallet,
+  /** Jobs not yet delivered, by id; a delivered job lives on in the history. */
+  jobs: z.record(z.string(), Job),
+  /** Number of history entries ever written (the next entry's sequence number). */
+  historySeq: z.number().int().nonnegative(),
+  /** Set by an admin: the user may browse but not generate. */
+  blocked: z.boolean(),
 });
-export type UserState = z.infer<typeof StateV3>;
+export type UserState = z.infer<typeof StateV4>;
+
+/** Version 3 had no jobs. */
+const StateV3 = StateV4.omit({ jobs: true, historySeq: true, blocked: true }).extend({ v: z.literal(3) });
 
 /** Version 2 had no wallet. */
 const StateV2 = StateV3.omit({ wallet: true }).extend({ v: z.literal(2) });
@@ -79,7 +83,7 @@ const StateV1 = z.object({
 /** A new user's state. */
 export function initialUserState(lang: Lang = "ru"): UserState {
   return {
-    v: 3,
+    v: 4,
     lang,
     langChosen: false,
     firstSeenAt: 0,
@@ -87,16 +91,22 @@ export function initialUserState(lang: Lang = "ru"): UserState {
     starts: 0,
     flood: { messages: FLOOD.messages.burst, buttons: FLOOD.buttons.burst, at: 0, warnedAt: 0 },
     wallet: emptyWallet(),
+    jobs: {},
+    historySeq: 0,
+    blocked: false,
   };
 }
 
 /** Parses a stored state, migrating older versions. */
 export function restoreUserState(stored: unknown): UserState {
   const v1 = StateV1.safeParse(stored);
-  if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 3 };
+  if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 4 };
+  const noJobs = { jobs: {}, historySeq: 0, blocked: false };
   const v2 = StateV2.safeParse(stored);
-  if (v2.success) return { ...v2.data, v: 3, wallet: emptyWallet() };
-  return StateV3.parse(stored);
+  if (v2.success) return { ...v2.data, ...noJobs, v: 4, wallet: emptyWallet() };
+  const v3 = StateV3.safeParse(stored);
+  if (v3.success) return { ...v3.data, ...noJobs, v: 4 };
+  return StateV4.parse(stored);
 }
 
 /** Flood limits: refill per second and burst. */

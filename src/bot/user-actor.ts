@@ -5,16 +5,16 @@
  * button and shows the menu with an apology (the failure is logged).
  */
 import type { ActorBehavior } from "../../actors/mod.ts";
-import type { FreeRules } from "../ledger/free-quota.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
+import type { JobRules } from "./job-core.ts";
 import { langFor } from "./lang.ts";
 import { initialUserState, restoreUserState, type UserState } from "./state.ts";
 import type { BotEffect } from "./views.ts";
 
 /** The user actor's behaviour; `perform` comes from the shard that hosts it. */
 export function userBehavior(shell: {
-  /** Free-quota rules of this deployment. */
-  readonly rules: FreeRules;
+  /** Free-quota and job rules of this deployment. */
+  readonly rules: JobRules;
   prepare(effect: BotEffect, id: number | string): Promise<unknown>;
   perform(
     effect: BotEffect,
@@ -28,7 +28,8 @@ export function userBehavior(shell: {
     persistent: true,
     initialState: () => initialUserState(),
     restoreState: (stored) => restoreUserState(stored),
-    receive: (state, message, ctx) => receiveUserMessage(state, message, ctx.now, shell.rules),
+    receive: (state, message, ctx) =>
+      receiveUserMessage(state, message, { userId: Number(ctx.id), now: ctx.now, rules: shell.rules }),
     describe: (message) =>
       message.type === "update" ? { updateId: message.update.update_id } : { message: message.type },
     recover(message, _error, done) {

@@ -3,9 +3,10 @@
  * by editing the message a button was on or by sending a new one, and
  * answers to button presses.
  */
+import type { Job } from "../jobs/job.ts";
 import type { InfoPage } from "./callback-data.ts";
 import type { Lang, TArgs } from "./i18n.ts";
-import type { Wizard } from "./state.ts";
+import type { MediaItem, Wizard } from "./state.ts";
 
 /** A line of text by translation key. */
 export interface Notice {
@@ -20,7 +21,14 @@ export type View =
   | { readonly kind: "card"; readonly modelId: string; readonly page: number }
   | { readonly kind: "wizard"; readonly wizard: Wizard }
   | { readonly kind: "info"; readonly page: InfoPage }
-  | { readonly kind: "notice" };
+  | { readonly kind: "notice" }
+  /** A job in progress: queued or generating, elapsed time, Cancel. */
+  | { readonly kind: "job"; readonly job: Job; readonly now: number }
+  /** Not enough money for the order: the shortfall, Top up, back to the order. */
+  | { readonly kind: "shortfall"; readonly wizardId: string; readonly shortfallKopecks: number }
+  /** A page of the history (`total` entries were ever written). */
+  | { readonly kind: "history"; readonly page: number; readonly total: number }
+  | { readonly kind: "historyEntry"; readonly seq: number };
 
 /** Where a view goes: edit `messageId` when given, else a new message. */
 export interface Target {
@@ -53,4 +61,41 @@ export type BotEffect =
       readonly modelId: string;
       readonly page: number;
       readonly wizardId: string;
-    };
+      /** Answers of an earlier job to start from (Repeat, Change parameters). */
+      readonly prefill?: Prefill;
+    }
+  /** Price the wizard's order (catalog quote and output), then tell the actor. */
+  | { readonly type: "quote"; readonly target: Target; readonly lang: Lang; readonly wizard: Wizard }
+  /** Upload the job's files to KIE and create its task. */
+  | { readonly type: "submit"; readonly job: Job }
+  /** Read the job's task status from KIE (`seq`: the poll it answers, when `via` is "poll"). */
+  | { readonly type: "checkStatus"; readonly job: Job; readonly via: StatusVia; readonly seq: number }
+  /** Show the job's progress in its status message, with a chat action. */
+  | { readonly type: "progress"; readonly job: Job; readonly now: number }
+  /**
+   * Tell the user how a final job ended: the result (or, after a restart
+   * that may have sent it already, where to find it), or what went wrong.
+   */
+  | { readonly type: "deliver"; readonly job: Job; readonly resumed: boolean }
+  /** Start a wizard from a history entry. */
+  | {
+      readonly type: "reuse";
+      readonly target: Target;
+      readonly lang: Lang;
+      readonly seq: number;
+      readonly at: Prefill["at"];
+      readonly wizardId: string;
+    }
+  /** Send a history entry's result again. */
+  | { readonly type: "resend"; readonly target: Target; readonly lang: Lang; readonly seq: number };
+
+/** Why a status is read: a scheduled poll, KIE's callback, or a restart. */
+export type StatusVia = "poll" | "callback" | "resume";
+
+/** A wizard's answers taken from an earlier job. */
+export interface Prefill {
+  readonly values: Wizard["values"];
+  readonly media: Readonly<Record<string, readonly MediaItem[]>>;
+  /** Open the order confirmation (Repeat) or the Parameters screen (Change parameters). */
+  readonly at: "confirm" | "params";
+}

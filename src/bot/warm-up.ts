@@ -7,10 +7,10 @@
  */
 import type { Update } from "grammy/types";
 import type { HostServices } from "../../actors/mod.ts";
-import type { FreeRules } from "../ledger/free-quota.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
 import type { Lang } from "./i18n.ts";
+import type { JobRules } from "./job-core.ts";
 import { type BotShell, performBotEffect } from "./perform.ts";
 import { initialUserState, restoreUserState } from "./state.ts";
 
@@ -23,7 +23,7 @@ export async function warmUpShard(
   shell: BotShell,
   services: HostServices,
   telegram: TelegramSettings,
-  rules: FreeRules,
+  rules: JobRules,
 ): Promise<void> {
   const dry: BotShell = { ...shell, api: createTelegramApi(telegram, dryFetch) };
   await Promise.all([
@@ -34,7 +34,7 @@ export async function warmUpShard(
   ]);
 }
 
-async function drySession(shell: BotShell, lang: Lang, rules: FreeRules): Promise<void> {
+async function drySession(shell: BotShell, lang: Lang, rules: JobRules): Promise<void> {
   const from = { id: 0, is_bot: false, first_name: "warm-up", language_code: lang };
   const chat = { id: 0, type: "private" as const, first_name: "warm-up" };
   const message = (text: string): Update => ({
@@ -59,7 +59,7 @@ async function drySession(shell: BotShell, lang: Lang, rules: FreeRules): Promis
   ].map((update) => ({ type: "update", update }));
   let state = initialUserState(lang);
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    const turn = receiveUserMessage(state, next, Date.now(), rules);
+    const turn = receiveUserMessage(state, next, { userId: 0, now: Date.now(), rules });
     state = restoreUserState(JSON.parse(JSON.stringify(turn.state)));
     for (const effect of [...(turn.immediate ?? []), ...(turn.effects ?? [])]) {
       await performBotEffect(shell, effect, 0, (reply) => queue.push(reply));

@@ -7,6 +7,7 @@
  * captured or released exactly once, under a key derived from its id.
  */
 import { z } from "zod";
+import { EndpointFamily } from "../../catalog/schema.ts";
 import type { LedgerEntry } from "../ledger/ledger.ts";
 
 export const JobState = z.enum(["created", "submitted", "succeeded", "failed", "timed_out", "canceled", "delivered"]);
@@ -19,17 +20,44 @@ export const JobCharge = z.discriminatedUnion("kind", [
 ]);
 export type JobCharge = z.infer<typeof JobCharge>;
 
+/** A Telegram file the user sent for the job (uploaded to KIE at submit). */
+export const JobFile = z.object({
+  fileId: z.string(),
+  fileUniqueId: z.string(),
+  kind: z.enum(["image", "video", "audio"]),
+  bytes: z.number().int().nonnegative().optional(),
+  seconds: z.number().nonnegative().optional(),
+});
+
 export const Job = z.object({
+  /** The confirmation's token (the wizard id): one job per confirmation. */
   id: z.string(),
   userId: z.number().int(),
   chatId: z.number().int(),
+  lang: z.enum(["ru", "en"]),
   modelId: z.string(),
   /** The media the model returns; decides the deadline and how results are sent. */
   output: z.enum(["image", "video", "audio", "text"]),
-  params: z.record(z.string(), z.unknown()),
+  /** The user's answers other than files, by catalog field name. */
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** The user's files by catalog field name; uploaded to KIE's upload API at submit. */
+  media: z.record(z.string(), z.array(JobFile)).default({}),
   charge: JobCharge,
   state: JobState,
+  /** The KIE API family that serves the model (known once submitted). */
+  family: EndpointFamily.optional(),
   taskId: z.string().optional(),
+  /** The message that shows the job's progress (edited as it moves). */
+  statusMessageId: z.number().int().optional(),
+  /** Status reads so far (the poll backoff grows with it). */
+  polls: z.number().int().nonnegative().default(0),
+  /**
+   * Set in the same commit as the final state, before anything is sent: a
+   * job found final with this set after a restart is not sent again.
+   */
+  deliveringAt: z.number().optional(),
+  /** Its entry in the user's history (written with the final state). */
+  historySeq: z.number().int().nonnegative().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
   deadlineAt: z.number(),
@@ -69,7 +97,7 @@ export class JobTransitionError extends Error {
   }
 }
 
-type Patch = Partial<Pick<Job, "taskId" | "result" | "failure">>;
+type Patch = Partial<Pick<Job, "taskId" | "family" | "result" | "failure" | "deliveringAt" | "polls" | "historySeq">>;
 
 /** The job in state `to` at `now`; throws {@link JobTransitionError} when `to` does not follow. */
 export function transition(job: Job, to: JobState, now: number, patch: Patch = {}): Job {
@@ -118,10 +146,11 @@ export const DEFAULT_DEADLINES: JobDeadlines = {
 };
 
 /**
- * Delay before the next status read: 3 s, doubling to a 60 s ceiling, with
+ * Delay before the next status read: `firstMs` (3 s), doubling to twenty
+ * times that (60 s), with
  * jitter (`random` in [0, 1)) so jobs created together do not poll together.
  */
-export function pollDelayMs(attempt: number, random: number): number {
-  const ceiling = Math.min(60_000, 3_000 * 2 ** Math.max(0, attempt));
+export function pollDelayMs(attempt: number, random: number, firstMs = 3_000): number {
+  const ceiling = Math.min(firstMs * 20, firstMs * 2 ** Math.max(0, attempt));
   return Math.round(ceiling * (0.75 + random * 0.25));
 }

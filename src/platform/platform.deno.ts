@@ -1,6 +1,6 @@
 /**
  * The Deno implementation of {@link Platform}: Web Workers, `Deno.openKv`,
- * `Deno.addSignalListener` and `Deno.readTextFile`.
+ * `Deno.addSignalListener`, `Deno.readTextFile` and `Deno.serve`.
  *
  * A Deno worker starts from a module URL and has no `workerData`: it tells
  * its parent it is listening ("boot"), then receives its start data as the
@@ -8,7 +8,25 @@
  * before the worker's module (with its top-level awaits) is ready for it.
  */
 import type { Endpoint } from "comlink";
-import type { KvLocation, KvStore, Platform, WorkerExit, WorkerHandle, WorkerStart } from "./types.ts";
+import {
+  declaresTooLarge,
+  HttpBodyTooLargeError,
+  handlerFailedResponse,
+  MAX_REQUEST_BODY_BYTES,
+  readCapped,
+  tooLargeResponse,
+} from "./http-body.ts";
+import type {
+  HttpHandler,
+  HttpServeOptions,
+  HttpServer,
+  KvLocation,
+  KvStore,
+  Platform,
+  WorkerExit,
+  WorkerHandle,
+  WorkerStart,
+} from "./types.ts";
 
 /** The part of the `Deno` namespace used here, typed locally so that tsc can check this file too. */
 interface DenoApi {
@@ -21,6 +39,19 @@ interface DenoApi {
   stderr: { writeSync(bytes: Uint8Array): number };
   exit(code: number): never;
   errors: { NotFound: new (...args: never[]) => Error };
+  serve(options: DenoServeOptions, handler: (request: Request) => Response | Promise<Response>): DenoHttpServer;
+}
+
+interface DenoServeOptions {
+  port: number;
+  hostname: string;
+  onListen(addr: { port: number }): void;
+  onError(error: unknown): Response | Promise<Response>;
+}
+
+interface DenoHttpServer {
+  readonly addr: { port: number };
+  shutdown(): Promise<void>;
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -96,6 +127,46 @@ async function readTextFile(path: string | URL): Promise<string | undefined> {
   }
 }
 
+/**
+ * The request with its body read in full, or the 413 answer when it is over the cap.
+ * Its signal never fires, as on Node: Deno's own `request.signal` also fires after
+ * every successful answer and warns about that once touched.
+ */
+async function cappedRequest(request: Request): Promise<Request | Response> {
+  const init = { method: request.method, headers: request.headers };
+  if (request.body === null) return new Request(request.url, init);
+  if (declaresTooLarge(request.headers.get("content-length"), MAX_REQUEST_BODY_BYTES)) return tooLargeResponse();
+  try {
+    return new Request(request.url, { ...init, body: await readCapped(request.body, MAX_REQUEST_BODY_BYTES) });
+  } catch (error) {
+    if (error instanceof HttpBodyTooLargeError) return tooLargeResponse();
+    return new Response(null, { status: 400 });
+  }
+}
+
+async function serveHttp(options: HttpServeOptions, handler: HttpHandler): Promise<HttpServer> {
+  let listening: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    listening = resolve;
+  });
+  const server = Deno.serve(
+    { port: options.port, hostname: options.hostname, onListen: () => listening(), onError: handlerFailedResponse },
+    async (request) => {
+      const capped = await cappedRequest(request);
+      return capped instanceof Response ? capped : await handler(capped);
+    },
+  );
+  await ready;
+  let closed: Promise<void> | undefined;
+  return {
+    port: server.addr.port,
+    close() {
+      closed ??= server.shutdown();
+      return closed;
+    },
+  };
+}
+
 const encoder = new TextEncoder();
 
 /** The platform as Deno provides it. */
@@ -118,6 +189,7 @@ export const platform: Platform = {
   },
   cpuCount: () => navigator.hardwareConcurrency,
   fetch: (input, init) => fetch(input, init),
+  serveHttp,
   writeStderr: (line) => void Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
   exit: (code) => Deno.exit(code),
 };

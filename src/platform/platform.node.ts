@@ -1,6 +1,6 @@
 /**
  * The Node implementation of {@link Platform}: `node:worker_threads`,
- * `@deno/kv`, `process` signals and `node:fs`.
+ * `@deno/kv`, `process` signals, `node:fs` and `node:http`.
  *
  * Node 20 cannot load TypeScript in a worker by itself, so a `.ts` worker
  * module starts through `node-worker-boot.mjs`, which registers tsx first.
@@ -13,6 +13,7 @@ import { openKv } from "@deno/kv";
 import type { Endpoint } from "comlink";
 import * as nodeAdapter from "comlink/dist/esm/node-adapter.mjs";
 import { nodeFetch } from "./node-fetch.ts";
+import { nodeServeHttp } from "./node-http.ts";
 import type { KvLocation, KvStore, Platform, WorkerExit, WorkerHandle, WorkerStart } from "./types.ts";
 
 /**
@@ -107,6 +108,7 @@ export const platform: Platform = {
   },
   cpuCount: () => availableParallelism(),
   fetch: nodeFetch as typeof fetch,
+  serveHttp: nodeServeHttp,
   writeStderr: (line) => proc.stderr.write(`${line}\n`),
   exit: (code) => proc.exit(code),
 };

@@ -50,6 +50,11 @@ export interface KvStore {
     options?: { limit?: number; reverse?: boolean; batchSize?: number },
   ): AsyncIterable<KvEntry<T>>;
   atomic(): KvAtomic;
+  /**
+   * Calls `handler` for each queue message (enqueued with `KvAtomic.enqueue`)
+   * until the KV closes; a throwing handler gets the message again later.
+   */
+  listenQueue(handler: (value: unknown) => Promise<void> | void): Promise<void>;
   close(): void;
 }
 
@@ -97,6 +102,23 @@ export interface Clock {
 /** Signals the program reacts to. */
 export type ProcessSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
+/** A running HTTP server. */
+export interface HttpServer {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** Stops accepting connections and resolves when closed. */
+  close(): Promise<void>;
+}
+
+/** Where `serveHttp` listens. */
+export interface HttpServeOptions {
+  readonly port: number;
+  readonly hostname: string;
+}
+
+/** Answers one request; errors should be answered by the handler itself (a throw becomes a bare 500). */
+export type HttpHandler = (request: Request) => Promise<Response> | Response;
+
 /** The runtime seen through one small interface (see `platform.deno.ts`, `platform.node.ts`). */
 export interface Platform {
   readonly name: "deno" | "node";
@@ -127,6 +149,13 @@ export interface Platform {
    * Deno's own; on Node, one over `node:http` (see `node-fetch.ts`).
    */
   readonly fetch: typeof fetch;
+  /**
+   * Serves `handler` (web Request -> Response) on `hostname:port`; resolves once listening.
+   * Request bodies are read in full before the handler runs and capped at 1 MiB (413 beyond),
+   * so a slow or huge upload cannot hold memory or the handler. `request.signal` is not tied
+   * to the connection (Deno's fires after every answer too), so handlers must end on their own.
+   */
+  serveHttp(options: HttpServeOptions, handler: HttpHandler): Promise<HttpServer>;
   /** Writes one line to standard error (used before logging is configured). */
   writeStderr(line: string): void;
   exit(code: number): never;

@@ -32,35 +32,62 @@ export const BOT_USER = {
 };
 
 /** The msw server; tests call `listen`/`close` in their hooks. */
-export function botApiServer(calls: BotCall[]) {
+export function botApiServer(calls: BotCall[], hooks: BotApiHooks = {}) {
+  return setupServer(...botApiHandlers(calls, hooks));
+}
+
+/** Test control over the fake Bot API. */
+export interface BotApiHooks {
+  /** A description to refuse the call with (HTTP 400), as Telegram refuses a URL it cannot fetch. */
+  refuse?(call: BotCall): string | undefined;
+}
+
+/** Handlers of a Bot API that records every call and answers like Telegram (files included). */
+export function botApiHandlers(calls: BotCall[], hooks: BotApiHooks = {}) {
   let messageId = 100;
-  return setupServer(
+  const message = (body: Record<string, unknown>) => ({
+    message_id: ++messageId,
+    date: 0,
+    chat: { id: body.chat_id, type: "private" },
+    ...(typeof body.text === "string" ? { text: body.text } : {}),
+  });
+  return [
     http.post(`https://api.telegram.org/bot${TEST_TOKEN}/:method`, async ({ request, params }) => {
       const method = String(params.method);
-      const body = ((await request.json().catch(() => ({}))) ?? {}) as Record<string, unknown>;
-      calls.push({ method, body });
+      const multipart = request.headers.get("content-type")?.startsWith("multipart/") === true;
+      const body = multipart
+        ? { multipart: true }
+        : (((await request.json().catch(() => ({}))) ?? {}) as Record<string, unknown>);
+      const call = { method, body };
+      calls.push(call);
+      const refusal = hooks.refuse?.(call);
+      if (refusal !== undefined) {
+        return HttpResponse.json({ ok: false, error_code: 400, description: refusal }, { status: 400 });
+      }
       if (method === "getMe") return HttpResponse.json({ ok: true, result: BOT_USER });
-      if (method === "sendMessage") {
-        messageId++;
+      if (method === "getFile") {
+        const fileId = String(body.file_id);
         return HttpResponse.json({
           ok: true,
-          result: { message_id: messageId, date: 0, chat: { id: body.chat_id, type: "private" }, text: body.text },
+          result: { file_id: fileId, file_unique_id: `u-${fileId}`, file_size: 4096, file_path: `files/${fileId}.jpg` },
         });
       }
       if (method === "editMessageText") {
-        return HttpResponse.json({
-          ok: true,
-          result: {
-            message_id: body.message_id,
-            date: 0,
-            chat: { id: body.chat_id, type: "private" },
-            text: body.text,
-          },
-        });
+        return HttpResponse.json({ ok: true, result: { ...message(body), message_id: body.message_id } });
+      }
+      if (method === "sendMediaGroup") {
+        const media = Array.isArray(body.media) ? body.media : [];
+        return HttpResponse.json({ ok: true, result: media.map(() => message(body)) });
+      }
+      if (method.startsWith("send") && method !== "sendChatAction") {
+        return HttpResponse.json({ ok: true, result: message(body) });
       }
       return HttpResponse.json({ ok: true, result: true });
     }),
-  );
+    http.get(`https://api.telegram.org/file/bot${TEST_TOKEN}/*`, () =>
+      HttpResponse.arrayBuffer(new Uint8Array(4096).fill(1).buffer),
+    ),
+  ];
 }
 
 let nextUpdateId = 5_000;

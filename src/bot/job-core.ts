@@ -1,0 +1,415 @@
+/**
+ * The user actor's jobs, pure: confirming an order (hold or free
+ * reservation, job record), following its task (polls, callbacks, status),
+ * settling it (capture or release, history entry) and delivering it once.
+ * Every step's KV writes go into the same commit as the actor's state; its
+ * effects run only after that commit (see `actors/host.ts`).
+ */
+import type { KvWrite, Turn } from "../../actors/mod.ts";
+import type { EndpointFamily } from "../../catalog/schema.ts";
+import { HISTORY_LIMIT, historyEntryOf } from "../jobs/history.ts";
+import {
+  isActive,
+  type Job,
+  type JobDeadlines,
+  type JobState,
+  pollDelayMs,
+  settlementOf,
+  transition,
+} from "../jobs/job.ts";
+import { historyKey, jobKey, ledgerKey, openJobKey, type PollDue, TASK_INDEX_TTL_MS, taskKey } from "../jobs/keys.ts";
+import type { TaskStatus } from "../kie/task-status.ts";
+import { type FreeRules, reserveFree, settleFree } from "../ledger/free-quota.ts";
+import { applyEntry } from "../ledger/ledger.ts";
+import type { UserState, Wizard } from "./state.ts";
+import type { BotEffect, StatusVia, Target } from "./views.ts";
+
+/** The rules a user's jobs follow in this deployment. */
+export interface JobRules {
+  readonly free: FreeRules;
+  readonly deadlines: JobDeadlines;
+  /** The first poll's delay; later ones double up to twenty times it. */
+  readonly pollFirstMs: number;
+  /** Jobs one user may have running at once. */
+  readonly maxOpenJobs: number;
+}
+
+/** What a job turn may read besides state and message. */
+export interface JobContext {
+  readonly userId: number;
+  readonly now: number;
+  readonly rules: JobRules;
+}
+
+/** The price of an order, as the shell found it in the catalog. */
+export type QuoteOutcome =
+  | {
+      readonly ok: true;
+      readonly kopecks: number;
+      readonly free: boolean;
+      readonly output: Job["output"];
+    }
+  | { readonly ok: false; readonly code: "unknown_model" | "invalid_params" | "price_unresolved" };
+
+/** Messages about jobs, from the shell, the KV queue, KIE's callback route and the start-up scan. */
+export type JobMessage =
+  | { readonly type: "quoted"; readonly wizardId: string; readonly target: Target; readonly quote: QuoteOutcome }
+  | { readonly type: "submitted"; readonly jobId: string; readonly taskId: string; readonly family: EndpointFamily }
+  | { readonly type: "submitFailed"; readonly jobId: string; readonly code: string }
+  | { readonly type: "poll"; readonly jobId: string; readonly seq: number }
+  | { readonly type: "callback"; readonly jobId: string }
+  | {
+      readonly type: "status";
+      readonly jobId: string;
+      readonly via: StatusVia;
+      readonly seq: number;
+      readonly status: TaskStatus;
+    }
+  | {
+      readonly type: "statusFailed";
+      readonly jobId: string;
+      readonly via: StatusVia;
+      readonly seq: number;
+      readonly code: string;
+    }
+  | { readonly type: "statusShown"; readonly jobId: string; readonly messageId: number }
+  | { readonly type: "delivered"; readonly jobId: string; readonly undeliverable?: boolean }
+  | { readonly type: "resume" };
+
+type UserTurn = Turn<UserState, void, BotEffect>;
+
+/** Error codes of jobs that fail on our side (KIE codes come from `KieError`). */
+export const JOB_FAILURES = {
+  /** The process stopped between creating a job and recording its task: KIE's side is unknown. */
+  interrupted: "interrupted",
+  /** KIE reported success without any result. */
+  emptyResult: "empty_result",
+} as const;
+
+/** Jobs still waiting for KIE. */
+export function openJobCount(state: UserState): number {
+  return Object.values(state.jobs).filter(isActive).length;
+}
+
+/** The Generate button of wizard `wizard`: checks what needs no catalog, then asks the shell for the price. */
+export function confirmOrder(state: UserState, wizard: Wizard, target: Target, ctx: JobContext): BotEffect[] | string {
+  if (state.blocked) return "job-blocked";
+  if (openJobCount(state) >= ctx.rules.maxOpenJobs) return "job-too-many";
+  return [{ type: "quote", target, lang: state.lang, wizard }];
+}
+
+/** Handles a job message. */
+export function receiveJobMessage(state: UserState, message: JobMessage, ctx: JobContext): UserTurn {
+  switch (message.type) {
+    case "quoted":
+      return createJob(state, message.wizardId, message.target, message.quote, ctx);
+    case "submitted": {
+      const job = state.jobs[message.jobId];
+      // A job canceled while its task was being created stays canceled; KIE's result is not used.
+      if (job === undefined || job.state !== "created") return { state };
+      const submitted = transition(job, "submitted", ctx.now, { taskId: message.taskId, family: message.family });
+      return withJob(state, submitted, ctx, {
+        writes: [
+          {
+            op: "set",
+            key: taskKey(message.taskId),
+            value: { userId: ctx.userId, jobId: job.id },
+            expireIn: TASK_INDEX_TTL_MS,
+          },
+          pollWrite(submitted, ctx),
+        ],
+        effects: [{ type: "progress", job: submitted, now: ctx.now }],
+      });
+    }
+    case "submitFailed": {
+      const job = state.jobs[message.jobId];
+      if (job === undefined || job.state !== "created") return { state };
+      return finish(state, job, "failed", ctx, { failure: { code: message.code, message: message.code } });
+    }
+    case "poll": {
+      const job = state.jobs[message.jobId];
+      // Queues deliver at least once: only the poll the job is waiting for counts.
+      if (job === undefined || job.state !== "submitted" || message.seq !== job.polls) return { state };
+      if (ctx.now >= job.deadlineAt) return finish(state, job, "timed_out", ctx);
+      return { state, effects: [{ type: "checkStatus", job, via: "poll", seq: job.polls }] };
+    }
+    case "callback": {
+      const job = state.jobs[message.jobId];
+      if (job === undefined || job.state !== "submitted") return { state };
+      return { state, effects: [{ type: "checkStatus", job, via: "callback", seq: job.polls }] };
+    }
+    case "status":
+      return onStatus(state, message, ctx);
+    case "statusFailed": {
+      const job = state.jobs[message.jobId];
+      if (job === undefined || job.state !== "submitted") return { state };
+      if (message.code === "not_found") {
+        return finish(state, job, "failed", ctx, { failure: { code: message.code, message: "task not found" } });
+      }
+      if (ctx.now >= job.deadlineAt) return finish(state, job, "timed_out", ctx);
+      return nextPoll(state, job, message.via, message.seq, ctx);
+    }
+    case "statusShown": {
+      const job = state.jobs[message.jobId];
+      if (job === undefined) return { state };
+      return {
+        state: { ...state, jobs: { ...state.jobs, [job.id]: { ...job, statusMessageId: message.messageId } } },
+        volatile: true,
+      };
+    }
+    case "delivered":
+      return onDelivered(state, message.jobId, message.undeliverable === true, ctx);
+    case "resume":
+      return resume(state, ctx);
+  }
+}
+
+/** The Cancel button of a job: releases its hold; a late result from KIE is ignored. */
+export function cancelJob(state: UserState, jobId: string, ctx: JobContext): UserTurn | undefined {
+  const job = state.jobs[jobId];
+  if (job === undefined || !isActive(job)) return undefined;
+  return finish(state, job, "canceled", ctx);
+}
+
+function createJob(state: UserState, wizardId: string, target: Target, quote: QuoteOutcome, ctx: JobContext): UserTurn {
+  const wizard = state.wizard;
+  // Another press of the same Generate button got here first, or the user moved on.
+  if (state.jobs[wizardId] !== undefined || wizard === undefined || wizard.id !== wizardId) return { state };
+  const notice = (key: string, args?: Record<string, string | number>): UserTurn => ({
+    state,
+    effects: [
+      {
+        type: "show",
+        target,
+        lang: state.lang,
+        view: { kind: "wizard", wizard },
+        notice: { key, ...(args ? { args } : {}) },
+      },
+    ],
+  });
+  if (state.blocked) return notice("job-blocked");
+  if (!quote.ok) return notice(quote.code === "invalid_params" ? "job-invalid-params" : "job-no-price");
+  if (openJobCount(state) >= ctx.rules.maxOpenJobs) return notice("job-too-many");
+
+  const { now, userId } = ctx;
+  const writes: KvWrite[] = [];
+  let wallet = state.wallet;
+  let charge: Job["charge"];
+  if (quote.free) {
+    const reserved = reserveFree(wallet, wizard.id, now, ctx.rules.free);
+    if (!reserved.ok) {
+      if (reserved.refusal.code === "already_reserved") return { state };
+      const minutes = Math.max(1, Math.ceil((reserved.refusal.renewsAt - now) / 60_000));
+      return notice("job-free-exhausted", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+    }
+    wallet = reserved.wallet;
+    charge = { kind: "free", source: reserved.source };
+  } else {
+    const held = applyEntry(
+      wallet,
+      { type: "hold", key: `hold:${wizard.id}`, jobId: wizard.id, amount: quote.kopecks, reason: wizard.modelId },
+      now,
+    );
+    if (!held.ok) {
+      if (held.refusal.code === "insufficient_funds") {
+        const view = { kind: "shortfall", wizardId: wizard.id, shortfallKopecks: held.refusal.shortfall } as const;
+        return { state, effects: [{ type: "show", target, lang: state.lang, view }] };
+      }
+      return notice("job-no-price");
+    }
+    wallet = held.wallet;
+    charge = { kind: "money", amount: quote.kopecks };
+    writes.push({ op: "set", key: ledgerKey(userId, held.record.entry.key), value: held.record });
+  }
+  const job: Job = {
+    id: wizard.id,
+    userId,
+    chatId: target.chatId,
+    lang: state.lang,
+    modelId: wizard.modelId,
+    output: quote.output,
+    params: { ...wizard.values },
+    media: Object.fromEntries(Object.entries(wizard.media).map(([field, items]) => [field, [...items]])),
+    charge,
+    state: "created",
+    createdAt: now,
+    updatedAt: now,
+    deadlineAt: now + ctx.rules.deadlines[quote.output],
+    polls: 0,
+    ...(target.messageId === undefined ? {} : { statusMessageId: target.messageId }),
+  };
+  writes.push(
+    { op: "set", key: jobKey(userId, job.id), value: job },
+    { op: "set", key: openJobKey(userId, job.id), value: true },
+  );
+  return {
+    state: { ...state, wallet, wizard: undefined, jobs: { ...state.jobs, [job.id]: job } },
+    writes,
+    effects: [
+      { type: "progress", job, now },
+      { type: "submit", job },
+    ],
+  };
+}
+
+function onStatus(state: UserState, message: Extract<JobMessage, { type: "status" }>, ctx: JobContext): UserTurn {
+  const job = state.jobs[message.jobId];
+  if (job === undefined || job.state !== "submitted") return { state };
+  const status = message.status;
+  switch (status.state) {
+    case "succeeded":
+      if (status.urls.length === 0 && (status.text === undefined || status.text === "")) {
+        const failure = { code: JOB_FAILURES.emptyResult, message: "KIE reported success without a result" };
+        return finish(state, job, "failed", ctx, { failure });
+      }
+      return finish(state, job, "succeeded", ctx, {
+        result: { urls: [...status.urls], ...(status.text === undefined ? {} : { text: status.text }) },
+      });
+    case "failed":
+      return finish(state, job, "failed", ctx, {
+        failure: { code: status.failCode ?? "generation_failed", message: status.failMessage ?? "" },
+      });
+    default:
+      if (ctx.now >= job.deadlineAt) return finish(state, job, "timed_out", ctx);
+      return nextPoll(state, job, message.via, message.seq, ctx, true);
+  }
+}
+
+/**
+ * Schedules the next poll after a status read of a scheduled poll; reads
+ * for callbacks leave the poll chain as it is.
+ */
+function nextPoll(
+  state: UserState,
+  job: Job,
+  via: StatusVia,
+  seq: number,
+  ctx: JobContext,
+  progress = false,
+): UserTurn {
+  const effects: BotEffect[] = progress ? [{ type: "progress", job, now: ctx.now }] : [];
+  if (via !== "poll" || seq !== job.polls) return { state, effects };
+  const polled: Job = { ...job, polls: job.polls + 1 };
+  return withJob(state, polled, ctx, { writes: [pollWrite(polled, ctx)], effects });
+}
+
+/** The KV queue message of the job's next poll. */
+function pollWrite(job: Job, ctx: JobContext): KvWrite {
+  const due: PollDue = { t: "poll", userId: ctx.userId, jobId: job.id, seq: job.polls };
+  return {
+    op: "enqueue",
+    value: due,
+    delay: pollDelayMs(job.polls, jitterOf(job.id, job.polls), ctx.rules.pollFirstMs),
+  };
+}
+
+/** A stable number in [0, 1) per job and poll, so jobs created together spread their polls. */
+function jitterOf(jobId: string, seq: number): number {
+  let hash = 2_166_136_261 ^ seq;
+  for (let i = 0; i < jobId.length; i++) hash = Math.imul(hash ^ jobId.charCodeAt(i), 16_777_619);
+  return (hash >>> 0) / 2 ** 32;
+}
+
+/**
+ * Moves a job to a final state: settles its money or free generation,
+ * writes its history entry and marks it as being delivered, all in one
+ * commit; delivery is the effect after it.
+ */
+function finish(
+  state: UserState,
+  job: Job,
+  to: Exclude<JobState, "created" | "submitted" | "delivered">,
+  ctx: JobContext,
+  patch: Partial<Pick<Job, "result" | "failure">> = {},
+): UserTurn {
+  const { now, userId } = ctx;
+  const seq = state.historySeq;
+  const final = transition(job, to, now, { ...patch, deliveringAt: now, historySeq: seq });
+  const writes: KvWrite[] = [];
+  let wallet = state.wallet;
+  const settlement = settlementOf(final);
+  if (settlement?.kind === "ledger") {
+    const applied = applyEntry(wallet, settlement.entry, now);
+    // A refusal here means the entry was applied before (duplicate): nothing more to do.
+    if (applied.ok) {
+      wallet = applied.wallet;
+      writes.push({ op: "set", key: ledgerKey(userId, settlement.entry.key), value: applied.record });
+    }
+  } else if (settlement?.kind === "free") {
+    wallet = settleFree(wallet, job.id, settlement.outcome, now, ctx.rules.free);
+  }
+  writes.push({ op: "set", key: historyKey(userId, seq), value: historyEntryOf(final, seq, now) });
+  if (seq >= HISTORY_LIMIT) writes.push({ op: "delete", key: historyKey(userId, seq - HISTORY_LIMIT) });
+  return withJob({ ...state, wallet, historySeq: seq + 1 }, final, ctx, {
+    writes,
+    effects: [{ type: "deliver", job: final, resumed: false }],
+  });
+}
+
+function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ctx: JobContext): UserTurn {
+  const job = state.jobs[jobId];
+  if (job === undefined || isActive(job) || job.state === "delivered") return { state };
+  const delivered = transition(job, "delivered", ctx.now);
+  const { [jobId]: _gone, ...jobs } = state.jobs;
+  const writes: KvWrite[] = [
+    { op: "set", key: jobKey(ctx.userId, jobId), value: delivered },
+    { op: "delete", key: openJobKey(ctx.userId, jobId) },
+  ];
+  let wallet = state.wallet;
+  // A result no one could send (every URL refused) is given back.
+  if (undeliverable && job.state === "succeeded" && job.charge.kind === "money") {
+    const key = `undeliverable:${jobId}`;
+    const reason = `${job.modelId}: result could not be delivered`;
+    const applied = applyEntry(wallet, { type: "adjustment", key, amount: job.charge.amount, reason }, ctx.now);
+    if (applied.ok) {
+      wallet = applied.wallet;
+      writes.push({ op: "set", key: ledgerKey(ctx.userId, key), value: applied.record });
+    }
+  }
+  return { state: { ...state, wallet, jobs }, writes };
+}
+
+/**
+ * After a restart: a job without a task cannot be trusted to exist at KIE
+ * (its creation may or may not have arrived), so it fails and releases; a
+ * submitted job is read at once and its poll chain restarted; a final job
+ * whose delivery was under way is not sent again.
+ */
+function resume(state: UserState, ctx: JobContext): UserTurn {
+  let next = state;
+  const writes: KvWrite[] = [];
+  const effects: BotEffect[] = [];
+  for (const job of Object.values(state.jobs)) {
+    let turn: UserTurn;
+    if (job.state === "created") {
+      turn = finish(next, job, "failed", ctx, { failure: { code: JOB_FAILURES.interrupted, message: "restart" } });
+    } else if (job.state === "submitted") {
+      // A new sequence number makes any poll still queued from before a duplicate.
+      const polled: Job = { ...job, polls: job.polls + 1 };
+      turn = withJob(next, polled, ctx, {
+        writes: [pollWrite(polled, ctx)],
+        effects: [{ type: "checkStatus", job: polled, via: "resume", seq: polled.polls }],
+      });
+    } else {
+      turn = { state: next, effects: [{ type: "deliver", job, resumed: true }] };
+    }
+    next = turn.state;
+    writes.push(...(turn.writes ?? []));
+    effects.push(...(turn.effects ?? []));
+  }
+  return { state: next, writes, effects };
+}
+
+/** The state with `job` in it and its KV record written alongside. */
+function withJob(
+  state: UserState,
+  job: Job,
+  ctx: JobContext,
+  turn: { readonly writes: readonly KvWrite[]; readonly effects: readonly BotEffect[] },
+): UserTurn {
+  return {
+    state: { ...state, jobs: { ...state.jobs, [job.id]: job } },
+    writes: [{ op: "set", key: jobKey(ctx.userId, job.id), value: job }, ...turn.writes],
+    effects: turn.effects,
+  };
+}

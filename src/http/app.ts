@@ -1,0 +1,38 @@
+/**
+ * The bot's HTTP surface as one Hono app, runtime-neutral: `platform.serveHttp`
+ * serves its `fetch`, and tests call `app.request(...)` without a network.
+ *
+ * Each route group lives next to what it serves and is mounted here with
+ * `app.route(prefix, group)`; a group whose dependencies are not configured
+ * is simply not mounted, so its paths answer 404 like any unknown path.
+ *
+ * @example
+ * ```ts
+ * const app = createHttpApp({ kieCallback });
+ * const server = await platform.serveHttp({ port: 8080, hostname: "0.0.0.0" }, app.fetch);
+ * ```
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { type KieCallbackDeps, kieCallbackRoutes } from "../kie/callback-route.ts";
+
+/** What the HTTP app serves; each optional part mounts its routes only when present. */
+export interface HttpDeps {
+  /** Present when PUBLIC_BASE_URL and KIE_WEBHOOK_HMAC_KEY are configured. */
+  readonly kieCallback?: KieCallbackDeps;
+  /** Where a route's unexpected failure is reported (route groups log their expected ones themselves). */
+  readonly log?: { error(obj: object, msg?: string): void };
+}
+
+/** Builds the app: `POST /kie/callback` when configured, a JSON 404 for everything else. */
+export function createHttpApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+  if (deps.kieCallback) app.route("/kie", kieCallbackRoutes(deps.kieCallback));
+  app.notFound((c) => c.json({ ok: false, error: "not_found" }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    deps.log?.error({ err: error, method: c.req.method, path: c.req.path }, "HTTP route failed");
+    return c.json({ ok: false, error: "internal" }, 500);
+  });
+  return app;
+}

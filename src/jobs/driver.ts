@@ -1,0 +1,54 @@
+/**
+ * What moves jobs from outside the user actors: polls that fall due in the
+ * KV queue, KIE's callbacks (through the task index) and, at start, the
+ * users whose jobs were open when the last process stopped. Each becomes a
+ * message to the owner's actor, which decides what it means.
+ */
+import type { Log, Result } from "../../actors/mod.ts";
+import type { KvStore } from "../platform/types.ts";
+import { OPEN_JOBS, PollDue, TaskOwner, taskKey } from "./keys.ts";
+
+/** Sends a message to a user's actor (the supervisor's `tell`). */
+export type TellUser = (userId: number, message: unknown) => Promise<Result<void>>;
+
+/**
+ * Listens to the KV queue until the KV closes. A poll the runtime cannot
+ * take now (stopping, overloaded) is thrown back to the queue, which
+ * delivers it again later, after a restart if need be.
+ */
+export function listenForPolls(kv: KvStore, tell: TellUser, log: Log): Promise<void> {
+  return kv.listenQueue(async (value) => {
+    const due = PollDue.safeParse(value);
+    if (!due.success) {
+      log.warn({ issues: due.error.issues.length }, "unknown KV queue message dropped");
+      return;
+    }
+    const { userId, jobId, seq } = due.data;
+    const told = await tell(userId, { type: "poll", jobId, seq });
+    if (!told.ok) throw new Error(`poll of job ${jobId} not taken: ${told.error.code}`);
+  });
+}
+
+/** Tells every user with an open job to resume it; returns how many users were told. */
+export async function resumeOpenJobs(kv: KvStore, tell: TellUser, log: Log): Promise<number> {
+  const users = new Set<number>();
+  for await (const entry of kv.list({ prefix: OPEN_JOBS })) {
+    const userId = entry.key[1];
+    if (typeof userId === "number") users.add(userId);
+  }
+  await Promise.all(
+    [...users].map(async (userId) => {
+      const told = await tell(userId, { type: "resume" });
+      if (!told.ok) log.error({ userId, error: told.error }, "could not resume a user's jobs");
+    }),
+  );
+  if (users.size > 0) log.info({ users: users.size }, "resumed open jobs");
+  return users.size;
+}
+
+/** The owner of a KIE task, if the task is one of ours. */
+export async function taskOwner(kv: KvStore, taskId: string): Promise<TaskOwner | undefined> {
+  const entry = await kv.get(taskKey(taskId));
+  const owner = TaskOwner.safeParse(entry.value);
+  return owner.success ? owner.data : undefined;
+}

@@ -1,0 +1,45 @@
+/**
+ * Where jobs, their indexes, history and ledger entries live in KV, and the
+ * KV queue message that drives polling. Everything here is written in the
+ * user actor's commit, so it never disagrees with the actor's state.
+ */
+import { z } from "zod";
+import type { KvKey } from "../platform/types.ts";
+
+/** A job record: the state of one generation (mirrors the user actor's copy). */
+export const jobKey = (userId: number, jobId: string): KvKey => ["job", userId, jobId];
+
+/** Who owns a KIE task: read by the callback route. */
+export const taskKey = (taskId: string): KvKey => ["task", taskId];
+
+/** Present while a job is not delivered: the start-up scan resumes these users. */
+export const openJobKey = (userId: number, jobId: string): KvKey => ["open_job", userId, jobId];
+
+/** The prefix of every open job (for the start-up scan). */
+export const OPEN_JOBS: KvKey = ["open_job"];
+
+/** A history entry; `seq` counts up from 0 per user. */
+export const historyKey = (userId: number, seq: number): KvKey => ["history", userId, seq];
+
+/** An applied ledger entry, by its idempotency key. */
+export const ledgerKey = (userId: number, key: string): KvKey => ["ledger", userId, key];
+
+/** How long the task index outlives its job (duplicate callbacks arrive for a while). */
+export const TASK_INDEX_TTL_MS = 3 * 24 * 3_600_000;
+
+/** The owner of a task, as the task index stores it. */
+export const TaskOwner = z.object({ userId: z.number().int(), jobId: z.string() });
+export type TaskOwner = z.infer<typeof TaskOwner>;
+
+/**
+ * A poll due for a job, delivered by the KV queue. `seq` is the job's poll
+ * count when it was scheduled: a poll whose `seq` no longer matches is a
+ * duplicate (queues deliver at least once) and is ignored.
+ */
+export const PollDue = z.object({
+  t: z.literal("poll"),
+  userId: z.number().int(),
+  jobId: z.string(),
+  seq: z.number().int().nonnegative(),
+});
+export type PollDue = z.infer<typeof PollDue>;

@@ -1,0 +1,328 @@
+import { GrammyError } from "grammy/web";
+import { HttpResponse, http } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type ResultToSend, ResultUndeliverable, sendResult } from "../src/delivery/send-result.ts";
+import { createTelegramApi } from "../src/telegram/api.ts";
+
+const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+const CHAT = 42;
+const RESULTS = "https://tempfile.aiquickdraw.com";
+
+interface Upload {
+  readonly name: string;
+  readonly bytes: number[];
+}
+
+interface Call {
+  readonly method: string;
+  readonly body: Record<string, unknown>;
+  readonly uploads: Upload[];
+}
+
+/** A Telegram answer to override the default success for one call. */
+type Refusal = { readonly status: number; readonly description: string } | undefined;
+
+let calls: Call[] = [];
+let requested: string[] = [];
+let refuse: (call: Call) => Refusal = () => undefined;
+let nextMessageId = 100;
+
+const server = setupServer(
+  http.post(`https://api.telegram.org/bot${TOKEN}/:method`, async ({ request, params }) => {
+    const call = await recordCall(String(params.method), request);
+    calls.push(call);
+    const refusal = refuse(call);
+    if (refusal !== undefined) {
+      return HttpResponse.json(
+        { ok: false, error_code: refusal.status, description: refusal.description },
+        { status: refusal.status },
+      );
+    }
+    const message = () => ({ message_id: ++nextMessageId, date: 0, chat: { id: CHAT, type: "private" } });
+    if (call.method === "sendMediaGroup") {
+      return HttpResponse.json({ ok: true, result: (call.body.media as unknown[]).map(message) });
+    }
+    return HttpResponse.json({ ok: true, result: message() });
+  }),
+);
+
+async function recordCall(method: string, request: Request): Promise<Call> {
+  const boundary = (request.headers.get("content-type") ?? "").match(/^multipart\/form-data; boundary=(.+)$/)?.[1];
+  if (boundary === undefined) return { method, body: (await request.json()) as Record<string, unknown>, uploads: [] };
+  const body: Record<string, unknown> = {};
+  const uploads: Upload[] = [];
+  for (const part of multipartParts(Buffer.from(await request.arrayBuffer()), boundary)) {
+    if (part.fileName === undefined) body[part.name] = parseField(part.content.toString("utf8"));
+    else uploads.push({ name: part.fileName, bytes: [...part.content] });
+  }
+  return { method, body, uploads };
+}
+
+/**
+ * grammY writes multipart headers tersely (`content-disposition:form-data;name="x";filename=y`),
+ * which Node 20's `Request.formData()` rejects, so the parts are split here.
+ */
+function multipartParts(raw: Buffer, boundary: string) {
+  const text = raw.toString("latin1");
+  return text
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((chunk) => {
+      const headEnd = chunk.indexOf("\r\n\r\n");
+      const head = chunk.slice(0, headEnd);
+      return {
+        name: head.match(/name="([^"]*)"/)?.[1] ?? "",
+        fileName: head.match(/filename="?([^";\r\n]*)"?/)?.[1],
+        content: Buffer.from(chunk.slice(headEnd + 4, -2), "latin1"),
+      };
+    });
+}
+
+function parseField(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+beforeAll(() => {
+  server.listen({ onUnhandledRequest: "error" });
+  server.events.on("request:start", ({ request }) => requested.push(request.url));
+});
+afterEach(() => {
+  server.resetHandlers();
+  calls = [];
+  requested = [];
+  refuse = () => undefined;
+});
+afterAll(() => server.close());
+
+const KEYBOARD = [[{ text: "Again", callback_data: "again" }], [{ text: "Menu", callback_data: "menu" }]];
+const CAPTION = "<b>Flux &amp; Co</b>\n<i>a cat</i>";
+
+function deps(overrides: { maxBytes?: number } = {}) {
+  return {
+    api: createTelegramApi({ botToken: TOKEN, apiRoot: "https://api.telegram.org" }, (input, init) =>
+      fetch(input, init),
+    ),
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+    allowedHosts: ["aiquickdraw.com"],
+    maxBytes: overrides.maxBytes ?? 1_000,
+    timeoutMs: 500,
+  };
+}
+
+function result(output: ResultToSend["output"], urls: string[], extra: Partial<ResultToSend> = {}): ResultToSend {
+  return { chatId: CHAT, output, urls, caption: CAPTION, keyboard: KEYBOARD, ...extra };
+}
+
+function serveResult(path: string, bytes: number[]) {
+  server.use(
+    http.get(`${RESULTS}${path}`, () =>
+      HttpResponse.arrayBuffer(new Uint8Array(bytes).buffer, { headers: { "content-type": "image/png" } }),
+    ),
+  );
+}
+
+const keyboardOf = (call: Call | undefined) =>
+  (call?.body.reply_markup as { inline_keyboard?: unknown } | undefined)?.inline_keyboard;
+const urlRefused = (call: Call): Refusal =>
+  call.uploads.length === 0 && call.method !== "sendMessage"
+    ? { status: 400, description: "Bad Request: failed to get HTTP URL content" }
+    : undefined;
+
+describe("sending by URL", () => {
+  it("sends one image as a photo with the caption and the keyboard", async () => {
+    const outcome = await sendResult(deps(), result("image", [`${RESULTS}/r/a.png`]));
+    expect(calls.map((c) => c.method)).toEqual(["sendPhoto"]);
+    expect(calls[0]?.body).toMatchObject({
+      chat_id: CHAT,
+      photo: `${RESULTS}/r/a.png`,
+      caption: CAPTION,
+      parse_mode: "HTML",
+    });
+    expect(keyboardOf(calls[0])).toEqual(KEYBOARD);
+    expect(outcome).toEqual({ via: ["url"], messageIds: [nextMessageId] });
+    expect(requested.filter((url) => url.startsWith(RESULTS))).toEqual([]);
+  });
+
+  it("sends several images as an album, then the keyboard in a message", async () => {
+    const urls = [1, 2, 3].map((n) => `${RESULTS}/r/${n}.png`);
+    const outcome = await sendResult(deps(), result("image", urls));
+    expect(calls.map((c) => c.method)).toEqual(["sendMediaGroup", "sendMessage"]);
+    const media = calls[0]?.body.media as { type: string; media: string; caption?: string }[];
+    expect(media.map((m) => [m.type, m.media])).toEqual(urls.map((url) => ["photo", url]));
+    expect(media[0]?.caption).toBe(CAPTION);
+    expect(media.slice(1).every((m) => m.caption === undefined)).toBe(true);
+    expect(calls[1]?.body.text).toBe(CAPTION);
+    expect(keyboardOf(calls[1])).toEqual(KEYBOARD);
+    expect(outcome.via).toEqual(["url", "url", "url"]);
+    expect(outcome.messageIds).toHaveLength(4);
+  });
+
+  it("splits more than ten images into several albums", async () => {
+    const urls = Array.from({ length: 12 }, (_, n) => `${RESULTS}/r/${n}.png`);
+    const outcome = await sendResult(deps(), result("image", urls));
+    expect(calls.map((c) => c.method)).toEqual(["sendMediaGroup", "sendMediaGroup", "sendMessage"]);
+    const albums = calls.slice(0, 2).map((c) => c.body.media as { caption?: string }[]);
+    expect(albums.map((album) => album.length)).toEqual([10, 2]);
+    expect(albums[1]?.map((m) => m.caption)).toEqual([undefined, undefined]);
+    expect(outcome.via).toHaveLength(12);
+  });
+
+  it("sends a video", async () => {
+    const outcome = await sendResult(deps(), result("video", [`${RESULTS}/v/clip.mp4`]));
+    expect(calls.map((c) => c.method)).toEqual(["sendVideo"]);
+    expect(calls[0]?.body).toMatchObject({ video: `${RESULTS}/v/clip.mp4`, caption: CAPTION });
+    expect(keyboardOf(calls[0])).toEqual(KEYBOARD);
+    expect(outcome.via).toEqual(["url"]);
+  });
+
+  it("sends two audio tracks: the caption on the first, the keyboard on the last", async () => {
+    const outcome = await sendResult(deps(), result("audio", [`${RESULTS}/a/1.mp3`, `${RESULTS}/a/2.mp3`]));
+    expect(calls.map((c) => [c.method, c.body.audio])).toEqual([
+      ["sendAudio", `${RESULTS}/a/1.mp3`],
+      ["sendAudio", `${RESULTS}/a/2.mp3`],
+    ]);
+    expect(calls.map((c) => c.body.caption)).toEqual([CAPTION, undefined]);
+    expect(calls.map(keyboardOf)).toEqual([undefined, KEYBOARD]);
+    expect(outcome).toEqual({ via: ["url", "url"], messageIds: [nextMessageId - 1, nextMessageId] });
+  });
+
+  it("cuts a long caption to 1024 characters without breaking tags or entities", async () => {
+    const caption = `<b>Model</b>\n<i>${"a &amp; b ".repeat(200)}</i>`;
+    await sendResult(deps(), result("image", [`${RESULTS}/r/a.png`], { caption }));
+    const sent = String(calls[0]?.body.caption);
+    const parsed = sent.replace(/<[^>]+>/g, "").replace(/&[a-z]+;/g, "&");
+    expect(parsed.length).toBeLessThanOrEqual(1024);
+    expect(parsed.length).toBeGreaterThan(1000);
+    expect(sent).toMatch(/…<\/i>$/);
+    expect(sent).not.toMatch(/&[a-z]*…/);
+  });
+});
+
+describe("text results", () => {
+  it("escapes the text and splits it into messages of at most 4096 characters", async () => {
+    const line = "<tag> & words that go on\n";
+    const text = line.repeat(400);
+    const outcome = await sendResult(deps(), result("text", [], { text }));
+    expect(calls.length).toBeGreaterThan(2);
+    expect(calls.every((c) => c.method === "sendMessage")).toBe(true);
+    const texts = calls.map((c) => String(c.body.text));
+    for (const sent of texts)
+      expect(sent.replace(/<[^>]+>/g, "").replace(/&[a-z]+;/g, "&").length).toBeLessThanOrEqual(4096);
+    expect(texts[0]?.startsWith(`${CAPTION}\n\n&lt;tag&gt; &amp; words`)).toBe(true);
+    const body = texts.join("").slice(CAPTION.length + 2);
+    expect(body.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&")).toBe(text);
+    expect(calls.map(keyboardOf)).toEqual([...texts.slice(1).map(() => undefined), KEYBOARD]);
+    expect(outcome).toEqual({ via: [], messageIds: calls.map((_, i) => nextMessageId - calls.length + 1 + i) });
+  });
+
+  it("sends the files of a text result without text as documents", async () => {
+    const outcome = await sendResult(deps(), result("text", [`${RESULTS}/t/out.txt`]));
+    expect(calls.map((c) => [c.method, c.body.document])).toEqual([["sendDocument", `${RESULTS}/t/out.txt`]]);
+    expect(outcome.via).toEqual(["url"]);
+  });
+});
+
+describe("fallbacks", () => {
+  it("downloads and uploads a file Telegram could not fetch", async () => {
+    serveResult("/r/pic.png", [1, 2, 3, 4]);
+    refuse = urlRefused;
+    const outcome = await sendResult(deps(), result("image", [`${RESULTS}/r/pic.png`]));
+    expect(calls.map((c) => c.method)).toEqual(["sendPhoto", "sendPhoto"]);
+    expect(calls[1]?.uploads).toEqual([{ name: "pic.png", bytes: [1, 2, 3, 4] }]);
+    expect(calls[1]?.body).toMatchObject({ chat_id: CHAT, caption: CAPTION, parse_mode: "HTML" });
+    expect(keyboardOf(calls[1])).toEqual(KEYBOARD);
+    expect(requested).toContain(`${RESULTS}/r/pic.png`);
+    expect(outcome.via).toEqual(["upload"]);
+  });
+
+  it("sends a photo Telegram refuses to take as a document", async () => {
+    serveResult("/r/huge.png", [9, 9]);
+    refuse = (call) =>
+      call.method === "sendPhoto"
+        ? {
+            status: 400,
+            description: call.uploads.length > 0 ? "Bad Request: PHOTO_INVALID_DIMENSIONS" : "Bad Request: wrong type",
+          }
+        : undefined;
+    const outcome = await sendResult(deps(), result("image", [`${RESULTS}/r/huge.png`]));
+    expect(calls.map((c) => c.method)).toEqual(["sendPhoto", "sendPhoto", "sendDocument"]);
+    expect(calls[2]?.uploads).toEqual([{ name: "huge.png", bytes: [9, 9] }]);
+    expect(outcome.via).toEqual(["document"]);
+  });
+
+  it("falls back per photo when an album is refused", async () => {
+    serveResult("/r/2.png", [2]);
+    refuse = (call) =>
+      call.method === "sendMediaGroup" || call.body.photo === `${RESULTS}/r/2.png`
+        ? { status: 400, description: "Bad Request: wrong file identifier/HTTP URL specified" }
+        : undefined;
+    const urls = [1, 2, 3].map((n) => `${RESULTS}/r/${n}.png`);
+    const outcome = await sendResult(deps(), result("image", urls));
+    expect(calls.map((c) => c.method)).toEqual(["sendMediaGroup", "sendPhoto", "sendPhoto", "sendPhoto", "sendPhoto"]);
+    expect(calls.map((c) => c.body.caption)).toEqual([undefined, CAPTION, undefined, undefined, undefined]);
+    expect(calls.map(keyboardOf)).toEqual([undefined, undefined, undefined, undefined, KEYBOARD]);
+    expect(outcome.via).toEqual(["url", "upload", "url"]);
+  });
+
+  it("links a result on a host that is not allowed, without fetching it", async () => {
+    const url = "https://evil.example/r/a.png?x=1&y=<2>";
+    const outcome = await sendResult(deps(), result("image", [url]));
+    expect(calls.map((c) => c.method)).toEqual(["sendMessage"]);
+    const text = String(calls[0]?.body.text);
+    expect(text).toContain('<a href="https://evil.example/r/a.png?x=1&amp;y=%3C2%3E">');
+    expect(text.startsWith(CAPTION)).toBe(true);
+    expect(keyboardOf(calls[0])).toEqual(KEYBOARD);
+    expect(requested.some((u) => u.includes("evil.example"))).toBe(false);
+    expect(outcome.via).toEqual(["link"]);
+  });
+
+  it("never fetches private addresses", async () => {
+    const outcome = await sendResult(deps(), result("image", ["https://127.0.0.1/x.png", "https://[::1]/x"]));
+    expect(calls.map((c) => c.method)).toEqual(["sendMessage", "sendMessage"]);
+    expect(requested.filter((u) => !u.startsWith("https://api.telegram.org/"))).toEqual([]);
+    expect(calls.map(keyboardOf)).toEqual([undefined, KEYBOARD]);
+    expect(outcome.via).toEqual(["link", "link"]);
+  });
+
+  it("links a file too large to download", async () => {
+    serveResult(
+      "/v/big.mp4",
+      Array.from({ length: 5_000 }, () => 7),
+    );
+    refuse = urlRefused;
+    const outcome = await sendResult(deps({ maxBytes: 1_000 }), result("video", [`${RESULTS}/v/big.mp4`]));
+    expect(calls.map((c) => c.method)).toEqual(["sendVideo", "sendMessage"]);
+    expect(String(calls[1]?.body.text)).toContain(`<a href="${RESULTS}/v/big.mp4">`);
+    expect(outcome.via).toEqual(["link"]);
+  });
+
+  it("skips URLs that cannot even be linked and fails when none is left", async () => {
+    const undeliverable = sendResult(
+      deps(),
+      result("image", ["http://tempfile.aiquickdraw.com/a.png", "javascript:alert(1)"]),
+    );
+    await expect(undeliverable).rejects.toBeInstanceOf(ResultUndeliverable);
+    await expect(undeliverable).rejects.toMatchObject({ code: "result_undeliverable" });
+    await expect(sendResult(deps(), result("text", [], { text: "  " }))).rejects.toBeInstanceOf(ResultUndeliverable);
+    expect(calls).toEqual([]);
+    expect(requested).toEqual([]);
+
+    const outcome = await sendResult(deps(), result("image", ["http://x.example/a.png", `${RESULTS}/r/a.png`]));
+    expect(calls.map((c) => [c.method, c.body.photo])).toEqual([["sendPhoto", `${RESULTS}/r/a.png`]]);
+    expect(outcome.via).toEqual(["url"]);
+  });
+
+  it("lets other Telegram errors propagate", async () => {
+    refuse = () => ({ status: 500, description: "Internal Server Error" });
+    const failed = sendResult(deps(), result("image", [`${RESULTS}/r/a.png`]));
+    await expect(failed).rejects.toBeInstanceOf(GrammyError);
+    await expect(failed).rejects.toMatchObject({ error_code: 500 });
+    expect(calls.map((c) => c.method)).toEqual(["sendPhoto"]);
+    expect(requested.filter((u) => u.startsWith(RESULTS))).toEqual([]);
+  });
+});
