@@ -83,7 +83,13 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     support: config.support,
     freeDailyLimit: config.freeDailyLimit,
     timeZone: config.timeZone,
-    kie: { apiKey: config.kieApiKey, baseUrl: config.kieApiBaseUrl, uploadBaseUrl: config.kieUploadBaseUrl },
+    kie: {
+      apiKey: config.kieApiKey,
+      baseUrl: config.kieApiBaseUrl,
+      uploadBaseUrl: config.kieUploadBaseUrl,
+      // Each shard creates its share of the account's tasks.
+      createLimit: { count: Math.max(1, Math.floor(config.kieCreatesPer10s / config.shards)), windowMs: 10_000 },
+    },
     callBackUrl: config.kieCallback ? `${config.kieCallback.publicBaseUrl}/kie/callback` : undefined,
     results: { allowedHosts: config.resultHosts, maxBytes: config.resultMaxBytes, timeoutMs: 60_000 },
     deadlines: config.jobDeadlines,

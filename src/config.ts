@@ -93,6 +93,12 @@ export const ConfigSchema = z
       .min(0.01, { error: "seconds before the first status read, 0.01 to 60" })
       .max(60, { error: "seconds before the first status read, 0.01 to 60" })
       .default(3),
+    KIE_CREATES_PER_10S: z.coerce
+      .number({ error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
+      .int({ error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
+      .min(1, { error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
+      .max(1000, { error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
+      .default(20),
     MAX_JOBS_PER_USER: z.coerce
       .number({ error: "a whole number of jobs one user may run at once, 1 to 20" })
       .int({ error: "a whole number of jobs one user may run at once, 1 to 20" })
@@ -151,6 +157,8 @@ export interface Config {
     readonly text: number;
   };
   readonly pollFirstMs: number;
+  /** KIE's account limit on new tasks per 10 seconds (shared by the shards). */
+  readonly kieCreatesPer10s: number;
   readonly maxJobsPerUser: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shards: number;
@@ -211,6 +219,7 @@ export function parseConfig(
       text: Math.round(value.JOB_DEADLINE_TEXT_MIN * 60_000),
     },
     pollFirstMs: Math.round(value.JOB_POLL_FIRST_SECONDS * 1000),
+    kieCreatesPer10s: value.KIE_CREATES_PER_10S,
     maxJobsPerUser: value.MAX_JOBS_PER_USER,
     logLevel: value.LOG_LEVEL,
     shards: value.SHARDS ?? Math.max(1, options.cpuCount),

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { ConfigError, parseConfig, secretsOf } from "../src/config.ts";
 import { tempDir } from "./helpers/runtime.ts";
 
 const valid = { BOT_TOKEN: "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", KIE_API_KEY: "kie-key-123456" };
@@ -22,6 +22,33 @@ describe("configuration", () => {
     expect(problemsOf({ KIE_API_KEY: "kie-key-123456" })).toEqual([
       "BOT_TOKEN: required: the bot token from @BotFather, like 123456789:AA...",
     ]);
+  });
+
+  it("reads the job settings; a public address needs the webhook HMAC key, which counts as a secret", () => {
+    expect(problemsOf({ ...valid, PUBLIC_BASE_URL: "https://bot.example.com" })).toEqual([
+      "KIE_WEBHOOK_HMAC_KEY: required when PUBLIC_BASE_URL is set (enable the webhook HMAC key in kie.ai settings)",
+    ]);
+    expect(
+      problemsOf({ ...valid, PUBLIC_BASE_URL: "http://bot.example.com", KIE_WEBHOOK_HMAC_KEY: "k".repeat(16) }),
+    ).toEqual(["PUBLIC_BASE_URL: the bot's public https address, e.g. https://bot.example.com"]);
+    const config = parseConfig(
+      {
+        ...valid,
+        PUBLIC_BASE_URL: "https://bot.example.com/",
+        KIE_WEBHOOK_HMAC_KEY: "hmac-key-123456",
+        RESULT_HOSTS: "CDN.example.com, files.example.org",
+        JOB_DEADLINE_VIDEO_MIN: "0.5",
+      },
+      { cpuCount: 1 },
+    );
+    expect(config.kieCallback).toEqual({ publicBaseUrl: "https://bot.example.com", hmacKey: "hmac-key-123456" });
+    expect(config.resultHosts).toEqual(["cdn.example.com", "files.example.org"]);
+    expect(config.jobDeadlines).toEqual({ image: 300_000, video: 30_000, audio: 600_000, text: 300_000 });
+    expect(config.pollFirstMs).toBe(3_000);
+    expect(secretsOf(config)).toContain("hmac-key-123456");
+    expect(
+      problemsOf({ ...valid, JOB_DEADLINE_IMAGE_MIN: "0", RESULT_HOSTS: "a b" }).map((p) => p.split(":")[0]),
+    ).toEqual(["RESULT_HOSTS", "JOB_DEADLINE_IMAGE_MIN"]);
   });
 
   it("names every invalid variable at once", () => {

@@ -16,7 +16,14 @@ import { tempDir } from "./helpers/runtime.ts";
 
 const calls: BotCall[] = [];
 let outcome: (task: FakeTask) => FakeOutcome = (task) => (task.reads < 2 ? { state: "pending" } : successFor(task));
-const { server, kie } = jobServer(calls, { outcome: (task) => outcome(task) });
+let telegramDown = false;
+const { server, kie } = jobServer(calls, {
+  outcome: (task) => outcome(task),
+  bot: {
+    refuse: (call) =>
+      telegramDown && call.method === "sendPhoto" ? { status: 500, description: "Internal Server Error" } : undefined,
+  },
+});
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
 
@@ -34,10 +41,43 @@ const buttonsOf = (call: BotCall | undefined) =>
     .flat()
     .map((button) => button.text);
 
+const HMAC = "test-webhook-hmac-key";
+const CALLBACKS = {
+  PUBLIC_BASE_URL: "https://bot.example.com",
+  KIE_WEBHOOK_HMAC_KEY: HMAC,
+  HTTP_PORT: "0",
+  // Polls wait a minute: only the callback can finish the job within the test.
+  JOB_POLL_FIRST_SECONDS: "60",
+};
+const callback = async (
+  app: { handleHttp(request: Request): Promise<Response> },
+  taskId: string,
+  options: { key?: string; ageSeconds?: number } = {},
+) => {
+  const timestamp = String(Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0));
+  const signature = await signCallback(options.key ?? HMAC, taskId, timestamp);
+  return app.handleHttp(
+    new Request("https://bot.example.com/kie/callback", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-webhook-timestamp": timestamp,
+        "x-webhook-signature": signature,
+      },
+      body: JSON.stringify({
+        code: 200,
+        msg: "success",
+        data: { task_id: taskId, callbackType: "task_completed" },
+      }),
+    }),
+  );
+};
+
 describe("generation end to end", () => {
   const defer = useCleanups();
   afterEach(() => {
     server.resetHandlers();
+    telegramDown = false;
     calls.length = 0;
     kie.tasks.clear();
     kie.uploads.length = 0;
@@ -80,13 +120,21 @@ describe("generation end to end", () => {
     },
   ] as const;
 
-  it.each(families)("$family: $modelId is held, created, polled, delivered and captured", async (row) => {
+  const cases = families.flatMap((row) => (["polling", "callback"] as const).map((via) => ({ ...row, via })));
+  it.each(cases)("$family: $modelId is held, created, delivered by $via and captured", async (row) => {
     const userId = 700;
-    const { app, send } = await bot({}, { userId, balance: 1_000_000 });
+    const { app, send } = await bot(row.via === "callback" ? CALLBACKS : {}, { userId, balance: 1_000_000 });
     const user = userOf(userId, "en");
     const generate = await orderFor({ app, send }, userId, row.modelId, row.values, "media" in row ? row.media : {});
     const made = await send(user.press(generate), 2);
     expect(made.map((call) => call.method)).toContain("answerCallbackQuery");
+    if (row.via === "callback") {
+      // KIE has finished by the time it calls back: no poll is due for a minute.
+      outcome = (task) => successFor(task);
+      await until(async () => (await userRecords(app.kv, userId)).jobs[0]?.state === "submitted");
+      const [created] = [...kie.tasks.values()];
+      expect((await callback(app, created?.taskId ?? "")).status).toBe(200);
+    }
 
     await until(async () => (await userRecords(app.kv, userId)).open.length === 0 && sent(row.method).length > 0);
     const [task] = [...kie.tasks.values()];
@@ -147,6 +195,36 @@ describe("generation end to end", () => {
     const records = await userRecords(app.kv, userId);
     expect(records.ledger.filter((record) => record.entry.type === "hold")).toHaveLength(1);
     expect(records.jobs).toHaveLength(1);
+  });
+
+  it("a result Telegram cannot take right now is not sent twice: the user is pointed to the history", async () => {
+    telegramDown = true;
+    const userId = 710;
+    const { app, send } = await bot({}, { userId, balance: 50_000 });
+    const generate = await orderFor({ app, send }, userId, "flux/kontext", { prompt: "a fox" });
+    await send(userOf(userId, "en").press(generate), 2);
+    await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
+    expect(sent("sendPhoto")).toHaveLength(1);
+    expect(texts().some((text) => text.includes("The result could not be sent in full."))).toBe(true);
+    const records = await userRecords(app.kv, userId);
+    expect(records.history[0]).toMatchObject({ state: "succeeded" });
+    expect(records.jobs[0]?.state).toBe("delivered");
+  });
+
+  it("a blocked user's Generate is refused before anything is held or created", async () => {
+    const userId = 709;
+    const dir = tempDir();
+    defer(() => dir.remove());
+    await seedUser(`${dir.path}/kv`, userId, { wallet: walletWith(50_000), blocked: true });
+    const started = await startBot(`${dir.path}/kv`, calls, FAST_JOBS, "real");
+    defer(() => started.app.stop().then(() => undefined));
+    const generate = await orderFor(started, userId, "flux/kontext", { prompt: "a fox" });
+    const made = await started.send(userOf(userId, "en").press(generate), 2);
+    expect(made.find((call) => call.method === "answerCallbackQuery")?.body.text).toContain("Generations are disabled");
+    expect(kie.tasks.size).toBe(0);
+    const records = await userRecords(started.app.kv, userId);
+    expect(records.state.wallet).toMatchObject({ balance: 50_000, holds: {} });
+    expect(records.ledger).toEqual([]);
   });
 
   it("a failed task releases the hold, says nothing was charged and offers Retry", async () => {
@@ -254,38 +332,6 @@ describe("generation end to end", () => {
   });
 
   describe("KIE callbacks", () => {
-    const HMAC = "test-webhook-hmac-key";
-    const CALLBACKS = {
-      PUBLIC_BASE_URL: "https://bot.example.com",
-      KIE_WEBHOOK_HMAC_KEY: HMAC,
-      HTTP_PORT: "0",
-      // Polls wait a minute: only the callback can finish the job within the test.
-      JOB_POLL_FIRST_SECONDS: "60",
-    };
-    const callback = async (
-      app: { handleHttp(request: Request): Promise<Response> },
-      taskId: string,
-      options: { key?: string; ageSeconds?: number } = {},
-    ) => {
-      const timestamp = String(Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0));
-      const signature = await signCallback(options.key ?? HMAC, taskId, timestamp);
-      return app.handleHttp(
-        new Request("https://bot.example.com/kie/callback", {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "x-webhook-timestamp": timestamp,
-            "x-webhook-signature": signature,
-          },
-          body: JSON.stringify({
-            code: 200,
-            msg: "success",
-            data: { task_id: taskId, callbackType: "task_completed" },
-          }),
-        }),
-      );
-    };
-
     it("forged, stale and unknown callbacks change nothing; valid duplicates deliver once", async () => {
       outcome = (task) => successFor(task);
       const userId = 720;

@@ -2,6 +2,7 @@ import { delay, HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { KieClient } from "../src/kie/client.ts";
+import { CreateLimit } from "../src/kie/create-limit.ts";
 import { KieError } from "../src/kie/errors.ts";
 import { callbackTaskId, parseTaskStatus } from "../src/kie/task-status.ts";
 
@@ -236,5 +237,29 @@ describe("task status of every endpoint family", () => {
     expect(callbackTaskId({ code: 200, data: { task_id: "b", callbackType: "complete" } })).toBe("b");
     expect(callbackTaskId({ taskId: "c", data: null })).toBe("c");
     expect(callbackTaskId("garbage")).toBeUndefined();
+  });
+});
+
+describe("create limit", () => {
+  it("lets a burst of creates through in order, at most `count` per window, waiting instead of failing", async () => {
+    let now = 0;
+    const started: number[] = [];
+    const limit = new CreateLimit({
+      count: 3,
+      windowMs: 10_000,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    await Promise.all(
+      Array.from({ length: 7 }, (_, i) =>
+        limit.take().then(() => {
+          started.push(now);
+          return i;
+        }),
+      ),
+    );
+    expect(started).toEqual([0, 0, 0, 10_000, 10_000, 10_000, 20_000]);
   });
 });

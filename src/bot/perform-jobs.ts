@@ -48,7 +48,14 @@ export class InputFileError extends Error {
 type JobEffect = Exclude<BotEffect, { type: "answer" | "show" | "plan" }>;
 type Tell = (message: UserMessage) => void;
 
-/** Performs one job effect of the user actor `id`. */
+/**
+ * Performs one job effect of the user actor `id`. Calls to KIE, uploads
+ * and deliveries can take minutes: they run detached, so the user's other
+ * messages (a Cancel press, browsing) are not queued behind them; their
+ * outcome comes back to the actor as a message. A process that stops while
+ * one runs leaves the job as its last commit says, and the start-up resume
+ * takes it from there.
+ */
 export async function performJobEffect(shell: BotShell, effect: JobEffect, id: ActorId, tellSelf: Tell): Promise<void> {
   switch (effect.type) {
     case "quote":
@@ -60,19 +67,18 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
       });
       return;
     case "submit":
-      tellSelf(await submit(shell, effect.job));
+      detach(shell, async () => tellSelf(await submit(shell, effect.job)));
       return;
     case "checkStatus":
-      tellSelf(await checkStatus(shell, effect.job, effect.via, effect.seq));
+      detach(shell, async () => tellSelf(await checkStatus(shell, effect.job, effect.via, effect.seq)));
       return;
     case "progress":
       await progress(shell, id, effect.job, effect.now, tellSelf);
       return;
     case "deliver":
-      tellSelf({
-        type: "delivered",
-        jobId: effect.job.id,
-        undeliverable: await deliver(shell, id, effect.job, effect.resumed),
+      detach(shell, async () => {
+        const undeliverable = await deliver(shell, id, effect.job, effect.resumed);
+        tellSelf({ type: "delivered", jobId: effect.job.id, undeliverable });
       });
       return;
     case "reuse": {
@@ -86,10 +92,15 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
       const entry = await loadHistoryEntry(shell, Number(id), effect.seq);
       if (entry === undefined || entry.state !== "succeeded")
         return notFound(shell, id, effect.target, effect.lang, tellSelf);
-      await sendEntry(shell, effect.target.chatId, effect.lang, entry);
+      detach(shell, () => sendEntry(shell, effect.target.chatId, effect.lang, entry));
       return;
     }
   }
+}
+
+/** Runs slow work outside the actor's turn; a failure is logged (the job's state says what is left to do). */
+function detach(shell: BotShell, work: () => Promise<void>): void {
+  work().catch((error: unknown) => shell.log.error({ err: error }, "job effect failed"));
 }
 
 async function notFound(shell: BotShell, id: ActorId, target: Target, lang: Lang, tellSelf: Tell): Promise<void> {
@@ -237,7 +248,14 @@ async function deliver(shell: BotShell, id: ActorId, job: Job, resumed: boolean)
     });
     return false;
   } catch (error) {
-    if (!(error instanceof ResultUndeliverable)) throw error;
+    if (!(error instanceof ResultUndeliverable)) {
+      // Part of the result may have gone out: not sent again, but kept in the history.
+      shell.log.error({ err: error, jobId: job.id }, "result delivery failed; pointing the user to the history");
+      const view = { kind: "historyEntry", seq: job.historySeq ?? 0 } as const;
+      const screen = await renderScreen(shell, id, { lang: job.lang, view, notice: { key: "job-delivery-failed" } });
+      await show(shell, { chatId: job.chatId }, screen).catch(() => undefined);
+      return false;
+    }
     shell.log.error({ jobId: job.id, taskId: job.taskId }, "no result URL of the job could be delivered");
     await show(
       shell,

@@ -6,6 +6,7 @@
 import type { HistoryEntry } from "../jobs/history.ts";
 import { historyPages } from "../jobs/history.ts";
 import type { Job } from "../jobs/job.ts";
+import { isKieErrorCode, userMessageKeyOf } from "../kie/errors.ts";
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
 import {
@@ -70,28 +71,21 @@ export function renderJob(
   }
 }
 
-/** The message key that explains a failure code to a user (KIE's, or our own). */
+/**
+ * The message key that explains a job's failure code to a user: a KIE
+ * client error, a task's own failure code from KIE, or one of ours.
+ */
 export function failureKey(code: string | undefined): string {
+  if (code === undefined) return "kie-error-generation";
+  if (isKieErrorCode(code)) return userMessageKeyOf(code);
   switch (code) {
-    case "invalid_params":
+    case "input_file":
+      return "job-input-failed";
+    case "interrupted":
+      return "kie-error-busy";
     case "400":
     case "422":
       return "kie-error-params";
-    case "rate_limited":
-    case "maintenance":
-    case "server_error":
-    case "circuit_open":
-    case "timeout":
-    case "network":
-    case "interrupted":
-      return "kie-error-busy";
-    case "input_file":
-      return "job-input-failed";
-    case "unauthorized":
-    case "insufficient_credits":
-    case "feature_disabled":
-    case "malformed":
-      return "kie-error-service";
     default:
       return "kie-error-generation";
   }

@@ -22,7 +22,12 @@ export interface ShardAppData {
   readonly support: string | undefined;
   readonly freeDailyLimit: number;
   readonly timeZone: string;
-  readonly kie: { readonly apiKey: string; readonly baseUrl: string; readonly uploadBaseUrl: string };
+  readonly kie: {
+    readonly apiKey: string;
+    readonly baseUrl: string;
+    readonly uploadBaseUrl: string;
+    readonly createLimit: { readonly count: number; readonly windowMs: number };
+  };
   /** Where KIE calls back for new tasks; undefined without a public address. */
   readonly callBackUrl: string | undefined;
   readonly results: { readonly allowedHosts: readonly string[]; readonly maxBytes: number; readonly timeoutMs: number };

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { KieRequest } from "../../catalog/kie-request.ts";
 import type { EndpointFamily } from "../../catalog/schema.ts";
 import { CircuitBreaker } from "./circuit.ts";
+import { CreateLimit } from "./create-limit.ts";
 import { KieError } from "./errors.ts";
 import { parseTaskStatus, STATUS_PATHS, type TaskStatus } from "./task-status.ts";
 
@@ -26,6 +27,8 @@ export interface KieClientOptions {
   readonly maxAttempts?: number;
   readonly backoffMs?: { readonly base: number; readonly max: number };
   readonly circuit?: { readonly threshold: number; readonly openMs: number };
+  /** New tasks per window this client may create (KIE's account limit is 20 per 10 s). */
+  readonly createLimit?: { readonly count: number; readonly windowMs: number };
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
 }
@@ -49,6 +52,7 @@ const NOT_ACCEPTED = new Set(["network", "rate_limited", "server_error", "mainte
 
 export class KieClient {
   readonly circuit: CircuitBreaker;
+  readonly #createLimit: CreateLimit;
   readonly #options: KieClientOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
@@ -58,10 +62,18 @@ export class KieClient {
     this.circuit = new CircuitBreaker({ threshold: 5, openMs: 30_000, ...options.circuit, now: options.now });
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = options.random ?? Math.random;
+    this.#createLimit = new CreateLimit({
+      count: 20,
+      windowMs: 10_000,
+      ...options.createLimit,
+      now: options.now,
+      sleep: this.#sleep,
+    });
   }
 
-  /** Creates a task and returns its id. */
+  /** Creates a task and returns its id; waits its turn under the create limit. */
   async createTask(request: KieRequest): Promise<string> {
+    await this.#createLimit.take();
     const created = await this.#parsed(
       () => this.#call("POST", this.#options.baseUrl, request.path, request.body),
       TaskCreated,

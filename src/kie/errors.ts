@@ -5,20 +5,47 @@
  */
 
 /** Every way a KIE call can fail. */
-export type KieErrorCode =
-  | "unauthorized" // 401: the API key is wrong: an operator problem
-  | "insufficient_credits" // 402: the KIE account ran dry: an operator problem
-  | "not_found" // 404, 422 "recordInfo is null"
-  | "invalid_params" // 422
-  | "rate_limited" // 429, 433
-  | "maintenance" // 455
-  | "server_error" // 500, other 5xx
-  | "generation_failed" // 501 and a task's own failure
-  | "feature_disabled" // 505
-  | "timeout" // no answer in time: the outcome is unknown
-  | "network" // no connection: the request certainly did not arrive
-  | "malformed" // an answer that does not parse
-  | "circuit_open"; // KIE failed repeatedly: failing fast for a while
+export const KIE_ERROR_CODES = [
+  "unauthorized", // 401: the API key is wrong: an operator problem
+  "insufficient_credits", // 402: the KIE account ran dry: an operator problem
+  "not_found", // 404, 422 "recordInfo is null"
+  "invalid_params", // 422
+  "rate_limited", // 429, 433
+  "maintenance", // 455
+  "server_error", // 500, other 5xx
+  "generation_failed", // 501 and a task's own failure
+  "feature_disabled", // 505
+  "timeout", // no answer in time: the outcome is unknown
+  "network", // no connection: the request certainly did not arrive
+  "malformed", // an answer that does not parse
+  "circuit_open", // KIE failed repeatedly: failing fast for a while
+] as const;
+export type KieErrorCode = (typeof KIE_ERROR_CODES)[number];
+
+/** True for the codes of {@link KieError} (jobs store failure codes as plain strings). */
+export function isKieErrorCode(code: string): code is KieErrorCode {
+  return (KIE_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/** The Fluent message key that tells a user what a failure means, without internals. */
+export function userMessageKeyOf(code: KieErrorCode): string {
+  switch (code) {
+    case "invalid_params":
+      return "kie-error-params";
+    case "generation_failed":
+      return "kie-error-generation";
+    case "rate_limited":
+    case "maintenance":
+    case "circuit_open":
+    case "server_error":
+    case "timeout":
+    case "network":
+      return "kie-error-busy";
+    default:
+      // 401, 402, 505, not found, malformed: our side must act; the user can only wait.
+      return "kie-error-service";
+  }
+}
 
 const BY_STATUS: Readonly<Record<number, KieErrorCode>> = {
   401: "unauthorized",
@@ -58,21 +85,6 @@ export class KieError extends Error {
 
   /** The Fluent message key that tells a user what happened, without internals. */
   get userMessageKey(): string {
-    switch (this.code) {
-      case "invalid_params":
-        return "kie-error-params";
-      case "generation_failed":
-        return "kie-error-generation";
-      case "rate_limited":
-      case "maintenance":
-      case "circuit_open":
-      case "server_error":
-      case "timeout":
-      case "network":
-        return "kie-error-busy";
-      default:
-        // 401, 402, 505, not found, malformed: our side must act; the user can only wait.
-        return "kie-error-service";
-    }
+    return userMessageKeyOf(this.code);
   }
 }

@@ -38,8 +38,11 @@ export function botApiServer(calls: BotCall[], hooks: BotApiHooks = {}) {
 
 /** Test control over the fake Bot API. */
 export interface BotApiHooks {
-  /** A description to refuse the call with (HTTP 400), as Telegram refuses a URL it cannot fetch. */
-  refuse?(call: BotCall): string | undefined;
+  /**
+   * Refuses the call: a description alone is a 400 (as Telegram refuses a
+   * URL it cannot fetch); `status` 500 plays Telegram being down.
+   */
+  refuse?(call: BotCall): string | { readonly status: number; readonly description: string } | undefined;
 }
 
 /** Handlers of a Bot API that records every call and answers like Telegram (files included). */
@@ -62,7 +65,8 @@ export function botApiHandlers(calls: BotCall[], hooks: BotApiHooks = {}) {
       calls.push(call);
       const refusal = hooks.refuse?.(call);
       if (refusal !== undefined) {
-        return HttpResponse.json({ ok: false, error_code: 400, description: refusal }, { status: 400 });
+        const { status, description } = typeof refusal === "string" ? { status: 400, description: refusal } : refusal;
+        return HttpResponse.json({ ok: false, error_code: status, description }, { status });
       }
       if (method === "getMe") return HttpResponse.json({ ok: true, result: BOT_USER });
       if (method === "getFile") {

@@ -186,3 +186,4 @@ kie-error-params = ❌ The model rejected the parameters.
 kie-error-generation = ❌ The model could not produce a result.
 kie-error-busy = ❌ The generation service is overloaded right now.
 kie-error-service = ❌ The generation service is temporarily unavailable; we are on it.
+job-delivery-failed = The result could not be sent in full. It is kept in your history:
