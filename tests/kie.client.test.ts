@@ -178,6 +178,7 @@ describe("KIE client", () => {
 describe("task status of every endpoint family", () => {
   const cases: [Parameters<typeof parseTaskStatus>[0], unknown, unknown][] = [
     ["market", { state: "queuing" }, { state: "pending" }],
+    ["market", { state: "generating", resultJson: "" }, { state: "running" }],
     ["market", { state: "generating", progress: 40 }, { state: "running", progress: 40 }],
     [
       "market",

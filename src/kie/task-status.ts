@@ -29,7 +29,8 @@ const flag = z.coerce.number().int();
 
 /** A `resultJson` that is documented as a JSON string but may arrive as an object. */
 const ResultJson = z.preprocess(
-  (value) => (typeof value === "string" && value !== "" ? JSON.parse(value) : value),
+  // An empty string (sent while a task runs) means no result yet.
+  (value) => (typeof value !== "string" ? value : value === "" ? undefined : JSON.parse(value)),
   z.looseObject({ resultUrls: z.array(z.string()).optional(), resultObject: z.unknown().optional() }).nullish(),
 );
 

@@ -8,6 +8,7 @@ import { createLogger } from "../../src/log.ts";
 import { platform } from "../../src/platform/mod.ts";
 import { testConfig, textUpdate } from "../helpers/app.ts";
 import { startFakeBotApi } from "../helpers/fake-bot-api.ts";
+import { startFakeKieServer } from "../helpers/fake-kie-server.ts";
 
 declare const Deno: {
   test(name: string, fn: () => Promise<void>): void;
@@ -87,6 +88,64 @@ Deno.test("the bot answers /start over long polling on Deno", async () => {
   } finally {
     await app.stop();
     await fake.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a generation completes on Deno: KV queue polls, KIE task, result delivered once", async () => {
+  const fake = await startFakeBotApi();
+  const kie = await startFakeKieServer({ apiKey: "kie-test-key-123", generationMs: 300 });
+  const dir = await Deno.makeTempDir();
+  const app = await startApp({
+    config: testConfig(`${dir}/kv`, {
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      KIE_API_BASE_URL: kie.baseUrl,
+      JOB_POLL_FIRST_SECONDS: "0.1",
+    }),
+    platform,
+    log,
+    mode: "workers",
+  });
+  try {
+    await app.startPolling();
+    // Open a free order at its confirmation the way Repeat does, then press Generate.
+    const plan = await app.supervisor.ask("catalog", "main", { type: "plan", modelId: "z-image" });
+    assertEquals(plan.ok, true, "plan");
+    const prefill = { values: { prompt: "a fox", aspect_ratio: "1:1" }, media: {}, at: "confirm" };
+    const target = { chatId: 78 };
+    const opened = await app.supervisor.ask("user", 78, {
+      type: "plan",
+      wizardId: "deno1",
+      modelId: "z-image",
+      page: 0,
+      plan: plan.ok ? plan.value : undefined,
+      target,
+      prefill,
+    });
+    assertEquals(opened.ok, true, "order opened");
+    const from = { id: 78, is_bot: false, first_name: "Deno", language_code: "en" };
+    fake.push({
+      update_id: 9_001,
+      callback_query: {
+        id: "deno-press",
+        from,
+        chat_instance: "ci",
+        data: "1|y|deno1",
+        message: { message_id: 1, date: 0, chat: { id: 78, type: "private" }, text: "…" },
+      },
+    });
+    const photos = () => fake.calls.filter((call) => call.method === "sendPhoto");
+    for (let i = 0; i < 200 && photos().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assertEquals(photos().length, 1, "results sent");
+    assertEquals(kie.counts.creates, 1, "KIE tasks");
+    const open = [];
+    for await (const entry of app.kv.list({ prefix: ["open_job", 78] })) open.push(entry);
+    assertEquals(open.length, 0, "open jobs left");
+  } finally {
+    await app.stop();
+    await fake.close();
+    await kie.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
