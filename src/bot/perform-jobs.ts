@@ -156,7 +156,9 @@ async function submit(shell: BotShell, job: Job): Promise<UserMessage> {
     return { type: "submitted", jobId: job.id, taskId, family: built.request.family };
   } catch (error) {
     const code = codeOf(error);
-    shell.log.warn({ jobId: job.id, model: job.modelId, code, err: error }, "job could not be submitted");
+    // A wrong key, an empty KIE account or a disabled model is ours to fix, not the user's.
+    const level = OPERATOR_CODES.has(code) ? "error" : "warn";
+    shell.log[level]({ jobId: job.id, model: job.modelId, code, err: error }, "job could not be submitted");
     return { type: "submitFailed", jobId: job.id, code };
   }
 }
@@ -178,6 +180,8 @@ async function checkStatus(
     return { type: "statusFailed", jobId: job.id, via, seq, code };
   }
 }
+
+const OPERATOR_CODES = new Set(["unauthorized", "insufficient_credits", "feature_disabled"]);
 
 function codeOf(error: unknown): string {
   if (error instanceof KieError || error instanceof InputFileError) return error.code;
