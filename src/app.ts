@@ -95,6 +95,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     deadlines: config.jobDeadlines,
     pollFirstMs: config.pollFirstMs,
     maxJobsPerUser: config.maxJobsPerUser,
+    starsPackages: config.starsPackages,
   };
   return [
     {
@@ -151,6 +152,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     log.error({ err: error }, "the KV queue listener stopped; jobs resume at the next start");
   });
   await resumeOpenJobs(kv, tellUser, log);
+  // Credits recorded but not yet acknowledged by their users go out again.
+  await supervisor.tell("payment", "main", { type: "resume" });
   const httpApp = createHttpApp({
     log,
     ...(config.kieCallback

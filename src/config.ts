@@ -29,6 +29,20 @@ const hostList = z
   })
   .transform((text) => text.split(",").map((host) => host.trim()));
 
+const starsPackages = z
+  .string()
+  .trim()
+  .regex(/^\d+:\d+(\s*,\s*\d+:\d+)*$/, { error: "comma-separated stars:kopecks pairs, e.g. 100:15000,250:37500" })
+  .transform((text) =>
+    text.split(",").map((pair) => {
+      const [stars, kopecks] = pair.split(":").map((part) => Number(part.trim()));
+      return { stars: stars ?? 0, kopecks: kopecks ?? 0 };
+    }),
+  )
+  .refine((packages) => packages.every((p) => p.stars >= 1 && p.stars <= 100_000 && p.kopecks >= 100), {
+    error: "each package: 1 to 100000 Stars for at least 100 kopecks",
+  });
+
 const positiveIds = z
   .string()
   .trim()
@@ -93,6 +107,12 @@ export const ConfigSchema = z
       .min(0.01, { error: "seconds before the first status read, 0.01 to 60" })
       .max(60, { error: "seconds before the first status read, 0.01 to 60" })
       .default(3),
+    STARS_PACKAGES: starsPackages.default([
+      { stars: 50, kopecks: 7_500 },
+      { stars: 100, kopecks: 15_000 },
+      { stars: 250, kopecks: 37_500 },
+      { stars: 500, kopecks: 75_000 },
+    ]),
     KIE_CREATES_PER_10S: z.coerce
       .number({ error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
       .int({ error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
@@ -160,6 +180,8 @@ export interface Config {
   /** KIE's account limit on new tasks per 10 seconds (shared by the shards). */
   readonly kieCreatesPer10s: number;
   readonly maxJobsPerUser: number;
+  /** Top-up packages paid in Telegram Stars: Stars and the kopecks they credit. */
+  readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shards: number;
 }
@@ -221,6 +243,7 @@ export function parseConfig(
     pollFirstMs: Math.round(value.JOB_POLL_FIRST_SECONDS * 1000),
     kieCreatesPer10s: value.KIE_CREATES_PER_10S,
     maxJobsPerUser: value.MAX_JOBS_PER_USER,
+    starsPackages: value.STARS_PACKAGES,
     logLevel: value.LOG_LEVEL,
     shards: value.SHARDS ?? Math.max(1, options.cpuCount),
   };

@@ -29,7 +29,8 @@ export type Action =
   | { readonly a: "entry"; readonly seq: number }
   | { readonly a: "resend"; readonly seq: number }
   | { readonly a: "again"; readonly seq: number }
-  | { readonly a: "change"; readonly seq: number };
+  | { readonly a: "change"; readonly seq: number }
+  | { readonly a: "stars"; readonly i: number };
 
 /** Screens reached from the main menu or commands. */
 export const INFO_PAGES = ["balance", "topup", "history", "help", "language", "referral", "terms", "support"] as const;
@@ -56,6 +57,7 @@ const CODES = {
   resend: "r",
   again: "a",
   change: "z",
+  stars: "t",
 } as const satisfies Record<Action["a"], string>;
 
 const id = z.string().regex(/^[A-Za-z0-9._/-]{1,48}$/);
@@ -84,6 +86,7 @@ const parsers: Record<string, (args: string[]) => Action> = {
   r: ([n]) => ({ a: "resend", seq: seq.parse(n) }),
   a: ([n]) => ({ a: "again", seq: seq.parse(n) }),
   z: ([n]) => ({ a: "change", seq: seq.parse(n) }),
+  t: ([i]) => ({ a: "stars", i: small.parse(i) }),
 };
 
 /** Encodes an action; throws if it would not fit Telegram's 64 bytes. */
@@ -116,6 +119,8 @@ export function encodeAction(action: Action): string {
         return [action.job];
       case "history":
         return [action.page];
+      case "stars":
+        return [action.i];
       case "entry":
       case "resend":
       case "again":

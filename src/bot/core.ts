@@ -12,6 +12,13 @@ import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
 import { cancelJob, confirmOrder, type JobContext, type JobMessage, receiveJobMessage } from "./job-core.ts";
 import { langFor } from "./lang.ts";
+import {
+  type PaymentUserMessage,
+  receivePaymentMessage,
+  receiveStarsPayment,
+  reportPendingStars,
+  type StarsPayment,
+} from "./payment-turns.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
 import type { Account, BotEffect, Notice, Prefill, Target, View } from "./views.ts";
 import { applyInput, type WizardInput } from "./wizard.ts";
@@ -33,7 +40,8 @@ export type UserMessage =
       readonly target: Target;
       readonly prefill?: Prefill;
     }
-  | JobMessage;
+  | JobMessage
+  | PaymentUserMessage;
 
 type UserTurn = Turn<UserState, void, BotEffect>;
 
@@ -99,6 +107,13 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: JobContext)
       const turn = answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx));
       return sameDurableState(state, turn.state) ? { ...turn, volatile: true } : turn;
     }
+    case "credit":
+    case "starsReported":
+      return receivePaymentMessage(state, message, ctx.userId, ctx.now);
+    case "resume": {
+      const turn = receiveJobMessage(state, message, ctx);
+      return { ...turn, effects: [...(turn.effects ?? []), ...reportPendingStars(turn.state)] };
+    }
     default:
       return receiveJobMessage(state, message, ctx);
   }
@@ -133,7 +148,7 @@ function sameDurableState(before: UserState, after: UserState): boolean {
 }
 
 function seen(state: UserState, update: Update, now: number): UserState {
-  const from = update.message?.from ?? update.callback_query?.from;
+  const from = update.message?.from ?? update.callback_query?.from ?? update.pre_checkout_query?.from;
   const lang = state.langChosen ? state.lang : langFor(from?.language_code);
   return { ...state, lang, lastSeenAt: now, firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt };
 }
@@ -158,8 +173,24 @@ function receiveUpdate(state: UserState, update: Update, ctx: JobContext): UserT
     }
     return onAction(limited, action, query.id, target, update.update_id, ctx);
   }
+  const checkout = update.pre_checkout_query;
+  if (checkout !== undefined) {
+    // Telegram waits 10 s for this answer: no flood control, no screen.
+    const effect: BotEffect = {
+      type: "preCheckout",
+      queryId: checkout.id,
+      lang: state.lang,
+      invoiceId: checkout.invoice_payload,
+      currency: checkout.currency,
+      amount: checkout.total_amount,
+      blocked: state.blocked,
+    };
+    return { state, effects: [effect] };
+  }
   const message = update.message;
   if (message === undefined) return { state };
+  const payment = message.successful_payment as StarsPayment | undefined;
+  if (payment !== undefined) return receiveStarsPayment(state, payment, ctx.userId);
   const target: Target = { chatId: message.chat.id };
   const flood = takeToken(state.flood, "messages", now);
   const limited = { ...state, flood: flood.flood };
@@ -274,6 +305,11 @@ function onAction(
       const wizardId = wizardIdOf(updateId);
       return { state, effects: [answered, { type: "reuse", target, lang: state.lang, seq: action.seq, at, wizardId }] };
     }
+    case "stars":
+      return {
+        state,
+        effects: [answered, { type: "invoice", chatId: target.chatId, lang: state.lang, index: action.i }],
+      };
     case "cancelJob": {
       const canceled = cancelJob(state, action.job, ctx);
       if (canceled === undefined) return { state, effects: [answer(state, callbackId, { key: "job-not-running" })] };

@@ -45,7 +45,7 @@ export class InputFileError extends Error {
   readonly code = "input_file";
 }
 
-type JobEffect = Exclude<BotEffect, { type: "answer" | "show" | "plan" }>;
+type JobEffect = Exclude<BotEffect, { type: "answer" | "show" | "plan" | "invoice" | "preCheckout" | "reportStars" }>;
 type Tell = (message: UserMessage) => void;
 
 /**

@@ -16,6 +16,7 @@ import type { KvKey } from "../platform/types.ts";
 import type { UserMessage } from "./core.ts";
 import type { Lang, Translate } from "./i18n.ts";
 import { type JobShell, performJobEffect } from "./perform-jobs.ts";
+import { performPaymentEffect } from "./perform-payments.ts";
 import { PAGE_SIZE, renderView, type Screen, type ViewContext, type ViewData } from "./render.ts";
 import { HISTORY_PAGE_SIZE } from "./render-jobs.ts";
 import type { Wizard } from "./state.ts";
@@ -35,6 +36,8 @@ export interface BotShell {
   readonly load: (keys: readonly KvKey[]) => Promise<StoredState[]>;
   readonly log: Log;
   readonly jobs: JobShell;
+  /** Top-up packages paid in Stars. */
+  readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
 }
 
 /** A screen rendered ahead of its effect (while the turn commits). */
@@ -78,6 +81,11 @@ export async function performBotEffect(
       if (sent !== undefined) tellSelf({ type: "shown", messageId: sent });
       return;
     }
+    case "invoice":
+    case "preCheckout":
+    case "reportStars":
+      await performPaymentEffect(shell, effect, id, tellSelf);
+      return;
     default:
       await performJobEffect(shell, effect, id, tellSelf);
   }
@@ -168,6 +176,7 @@ function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Acco
     freeLeft: account?.freeLeft ?? shell.freeDailyLimit,
     balanceKopecks: account?.availableKopecks ?? 0,
     timeZone: shell.timeZone,
+    starsPackages: shell.starsPackages,
   };
 }
 

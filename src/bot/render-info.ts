@@ -19,11 +19,18 @@ export function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, men
       };
     case "topup":
       return {
-        text: `${t(lang, "topup-title")}\n${t(lang, "topup-soon")}`,
-        keyboard: [[button("btn-balance", { a: "page", page: "balance" })], menuRow],
+        text: `${t(lang, "topup-title")}\n${t(lang, "topup-stars", { balance: formatRub(ctx.balanceKopecks, lang) })}`,
+        keyboard: [
+          ...ctx.starsPackages.map((pack, i) => [
+            {
+              text: t(lang, "btn-stars-package", { stars: pack.stars, price: formatRub(pack.kopecks, lang) }),
+              callback_data: encodeAction({ a: "stars", i }),
+            },
+          ]),
+          [button("btn-balance", { a: "page", page: "balance" })],
+          menuRow,
+        ],
       };
-    case "history":
-      return { text: `${t(lang, "history-title")}\n${t(lang, "history-empty")}`, keyboard: [menuRow] };
     case "help":
       return {
         text: `${t(lang, "help-title")}\n${t(lang, "help-body", { limit: ctx.freeDailyLimit, support: escapeHtml(support) })}`,

@@ -44,6 +44,8 @@ export interface ViewContext {
   readonly balanceKopecks: number;
   /** The deployment's time zone, for dates. */
   readonly timeZone: string;
+  /** Top-up packages paid in Telegram Stars. */
+  readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
 }
 
 /** Escapes text for Telegram's HTML parse mode. */

@@ -34,6 +34,7 @@ export interface ShardAppData {
   readonly deadlines: JobDeadlines;
   readonly pollFirstMs: number;
   readonly maxJobsPerUser: number;
+  readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
 }
 
 const app: HostApp = {
@@ -56,6 +57,7 @@ const app: HostApp = {
         fetch: platform.fetch,
         results: data.results,
       },
+      starsPackages: data.starsPackages,
     };
     const rules: JobRules = {
       free: { dailyLimit: data.freeDailyLimit, timeZone: data.timeZone },

@@ -63,11 +63,17 @@ const StateV4 = z.object({
   historySeq: z.number().int().nonnegative(),
   /** Set by an admin: the user may browse but not generate. */
   blocked: z.boolean(),
+  /** Stars payments Telegram reported, until the payment actor has recorded them (by charge id). */
+  pendingStars: z
+    .record(z.string(), z.object({ invoiceId: z.string(), currency: z.string(), amount: z.number().int() }))
+    .default({}),
 });
 export type UserState = z.infer<typeof StateV4>;
 
 /** Version 3 had no jobs. */
-const StateV3 = StateV4.omit({ jobs: true, historySeq: true, blocked: true }).extend({ v: z.literal(3) });
+const StateV3 = StateV4.omit({ jobs: true, historySeq: true, blocked: true, pendingStars: true }).extend({
+  v: z.literal(3),
+});
 
 /** Version 2 had no wallet. */
 const StateV2 = StateV3.omit({ wallet: true }).extend({ v: z.literal(2) });
@@ -94,6 +100,7 @@ export function initialUserState(lang: Lang = "ru"): UserState {
     jobs: {},
     historySeq: 0,
     blocked: false,
+    pendingStars: {},
   };
 }
 
@@ -101,7 +108,7 @@ export function initialUserState(lang: Lang = "ru"): UserState {
 export function restoreUserState(stored: unknown): UserState {
   const v1 = StateV1.safeParse(stored);
   if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 4 };
-  const noJobs = { jobs: {}, historySeq: 0, blocked: false };
+  const noJobs = { jobs: {}, historySeq: 0, blocked: false, pendingStars: {} };
   const v2 = StateV2.safeParse(stored);
   if (v2.success) return { ...v2.data, ...noJobs, v: 4, wallet: emptyWallet() };
   const v3 = StateV3.safeParse(stored);

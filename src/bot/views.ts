@@ -86,6 +86,26 @@ export type BotEffect =
       readonly at: Prefill["at"];
       readonly wizardId: string;
     }
+  /** Issue a Stars invoice for top-up package `index` (the payment actor records it first). */
+  | { readonly type: "invoice"; readonly chatId: number; readonly lang: Lang; readonly index: number }
+  /** Answer a pre-checkout query: refused at once for a blocked user, else as the payment actor says. */
+  | {
+      readonly type: "preCheckout";
+      readonly queryId: string;
+      readonly lang: Lang;
+      readonly invoiceId: string;
+      readonly currency: string;
+      readonly amount: number;
+      readonly blocked: boolean;
+    }
+  /** Report a Stars payment to the payment actor (until it has recorded it). */
+  | {
+      readonly type: "reportStars";
+      readonly chargeId: string;
+      readonly invoiceId: string;
+      readonly currency: string;
+      readonly amount: number;
+    }
   /** Send a history entry's result again. */
   | { readonly type: "resend"; readonly target: Target; readonly lang: Lang; readonly seq: number };
 

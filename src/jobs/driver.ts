@@ -6,7 +6,7 @@
  */
 import type { Log, Result } from "../../actors/mod.ts";
 import type { KvStore } from "../platform/types.ts";
-import { OPEN_JOBS, PollDue, TaskOwner, taskKey } from "./keys.ts";
+import { OPEN_JOBS, OPEN_PAYMENTS, PollDue, TaskOwner, taskKey } from "./keys.ts";
 
 /** Sends a message to a user's actor (the supervisor's `tell`). */
 export type TellUser = (userId: number, message: unknown) => Promise<Result<void>>;
@@ -29,12 +29,17 @@ export function listenForPolls(kv: KvStore, tell: TellUser, log: Log): Promise<v
   });
 }
 
-/** Tells every user with an open job to resume it; returns how many users were told. */
+/**
+ * Tells every user with an open job or an unrecorded payment to resume
+ * them; returns how many users were told.
+ */
 export async function resumeOpenJobs(kv: KvStore, tell: TellUser, log: Log): Promise<number> {
   const users = new Set<number>();
-  for await (const entry of kv.list({ prefix: OPEN_JOBS })) {
-    const userId = entry.key[1];
-    if (typeof userId === "number") users.add(userId);
+  for (const prefix of [OPEN_JOBS, OPEN_PAYMENTS]) {
+    for await (const entry of kv.list({ prefix })) {
+      const userId = entry.key[1];
+      if (typeof userId === "number") users.add(userId);
+    }
   }
   await Promise.all(
     [...users].map(async (userId) => {

@@ -18,6 +18,9 @@ export const openJobKey = (userId: number, jobId: string): KvKey => ["open_job",
 /** The prefix of every open job (for the start-up scan). */
 export const OPEN_JOBS: KvKey = ["open_job"];
 
+/** The prefix of Stars payments a user's actor has not yet handed to the payment actor. */
+export const OPEN_PAYMENTS: KvKey = ["open_payment"];
+
 /** A history entry; `seq` counts up from 0 per user. */
 export const historyKey = (userId: number, seq: number): KvKey => ["history", userId, seq];
 

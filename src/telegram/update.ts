@@ -12,12 +12,20 @@ const User = z.looseObject({
   language_code: z.string().optional(),
 });
 const Chat = z.looseObject({ id: z.number().int(), type: z.string() });
+/** A payment Telegram took (Stars); the payment actor checks it against its invoice. */
+const SuccessfulPayment = z.looseObject({
+  currency: z.string(),
+  total_amount: z.number().int().positive(),
+  invoice_payload: z.string().max(128),
+  telegram_payment_charge_id: z.string().min(1).max(256),
+});
 const Message = z.looseObject({
   message_id: z.number().int(),
   date: z.number().int(),
   chat: Chat,
   from: User.optional(),
   text: z.string().optional(),
+  successful_payment: SuccessfulPayment.optional(),
 });
 const CallbackQuery = z.looseObject({ id: z.string(), from: User, data: z.string().optional() });
 const FromUser = z.looseObject({ from: User });
@@ -28,7 +36,12 @@ export const UpdateSchema = z.looseObject({
   message: Message.optional(),
   edited_message: Message.optional(),
   callback_query: CallbackQuery.optional(),
-  pre_checkout_query: FromUser.optional(),
+  pre_checkout_query: FromUser.extend({
+    id: z.string(),
+    currency: z.string(),
+    total_amount: z.number().int(),
+    invoice_payload: z.string().max(128),
+  }).optional(),
   my_chat_member: FromUser.extend({ chat: Chat }).optional(),
 });
 

@@ -210,10 +210,14 @@ export async function startBot(
 
 /** The screen (send or edit) among some calls. */
 export function screenOf(made: readonly BotCall[]): { text: string; buttons: SentButton[]; method: string } {
-  const call = [...made].reverse().find((c) => c.method === "sendMessage" || c.method === "editMessageText");
+  const call = [...made]
+    .reverse()
+    .find((c) => c.method === "sendMessage" || c.method === "editMessageText" || c.method === "sendInvoice");
   if (call === undefined) throw new Error(`no screen in ${made.map((c) => c.method).join(", ")}`);
   const markup = call.body.reply_markup as { inline_keyboard?: SentButton[][] } | undefined;
-  return { text: String(call.body.text), buttons: (markup?.inline_keyboard ?? []).flat(), method: call.method };
+  const text = String(call.method === "sendInvoice" ? call.body.description : call.body.text);
+  const buttons = (markup?.inline_keyboard ?? []).flat().filter((button) => button.callback_data !== undefined);
+  return { text, buttons, method: call.method };
 }
 
 /** The callback data of the button whose text contains `label`. */

@@ -103,7 +103,7 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 8_000)
 /** What KV holds for a user: state, jobs, history and ledger entries. */
 export async function userRecords(kv: KvStore, userId: number) {
   const stored = await kv.get(["user", userId]);
-  const state = restoreUserState(stored.value);
+  const state = stored.value === null ? initialUserState() : restoreUserState(stored.value);
   const list = async (prefix: (string | number)[]) => {
     const out: { key: readonly unknown[]; value: unknown }[] = [];
     for await (const entry of kv.list({ prefix })) out.push({ key: entry.key, value: entry.value });

@@ -1,0 +1,99 @@
+/**
+ * The shell of the user actor's payments: issues Stars invoices (recorded
+ * by the payment actor before they are sent), answers pre-checkout queries
+ * and reports Stars payments to the payment actor until it has them.
+ */
+import type { ActorId } from "../../actors/routing.ts";
+import type { InvoiceCreated, PaymentCheck } from "../payments/payment-core.ts";
+import type { UserMessage } from "./core.ts";
+import { formatRub } from "./money.ts";
+import type { BotShell } from "./perform.ts";
+import { buttonsFor } from "./render-parts.ts";
+import type { BotEffect } from "./views.ts";
+
+type PaymentEffect = Extract<BotEffect, { type: "invoice" | "preCheckout" | "reportStars" }>;
+
+/** Attempts to report a payment before leaving it to the next start. */
+const REPORT_ATTEMPTS = 6;
+
+/** Performs one payment effect of the user actor `id`. */
+export async function performPaymentEffect(
+  shell: BotShell,
+  effect: PaymentEffect,
+  id: ActorId,
+  tellSelf: (message: UserMessage) => void,
+): Promise<void> {
+  const userId = Number(id);
+  switch (effect.type) {
+    case "invoice": {
+      const pack = shell.starsPackages[effect.index];
+      if (pack === undefined) return;
+      const created = await shell.catalog.ask("payment", "main", { type: "createStarsInvoice", userId, ...pack });
+      if (!created.ok) throw new Error(`the payment actor did not record the invoice: ${created.error.code}`);
+      const price = formatRub(pack.kopecks, effect.lang);
+      await shell.api.raw.sendInvoice({
+        chat_id: effect.chatId,
+        title: shell.t(effect.lang, "invoice-title"),
+        description: shell.t(effect.lang, "invoice-description", { price }),
+        payload: (created.value as InvoiceCreated).invoiceId,
+        currency: "XTR",
+        prices: [{ label: shell.t(effect.lang, "invoice-label", { price }), amount: pack.stars }],
+        // Telegram requires the Pay button first; the menu is the way back.
+        reply_markup: {
+          inline_keyboard: [
+            [{ text: shell.t(effect.lang, "btn-pay-stars", { stars: pack.stars }), pay: true }],
+            [buttonsFor(shell.t, effect.lang)("btn-menu", { a: "menu" })],
+          ],
+        },
+      });
+      return;
+    }
+    case "preCheckout": {
+      let check: PaymentCheck | { ok: false; refusal: "blocked" | "unavailable" };
+      if (effect.blocked) {
+        check = { ok: false, refusal: "blocked" };
+      } else {
+        const reply = await shell.catalog.ask(
+          "payment",
+          "main",
+          {
+            type: "checkStarsInvoice",
+            userId,
+            invoiceId: effect.invoiceId,
+            currency: effect.currency,
+            amount: effect.amount,
+          },
+          8_000,
+        );
+        check = reply.ok ? (reply.value as PaymentCheck) : { ok: false, refusal: "unavailable" };
+      }
+      await shell.api.raw.answerPreCheckoutQuery({
+        pre_checkout_query_id: effect.queryId,
+        ok: check.ok,
+        ...(check.ok
+          ? {}
+          : { error_message: shell.t(effect.lang, `payment-refused-${check.refusal.replace("_", "-")}`) }),
+      });
+      return;
+    }
+    case "reportStars": {
+      const { type: _type, ...payment } = effect;
+      for (let attempt = 1; attempt <= REPORT_ATTEMPTS; attempt++) {
+        const reply = await shell.catalog.ask("payment", "main", { type: "starsPaid", userId, ...payment });
+        if (reply.ok) {
+          const check = reply.value as PaymentCheck;
+          tellSelf({
+            type: "starsReported",
+            chargeId: effect.chargeId,
+            ...(check.ok ? {} : { refusal: check.refusal }),
+          });
+          return;
+        }
+        shell.log.warn({ chargeId: effect.chargeId, attempt, error: reply.error }, "Stars payment not recorded yet");
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+      // Still pending in the user's state: the next start reports it again.
+      return;
+    }
+  }
+}

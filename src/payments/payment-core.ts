@@ -1,0 +1,183 @@
+/**
+ * The payment actor's pure core: invoices it issued, payments it recorded
+ * and the credits it still owes users. A credit leaves only as a message to
+ * the user's actor keyed by the provider's payment id, and stays in the
+ * outbox until that actor acknowledges it, so it lands exactly once even if
+ * a worker or the process dies in between.
+ */
+import { z } from "zod";
+import type { KvWrite, Turn } from "../../actors/mod.ts";
+
+/** How long an unpaid invoice is kept (Telegram invoices can be paid later; a day is plenty). */
+export const INVOICE_TTL_MS = 24 * 3_600_000;
+
+const Invoice = z.object({
+  id: z.string(),
+  userId: z.number().int(),
+  stars: z.number().int().positive(),
+  kopecks: z.number().int().positive(),
+  createdAt: z.number(),
+  chargeId: z.string().optional(),
+});
+export type Invoice = z.infer<typeof Invoice>;
+
+const Credit = z.object({
+  key: z.string(),
+  userId: z.number().int(),
+  amount: z.number().int().positive(),
+  reason: z.string(),
+});
+export type Credit = z.infer<typeof Credit>;
+
+export const PaymentState = z.object({
+  v: z.literal(1),
+  /** Invoices issued so far (their ids count up). */
+  seq: z.number().int().nonnegative(),
+  /** Open invoices, and paid ones until they expire (to recognise repeated payment messages). */
+  invoices: z.record(z.string(), Invoice),
+  /** Credits recorded but not yet acknowledged by the user's actor. */
+  outbox: z.record(z.string(), Credit),
+});
+export type PaymentState = z.infer<typeof PaymentState>;
+
+export function initialPaymentState(): PaymentState {
+  return { v: 1, seq: 0, invoices: {}, outbox: {} };
+}
+
+/** Why a payment or a pre-checkout is refused. */
+export type PaymentRefusal = "unknown_invoice" | "already_paid" | "amount_mismatch";
+
+/** Messages to the payment actor. */
+export type PaymentMessage =
+  | { readonly type: "createStarsInvoice"; readonly userId: number; readonly stars: number; readonly kopecks: number }
+  | {
+      readonly type: "checkStarsInvoice";
+      readonly userId: number;
+      readonly invoiceId: string;
+      readonly currency: string;
+      readonly amount: number;
+    }
+  | {
+      readonly type: "starsPaid";
+      readonly userId: number;
+      readonly invoiceId: string;
+      readonly chargeId: string;
+      readonly currency: string;
+      readonly amount: number;
+    }
+  | { readonly type: "creditAcked"; readonly key: string }
+  | { readonly type: "resume" };
+
+/** Replies, by message type. */
+export type InvoiceCreated = { readonly invoiceId: string };
+export type PaymentCheck = { readonly ok: true } | { readonly ok: false; readonly refusal: PaymentRefusal };
+
+/** What the shell does after a commit: deliver a credit to a user's actor. */
+export type PaymentEffect = { readonly type: "deliverCredit"; readonly credit: Credit };
+
+type PaymentTurn = Turn<PaymentState, unknown, PaymentEffect>;
+
+/** The payment record of a Stars charge, by Telegram's charge id. */
+export const starsPaymentKey = (chargeId: string) => ["payment", "stars", chargeId] as const;
+
+/** The ledger key of a Stars credit: the provider's payment id. */
+export const starsCreditKey = (chargeId: string) => `stars:${chargeId}`;
+
+/** Handles one message at `now`. */
+export function receivePayment(state: PaymentState, message: PaymentMessage, now: number): PaymentTurn {
+  switch (message.type) {
+    case "createStarsInvoice": {
+      const seq = state.seq + 1;
+      const invoice: Invoice = {
+        id: `s${seq.toString(36)}`,
+        userId: message.userId,
+        stars: message.stars,
+        kopecks: message.kopecks,
+        createdAt: now,
+      };
+      const invoices = { ...expired(state.invoices, now), [invoice.id]: invoice };
+      return {
+        state: { ...state, seq, invoices },
+        writes: [{ op: "set", key: ["invoice", invoice.id], value: invoice }],
+        reply: { invoiceId: invoice.id } satisfies InvoiceCreated,
+      };
+    }
+    case "checkStarsInvoice":
+      return { state, reply: checkInvoice(state, message) };
+    case "starsPaid": {
+      const invoice = state.invoices[message.invoiceId];
+      const key = starsCreditKey(message.chargeId);
+      // The same payment message again: the credit is either acknowledged or still on its way.
+      if (invoice?.chargeId === message.chargeId) {
+        const pending = state.outbox[key];
+        return { state, reply: { ok: true }, effects: pending ? [{ type: "deliverCredit", credit: pending }] : [] };
+      }
+      const check = checkInvoice(state, message);
+      const record = {
+        provider: "stars",
+        chargeId: message.chargeId,
+        userId: message.userId,
+        invoiceId: message.invoiceId,
+        currency: message.currency,
+        amount: message.amount,
+        at: now,
+      };
+      if (!check.ok || invoice === undefined) {
+        // Telegram took the user's Stars for something we cannot match: recorded for an admin to refund.
+        const refusal = check.ok ? "unknown_invoice" : check.refusal;
+        const writes: KvWrite[] = [
+          {
+            op: "set",
+            key: [...starsPaymentKey(message.chargeId)],
+            value: { ...record, status: "unmatched", refusal },
+          },
+        ];
+        return { state: { ...state }, writes, reply: check };
+      }
+      const credit: Credit = { key, userId: invoice.userId, amount: invoice.kopecks, reason: `${invoice.stars} Stars` };
+      return {
+        state: {
+          ...state,
+          invoices: { ...state.invoices, [invoice.id]: { ...invoice, chargeId: message.chargeId } },
+          outbox: { ...state.outbox, [key]: credit },
+        },
+        writes: [
+          {
+            op: "set",
+            key: [...starsPaymentKey(message.chargeId)],
+            value: { ...record, status: "paid", kopecks: invoice.kopecks },
+          },
+          { op: "set", key: ["invoice", invoice.id], value: { ...invoice, chargeId: message.chargeId } },
+        ],
+        reply: { ok: true },
+        effects: [{ type: "deliverCredit", credit }],
+      };
+    }
+    case "creditAcked": {
+      if (state.outbox[message.key] === undefined) return { state };
+      const { [message.key]: _gone, ...outbox } = state.outbox;
+      return { state: { ...state, outbox } };
+    }
+    case "resume":
+      return { state, effects: Object.values(state.outbox).map((credit) => ({ type: "deliverCredit", credit })) };
+  }
+}
+
+function checkInvoice(
+  state: PaymentState,
+  message: { readonly userId: number; readonly invoiceId: string; readonly currency: string; readonly amount: number },
+): PaymentCheck {
+  const invoice = state.invoices[message.invoiceId];
+  if (invoice === undefined || invoice.userId !== message.userId) return { ok: false, refusal: "unknown_invoice" };
+  if (invoice.chargeId !== undefined) return { ok: false, refusal: "already_paid" };
+  if (message.currency !== "XTR" || message.amount !== invoice.stars) return { ok: false, refusal: "amount_mismatch" };
+  return { ok: true };
+}
+
+/** Invoices without the ones past their time (paid ones are forgotten too: their payment record stays in KV). */
+function expired(invoices: PaymentState["invoices"], now: number): PaymentState["invoices"] {
+  const kept: Record<string, Invoice> = {};
+  for (const [id, invoice] of Object.entries(invoices))
+    if (now - invoice.createdAt < INVOICE_TTL_MS) kept[id] = invoice;
+  return kept;
+}
