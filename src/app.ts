@@ -96,6 +96,8 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     pollFirstMs: config.pollFirstMs,
     maxJobsPerUser: config.maxJobsPerUser,
     starsPackages: config.starsPackages,
+    referralBonus: config.referralBonus,
+    welcomeGiftKopecks: config.welcomeGiftKopecks,
   };
   return [
     {

@@ -107,6 +107,18 @@ export const ConfigSchema = z
       .min(0.01, { error: "seconds before the first status read, 0.01 to 60" })
       .max(60, { error: "seconds before the first status read, 0.01 to 60" })
       .default(3),
+    REFERRAL_BONUS: z.coerce
+      .number({ error: "a whole number of free generations, 0 to 100" })
+      .int({ error: "a whole number of free generations, 0 to 100" })
+      .min(0, { error: "a whole number of free generations, 0 to 100" })
+      .max(100, { error: "a whole number of free generations, 0 to 100" })
+      .default(10),
+    WELCOME_GIFT_KOPECKS: z.coerce
+      .number({ error: "a whole number of kopecks, 0 (off) to 100000" })
+      .int({ error: "a whole number of kopecks, 0 (off) to 100000" })
+      .min(0, { error: "a whole number of kopecks, 0 (off) to 100000" })
+      .max(100_000, { error: "a whole number of kopecks, 0 (off) to 100000" })
+      .default(0),
     STARS_PACKAGES: starsPackages.default([
       { stars: 50, kopecks: 7_500 },
       { stars: 100, kopecks: 15_000 },
@@ -180,6 +192,10 @@ export interface Config {
   /** KIE's account limit on new tasks per 10 seconds (shared by the shards). */
   readonly kieCreatesPer10s: number;
   readonly maxJobsPerUser: number;
+  /** Free generations an inviter and an invitee each get for a referral. */
+  readonly referralBonus: number;
+  /** Kopecks every new user gets once (0: off). */
+  readonly welcomeGiftKopecks: number;
   /** Top-up packages paid in Telegram Stars: Stars and the kopecks they credit. */
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -244,6 +260,8 @@ export function parseConfig(
     kieCreatesPer10s: value.KIE_CREATES_PER_10S,
     maxJobsPerUser: value.MAX_JOBS_PER_USER,
     starsPackages: value.STARS_PACKAGES,
+    referralBonus: value.REFERRAL_BONUS,
+    welcomeGiftKopecks: value.WELCOME_GIFT_KOPECKS,
     logLevel: value.LOG_LEVEL,
     shards: value.SHARDS ?? Math.max(1, options.cpuCount),
   };

@@ -7,7 +7,7 @@ import type { Update } from "grammy/types";
 import type { Turn } from "../../actors/mod.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { freeLeftToday } from "../ledger/free-quota.ts";
-import { availableOf, type Wallet } from "../ledger/wallet.ts";
+import { availableOf } from "../ledger/wallet.ts";
 import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
 import { cancelJob, confirmOrder, type JobContext, type JobMessage, receiveJobMessage } from "./job-core.ts";
@@ -19,6 +19,7 @@ import {
   reportPendingStars,
   type StarsPayment,
 } from "./payment-turns.ts";
+import { type ReferralMessage, receiveReferral, welcome } from "./referral-turns.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
 import type { Account, BotEffect, Notice, Prefill, Target, View } from "./views.ts";
 import { applyInput, type WizardInput } from "./wizard.ts";
@@ -41,9 +42,10 @@ export type UserMessage =
       readonly prefill?: Prefill;
     }
   | JobMessage
-  | PaymentUserMessage;
+  | PaymentUserMessage
+  | ReferralMessage;
 
-type UserTurn = Turn<UserState, void, BotEffect>;
+type UserTurn = Turn<UserState, unknown, BotEffect>;
 
 const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
   start: "start",
@@ -66,15 +68,20 @@ export function receiveUserMessage(state: UserState, message: UserMessage, ctx: 
   const turn = receiveMessage(state, message, ctx);
   const effects = turn.effects;
   if (effects === undefined || !effects.some((effect) => effect.type === "show")) return turn;
-  const account = accountOf(turn.state.wallet, ctx);
+  const account = accountOf(turn.state, ctx);
   return {
     ...turn,
     effects: effects.map((effect) => (effect.type === "show" ? { ...effect, account } : effect)),
   };
 }
 
-function accountOf(wallet: Wallet, ctx: JobContext): Account {
-  return { availableKopecks: availableOf(wallet), freeLeft: freeLeftToday(wallet, ctx.now, ctx.rules.free) };
+function accountOf(state: UserState, ctx: JobContext): Account {
+  return {
+    availableKopecks: availableOf(state.wallet),
+    freeLeft: freeLeftToday(state.wallet, ctx.now, ctx.rules.free),
+    invited: state.invited,
+    referralBonusEarned: state.referralBonusEarned,
+  };
 }
 
 function receiveMessage(state: UserState, message: UserMessage, ctx: JobContext): UserTurn {
@@ -105,11 +112,15 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: JobContext)
     }
     case "update": {
       const turn = answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx));
-      return sameDurableState(state, turn.state) ? { ...turn, volatile: true } : turn;
+      const soft = sameDurableState(state, turn.state) && (turn.writes?.length ?? 0) === 0;
+      return soft ? { ...turn, volatile: true } : turn;
     }
     case "credit":
     case "starsReported":
       return receivePaymentMessage(state, message, ctx.userId, ctx.now);
+    case "referred":
+    case "referralAnswered":
+      return receiveReferral(state, message, ctx.userId, ctx.rules);
     case "resume": {
       const turn = receiveJobMessage(state, message, ctx);
       return { ...turn, effects: [...(turn.effects ?? []), ...reportPendingStars(turn.state)] };
@@ -142,6 +153,8 @@ function sameDurableState(before: UserState, after: UserState): boolean {
     before.wizard === after.wizard &&
     before.jobs === after.jobs &&
     before.wallet === after.wallet &&
+    before.welcomed === after.welcomed &&
+    before.referralPending === after.referralPending &&
     before.langChosen === after.langChosen &&
     (!after.langChosen || before.lang === after.lang)
   );
@@ -201,7 +214,9 @@ function receiveUpdate(state: UserState, update: Update, ctx: JobContext): UserT
     };
   }
   const command = message.text?.match(/^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/s);
-  if (command) return onCommand(limited, command[1] ?? "", command[2]?.trim(), target, message.from?.first_name ?? "");
+  if (command) {
+    return onCommand(limited, command[1] ?? "", command[2]?.trim(), target, message.from?.first_name ?? "", ctx);
+  }
   const input = inputOf(message);
   if (limited.wizard === undefined || input === undefined) {
     return { state: limited, effects: [show(limited, target, { kind: "notice" }, { key: "unknown-input" })] };
@@ -215,18 +230,29 @@ function onCommand(
   payload: string | undefined,
   target: Target,
   firstName: string,
+  ctx: JobContext,
 ): UserTurn {
   const command = COMMANDS[name];
   switch (command) {
     case "start": {
-      const referral = state.starts === 0 && payload?.startsWith("ref_") ? payload.slice(0, 64) : state.referral;
-      const next: UserState = {
+      const first = state.starts === 0;
+      const referral = first && payload?.startsWith("ref_") ? payload.slice(0, 64) : state.referral;
+      const started: UserState = {
         ...state,
         starts: state.starts + 1,
         wizard: undefined,
         ...(referral ? { referral } : {}),
       };
-      return { state: next, effects: [show(next, target, { kind: "main", greetName: firstName })] };
+      const welcomed = first ? welcome(started, payload, ctx.userId, ctx.now, ctx.rules) : undefined;
+      const next = welcomed?.state ?? started;
+      return {
+        state: next,
+        ...(welcomed && welcomed.writes.length > 0 ? { writes: welcomed.writes } : {}),
+        effects: [
+          show(next, target, { kind: "main", greetName: firstName }, welcomed?.notice),
+          ...(welcomed?.effects ?? []),
+        ],
+      };
     }
     case "menu":
       return { state, effects: [show(state, target, { kind: "main" })] };

@@ -24,21 +24,25 @@ import { applyEntry } from "../ledger/ledger.ts";
 import type { UserState, Wizard } from "./state.ts";
 import type { BotEffect, StatusVia, Target } from "./views.ts";
 
-/** The rules a user's jobs follow in this deployment. */
-export interface JobRules {
+/** The rules a user's jobs and bonuses follow in this deployment. */
+export interface UserRules {
   readonly free: FreeRules;
   readonly deadlines: JobDeadlines;
   /** The first poll's delay; later ones double up to twenty times it. */
   readonly pollFirstMs: number;
   /** Jobs one user may have running at once. */
   readonly maxOpenJobs: number;
+  /** Free generations an inviter and an invitee each get for a referral. */
+  readonly referralBonus: number;
+  /** Kopecks credited once to every new user (0: no gift). */
+  readonly welcomeGiftKopecks: number;
 }
 
 /** What a job turn may read besides state and message. */
 export interface JobContext {
   readonly userId: number;
   readonly now: number;
-  readonly rules: JobRules;
+  readonly rules: UserRules;
 }
 
 /** The price of an order, as the shell found it in the catalog. */
@@ -76,7 +80,7 @@ export type JobMessage =
   | { readonly type: "delivered"; readonly jobId: string; readonly undeliverable?: boolean }
   | { readonly type: "resume" };
 
-type UserTurn = Turn<UserState, void, BotEffect>;
+type UserTurn = Turn<UserState, unknown, BotEffect>;
 
 /** Error codes of jobs that fail on our side (KIE codes come from `KieError`). */
 export const JOB_FAILURES = {

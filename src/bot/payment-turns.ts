@@ -32,7 +32,7 @@ export interface StarsPayment {
   readonly telegram_payment_charge_id: string;
 }
 
-type UserTurn = Turn<UserState, void, BotEffect>;
+type UserTurn = Turn<UserState, unknown, BotEffect>;
 
 /** Marks a Stars payment open until the payment actor has it (the start-up scan resumes these users). */
 export const openPaymentKey = (userId: number, chargeId: string) => [...OPEN_PAYMENTS, userId, chargeId];

@@ -45,7 +45,10 @@ export class InputFileError extends Error {
   readonly code = "input_file";
 }
 
-type JobEffect = Exclude<BotEffect, { type: "answer" | "show" | "plan" | "invoice" | "preCheckout" | "reportStars" }>;
+type JobEffect = Exclude<
+  BotEffect,
+  { type: "answer" | "show" | "plan" | "invoice" | "preCheckout" | "reportStars" | "refer" }
+>;
 type Tell = (message: UserMessage) => void;
 
 /**

@@ -11,7 +11,7 @@ import type { BotShell } from "./perform.ts";
 import { buttonsFor } from "./render-parts.ts";
 import type { BotEffect } from "./views.ts";
 
-type PaymentEffect = Extract<BotEffect, { type: "invoice" | "preCheckout" | "reportStars" }>;
+type PaymentEffect = Extract<BotEffect, { type: "invoice" | "preCheckout" | "reportStars" | "refer" }>;
 
 /** Attempts to report a payment before leaving it to the next start. */
 const REPORT_ATTEMPTS = 6;
@@ -74,6 +74,16 @@ export async function performPaymentEffect(
           ? {}
           : { error_message: shell.t(effect.lang, `payment-refused-${check.refusal.replace("_", "-")}`) }),
       });
+      return;
+    }
+    case "refer": {
+      // Detached: two new users who invited each other must not wait on each other's turns.
+      void (async () => {
+        const reply = await shell.catalog.ask("user", effect.inviterId, { type: "referred", inviteeId: userId });
+        const accepted = reply.ok && (reply.value as { accepted?: boolean } | undefined)?.accepted === true;
+        if (!reply.ok) shell.log.warn({ inviterId: effect.inviterId, error: reply.error }, "referral not answered");
+        tellSelf({ type: "referralAnswered", inviterId: effect.inviterId, accepted });
+      })();
       return;
     }
     case "reportStars": {

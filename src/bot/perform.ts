@@ -84,6 +84,7 @@ export async function performBotEffect(
     case "invoice":
     case "preCheckout":
     case "reportStars":
+    case "refer":
       await performPaymentEffect(shell, effect, id, tellSelf);
       return;
     default:
@@ -175,6 +176,8 @@ function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Acco
     freeDailyLimit: shell.freeDailyLimit,
     freeLeft: account?.freeLeft ?? shell.freeDailyLimit,
     balanceKopecks: account?.availableKopecks ?? 0,
+    invited: account?.invited ?? 0,
+    referralBonusEarned: account?.referralBonusEarned ?? 0,
     timeZone: shell.timeZone,
     starsPackages: shell.starsPackages,
   };

@@ -50,7 +50,11 @@ export function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, men
     case "referral": {
       const link = `https://t.me/${ctx.botUsername}?start=ref_${ctx.userId.toString(36)}`;
       return {
-        text: `${t(lang, "referral-title")}\n${t(lang, "referral-body", { link: escapeHtml(link) })}`,
+        text: [
+          t(lang, "referral-title"),
+          t(lang, "referral-body", { link: escapeHtml(link) }),
+          t(lang, "referral-stats", { invited: ctx.invited, earned: ctx.referralBonusEarned }),
+        ].join("\n"),
         keyboard: [menuRow],
       };
     }

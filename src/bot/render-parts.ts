@@ -42,6 +42,8 @@ export interface ViewContext {
   readonly freeDailyLimit: number;
   readonly freeLeft: number;
   readonly balanceKopecks: number;
+  readonly invited: number;
+  readonly referralBonusEarned: number;
   /** The deployment's time zone, for dates. */
   readonly timeZone: string;
   /** Top-up packages paid in Telegram Stars. */

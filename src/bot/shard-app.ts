@@ -10,7 +10,7 @@ import { KieClient } from "../kie/client.ts";
 import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { loadTranslator } from "./i18n.ts";
-import type { JobRules } from "./job-core.ts";
+import type { UserRules } from "./job-core.ts";
 import { type BotShell, type PreparedScreen, performBotEffect, prepareBotEffect } from "./perform.ts";
 import { userBehavior } from "./user-actor.ts";
 import { warmUpShard } from "./warm-up.ts";
@@ -35,6 +35,8 @@ export interface ShardAppData {
   readonly pollFirstMs: number;
   readonly maxJobsPerUser: number;
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
+  readonly referralBonus: number;
+  readonly welcomeGiftKopecks: number;
 }
 
 const app: HostApp = {
@@ -59,11 +61,13 @@ const app: HostApp = {
       },
       starsPackages: data.starsPackages,
     };
-    const rules: JobRules = {
+    const rules: UserRules = {
       free: { dailyLimit: data.freeDailyLimit, timeZone: data.timeZone },
       deadlines: data.deadlines,
       pollFirstMs: data.pollFirstMs,
       maxOpenJobs: data.maxJobsPerUser,
+      referralBonus: data.referralBonus,
+      welcomeGiftKopecks: data.welcomeGiftKopecks,
     };
     await warmUpShard(shell, services, data.telegram, rules);
     return [

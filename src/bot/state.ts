@@ -63,6 +63,13 @@ const StateV4 = z.object({
   historySeq: z.number().int().nonnegative(),
   /** Set by an admin: the user may browse but not generate. */
   blocked: z.boolean(),
+  /** Friends who joined by this user's link, and the free generations referrals brought the user. */
+  invited: z.number().int().nonnegative().default(0),
+  referralBonusEarned: z.number().int().nonnegative().default(0),
+  /** The inviter whose answer a new user's referral waits for. */
+  referralPending: z.number().int().optional(),
+  /** True once the welcome gift was credited (or there was none to give). */
+  welcomed: z.boolean().default(false),
   /** Stars payments Telegram reported, until the payment actor has recorded them (by charge id). */
   pendingStars: z
     .record(z.string(), z.object({ invoiceId: z.string(), currency: z.string(), amount: z.number().int() }))
@@ -71,7 +78,16 @@ const StateV4 = z.object({
 export type UserState = z.infer<typeof StateV4>;
 
 /** Version 3 had no jobs. */
-const StateV3 = StateV4.omit({ jobs: true, historySeq: true, blocked: true, pendingStars: true }).extend({
+const StateV3 = StateV4.omit({
+  jobs: true,
+  historySeq: true,
+  blocked: true,
+  pendingStars: true,
+  invited: true,
+  referralBonusEarned: true,
+  referralPending: true,
+  welcomed: true,
+}).extend({
   v: z.literal(3),
 });
 
@@ -101,6 +117,9 @@ export function initialUserState(lang: Lang = "ru"): UserState {
     historySeq: 0,
     blocked: false,
     pendingStars: {},
+    invited: 0,
+    referralBonusEarned: 0,
+    welcomed: false,
   };
 }
 
@@ -108,7 +127,16 @@ export function initialUserState(lang: Lang = "ru"): UserState {
 export function restoreUserState(stored: unknown): UserState {
   const v1 = StateV1.safeParse(stored);
   if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 4 };
-  const noJobs = { jobs: {}, historySeq: 0, blocked: false, pendingStars: {} };
+  // Users from before version 4 are not new: no welcome gift for them.
+  const noJobs = {
+    jobs: {},
+    historySeq: 0,
+    blocked: false,
+    pendingStars: {},
+    invited: 0,
+    referralBonusEarned: 0,
+    welcomed: true,
+  };
   const v2 = StateV2.safeParse(stored);
   if (v2.success) return { ...v2.data, ...noJobs, v: 4, wallet: emptyWallet() };
   const v3 = StateV3.safeParse(stored);

@@ -6,7 +6,7 @@
  */
 import type { ActorBehavior } from "../../actors/mod.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
-import type { JobRules } from "./job-core.ts";
+import type { UserRules } from "./job-core.ts";
 import { langFor } from "./lang.ts";
 import { initialUserState, restoreUserState, type UserState } from "./state.ts";
 import type { BotEffect } from "./views.ts";
@@ -14,7 +14,7 @@ import type { BotEffect } from "./views.ts";
 /** The user actor's behaviour; `perform` comes from the shard that hosts it. */
 export function userBehavior(shell: {
   /** Free-quota and job rules of this deployment. */
-  readonly rules: JobRules;
+  readonly rules: UserRules;
   prepare(effect: BotEffect, id: number | string): Promise<unknown>;
   perform(
     effect: BotEffect,
@@ -22,7 +22,7 @@ export function userBehavior(shell: {
     tellSelf: (message: UserMessage) => void,
     prepared: unknown,
   ): Promise<void>;
-}): ActorBehavior<UserState, UserMessage, void, BotEffect> {
+}): ActorBehavior<UserState, UserMessage, unknown, BotEffect> {
   return {
     kind: "user",
     persistent: true,

@@ -41,6 +41,9 @@ export interface Account {
   /** Balance minus holds: what the user can spend now. */
   readonly availableKopecks: number;
   readonly freeLeft: number;
+  /** Friends invited, and free generations referrals brought (the referral screen). */
+  readonly invited: number;
+  readonly referralBonusEarned: number;
 }
 
 /** Effects of the user actor, performed after its state is durable. */
@@ -106,6 +109,8 @@ export type BotEffect =
       readonly currency: string;
       readonly amount: number;
     }
+  /** Tell the inviter's actor that this new user came by their link. */
+  | { readonly type: "refer"; readonly inviterId: number }
   /** Send a history entry's result again. */
   | { readonly type: "resend"; readonly target: Target; readonly lang: Lang; readonly seq: number };
 

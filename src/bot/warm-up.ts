@@ -10,7 +10,7 @@ import type { HostServices } from "../../actors/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
 import type { Lang } from "./i18n.ts";
-import type { JobRules } from "./job-core.ts";
+import type { UserRules } from "./job-core.ts";
 import { type BotShell, performBotEffect } from "./perform.ts";
 import { initialUserState, restoreUserState } from "./state.ts";
 
@@ -23,7 +23,7 @@ export async function warmUpShard(
   shell: BotShell,
   services: HostServices,
   telegram: TelegramSettings,
-  rules: JobRules,
+  rules: UserRules,
 ): Promise<void> {
   const dry: BotShell = { ...shell, api: createTelegramApi(telegram, dryFetch) };
   await Promise.all([
@@ -34,7 +34,7 @@ export async function warmUpShard(
   ]);
 }
 
-async function drySession(shell: BotShell, lang: Lang, rules: JobRules): Promise<void> {
+async function drySession(shell: BotShell, lang: Lang, rules: UserRules): Promise<void> {
   const from = { id: 0, is_bot: false, first_name: "warm-up", language_code: lang };
   const chat = { id: 0, type: "private" as const, first_name: "warm-up" };
   const message = (text: string): Update => ({

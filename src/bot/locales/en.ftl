@@ -199,3 +199,7 @@ payment-refused-amount-mismatch = The amount does not match the invoice. Open "T
 payment-refused-blocked = Payments are not available for your account. Please write to /paysupport.
 payment-refused-unavailable = Payments are unavailable right now. Please try again in a minute.
 btn-pay-stars = Pay ⭐ { $stars }
+referral-stats = Friends invited: { $invited }. Free generations earned: { $earned }.
+welcome-gift = 🎁 A welcome gift: { $amount } on your balance!
+referral-joined = 🎉 A friend joined with your link: +{ $n } free generations.
+referral-welcome = 🎁 You came by an invitation: +{ $n } free generations.

@@ -199,3 +199,7 @@ payment-refused-amount-mismatch = Сумма не совпадает со счё
 payment-refused-blocked = Оплата для вашего аккаунта недоступна. Напишите в /paysupport.
 payment-refused-unavailable = Платежи временно недоступны. Попробуйте через минуту.
 btn-pay-stars = Оплатить ⭐ { $stars }
+referral-stats = Приглашено друзей: { $invited }. Получено бесплатных генераций: { $earned }.
+welcome-gift = 🎁 Подарок новичку: { $amount } на баланс!
+referral-joined = 🎉 По вашей ссылке пришёл друг: +{ $n } бесплатных генераций.
+referral-welcome = 🎁 Вы пришли по приглашению: +{ $n } бесплатных генераций.
