@@ -8,7 +8,7 @@ import type { Update } from "grammy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initialUserState } from "../src/bot/state.ts";
 import { platform } from "../src/platform/mod.ts";
-import { type BotCall, botApiServer, startBot, userOf } from "./helpers/bot-harness.ts";
+import { type BotCall, botApiServer, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { seedUser, until, userRecords, walletWith } from "./helpers/job-harness.ts";
 import { tempDir } from "./helpers/runtime.ts";
@@ -74,11 +74,8 @@ describe("Telegram Stars top-ups", () => {
   async function invoiceFor(started: Awaited<ReturnType<typeof bot>>, userId: number) {
     const user = userOf(userId, "en");
     const topup = await started.send(user.text("/topup"));
-    const packages = (topup[0]?.body.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] })
-      .inline_keyboard;
-    expect(packages.flat().map((button) => button.text)).toEqual(
-      expect.arrayContaining(["⭐ 100 → 150 ₽", "⭐ 250 → 375 ₽"]),
-    );
+    const packages = screenOf(topup).buttons;
+    expect(packages.map((button) => button.text)).toEqual(expect.arrayContaining(["⭐ 100 → 150 ₽", "⭐ 250 → 375 ₽"]));
     const made = await started.send(user.press("1|t|0"), 2);
     const invoice = made.find((call) => call.method === "sendInvoice");
     expect(invoice?.body).toMatchObject({ currency: "XTR", prices: [{ amount: 100 }], chat_id: userId });
