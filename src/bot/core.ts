@@ -10,7 +10,7 @@ import { freeLeftToday } from "../ledger/free-quota.ts";
 import { availableOf } from "../ledger/wallet.ts";
 import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
-import { cancelJob, confirmOrder, type JobContext, type JobMessage, receiveJobMessage } from "./job-core.ts";
+import { cancelJob, confirmOrder, type JobMessage, receiveJobMessage, type UserContext } from "./job-core.ts";
 import { langFor } from "./lang.ts";
 import {
   type PaymentUserMessage,
@@ -64,7 +64,7 @@ const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
  * Handles one message to the user actor. Every screen it shows carries the
  * user's account as of this turn (balance, free generations left today).
  */
-export function receiveUserMessage(state: UserState, message: UserMessage, ctx: JobContext): UserTurn {
+export function receiveUserMessage(state: UserState, message: UserMessage, ctx: UserContext): UserTurn {
   const turn = receiveMessage(state, message, ctx);
   const effects = turn.effects;
   if (effects === undefined || !effects.some((effect) => effect.type === "show")) return turn;
@@ -75,7 +75,7 @@ export function receiveUserMessage(state: UserState, message: UserMessage, ctx: 
   };
 }
 
-function accountOf(state: UserState, ctx: JobContext): Account {
+function accountOf(state: UserState, ctx: UserContext): Account {
   return {
     availableKopecks: availableOf(state.wallet),
     freeLeft: freeLeftToday(state.wallet, ctx.now, ctx.rules.free),
@@ -84,7 +84,7 @@ function accountOf(state: UserState, ctx: JobContext): Account {
   };
 }
 
-function receiveMessage(state: UserState, message: UserMessage, ctx: JobContext): UserTurn {
+function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext): UserTurn {
   switch (message.type) {
     case "warm":
       return { state };
@@ -141,23 +141,31 @@ function answersFirst(turn: UserTurn): UserTurn {
   return { ...turn, immediate, effects: effects.filter((effect) => effect.type !== "answer") };
 }
 
+/** Fields written only with the next durable change (a user's language counts once chosen). */
+const SOFT_FIELDS: ReadonlySet<string> = new Set([
+  "lastSeenAt",
+  "firstSeenAt",
+  "flood",
+  "starts",
+  "menuMessageId",
+  "lang",
+]);
+
 /**
  * True when only soft fields changed (last seen, flood buckets, start
  * counters, a language still taken from Telegram): such a turn needs no
  * commit of its own, which keeps browsing menus free of KV writes; the soft
- * fields are written with the next durable change.
+ * fields are written with the next durable change. Every other field is
+ * durable, so a new field is safe by default.
  */
 function sameDurableState(before: UserState, after: UserState): boolean {
-  return (
-    before.referral === after.referral &&
-    before.wizard === after.wizard &&
-    before.jobs === after.jobs &&
-    before.wallet === after.wallet &&
-    before.welcomed === after.welcomed &&
-    before.referralPending === after.referralPending &&
-    before.langChosen === after.langChosen &&
-    (!after.langChosen || before.lang === after.lang)
-  );
+  if (after.langChosen && before.lang !== after.lang) return false;
+  const fields = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const field of fields) {
+    if (SOFT_FIELDS.has(field)) continue;
+    if (before[field as keyof UserState] !== after[field as keyof UserState]) return false;
+  }
+  return true;
 }
 
 function seen(state: UserState, update: Update, now: number): UserState {
@@ -166,7 +174,7 @@ function seen(state: UserState, update: Update, now: number): UserState {
   return { ...state, lang, lastSeenAt: now, firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt };
 }
 
-function receiveUpdate(state: UserState, update: Update, ctx: JobContext): UserTurn {
+function receiveUpdate(state: UserState, update: Update, ctx: UserContext): UserTurn {
   const now = ctx.now;
   const query = update.callback_query;
   if (query !== undefined) {
@@ -230,7 +238,7 @@ function onCommand(
   payload: string | undefined,
   target: Target,
   firstName: string,
-  ctx: JobContext,
+  ctx: UserContext,
 ): UserTurn {
   const command = COMMANDS[name];
   switch (command) {
@@ -283,7 +291,7 @@ function onAction(
   callbackId: string,
   target: Target,
   updateId: number,
-  ctx: JobContext,
+  ctx: UserContext,
 ): UserTurn {
   const answered = answer(state, callbackId);
   switch (action.a) {

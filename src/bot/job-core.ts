@@ -38,8 +38,8 @@ export interface UserRules {
   readonly welcomeGiftKopecks: number;
 }
 
-/** What a job turn may read besides state and message. */
-export interface JobContext {
+/** What a user actor's turn may read besides state and message. */
+export interface UserContext {
   readonly userId: number;
   readonly now: number;
   readonly rules: UserRules;
@@ -96,14 +96,14 @@ export function openJobCount(state: UserState): number {
 }
 
 /** The Generate button of wizard `wizard`: checks what needs no catalog, then asks the shell for the price. */
-export function confirmOrder(state: UserState, wizard: Wizard, target: Target, ctx: JobContext): BotEffect[] | string {
+export function confirmOrder(state: UserState, wizard: Wizard, target: Target, ctx: UserContext): BotEffect[] | string {
   if (state.blocked) return "job-blocked";
   if (openJobCount(state) >= ctx.rules.maxOpenJobs) return "job-too-many";
   return [{ type: "quote", target, lang: state.lang, wizard }];
 }
 
 /** Handles a job message. */
-export function receiveJobMessage(state: UserState, message: JobMessage, ctx: JobContext): UserTurn {
+export function receiveJobMessage(state: UserState, message: JobMessage, ctx: UserContext): UserTurn {
   switch (message.type) {
     case "quoted":
       return createJob(state, message.wizardId, message.target, message.quote, ctx);
@@ -169,13 +169,19 @@ export function receiveJobMessage(state: UserState, message: JobMessage, ctx: Jo
 }
 
 /** The Cancel button of a job: releases its hold; a late result from KIE is ignored. */
-export function cancelJob(state: UserState, jobId: string, ctx: JobContext): UserTurn | undefined {
+export function cancelJob(state: UserState, jobId: string, ctx: UserContext): UserTurn | undefined {
   const job = state.jobs[jobId];
   if (job === undefined || !isActive(job)) return undefined;
   return finish(state, job, "canceled", ctx);
 }
 
-function createJob(state: UserState, wizardId: string, target: Target, quote: QuoteOutcome, ctx: JobContext): UserTurn {
+function createJob(
+  state: UserState,
+  wizardId: string,
+  target: Target,
+  quote: QuoteOutcome,
+  ctx: UserContext,
+): UserTurn {
   const wizard = state.wizard;
   // Another press of the same Generate button got here first, or the user moved on.
   if (state.jobs[wizardId] !== undefined || wizard === undefined || wizard.id !== wizardId) return { state };
@@ -256,7 +262,7 @@ function createJob(state: UserState, wizardId: string, target: Target, quote: Qu
   };
 }
 
-function onStatus(state: UserState, message: Extract<JobMessage, { type: "status" }>, ctx: JobContext): UserTurn {
+function onStatus(state: UserState, message: Extract<JobMessage, { type: "status" }>, ctx: UserContext): UserTurn {
   const job = state.jobs[message.jobId];
   if (job === undefined || job.state !== "submitted") return { state };
   const status = message.status;
@@ -288,7 +294,7 @@ function nextPoll(
   job: Job,
   via: StatusVia,
   seq: number,
-  ctx: JobContext,
+  ctx: UserContext,
   progress = false,
 ): UserTurn {
   const effects: BotEffect[] = progress ? [{ type: "progress", job, now: ctx.now }] : [];
@@ -298,7 +304,7 @@ function nextPoll(
 }
 
 /** The KV queue message of the job's next poll. */
-function pollWrite(job: Job, ctx: JobContext): KvWrite {
+function pollWrite(job: Job, ctx: UserContext): KvWrite {
   const due: PollDue = { t: "poll", userId: ctx.userId, jobId: job.id, seq: job.polls };
   return {
     op: "enqueue",
@@ -323,7 +329,7 @@ function finish(
   state: UserState,
   job: Job,
   to: Exclude<JobState, "created" | "submitted" | "delivered">,
-  ctx: JobContext,
+  ctx: UserContext,
   patch: Partial<Pick<Job, "result" | "failure">> = {},
 ): UserTurn {
   const { now, userId } = ctx;
@@ -350,7 +356,7 @@ function finish(
   });
 }
 
-function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ctx: JobContext): UserTurn {
+function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ctx: UserContext): UserTurn {
   const job = state.jobs[jobId];
   if (job === undefined || isActive(job) || job.state === "delivered") return { state };
   const delivered = transition(job, "delivered", ctx.now);
@@ -379,7 +385,7 @@ function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ct
  * submitted job is read at once and its poll chain restarted; a final job
  * whose delivery was under way is not sent again.
  */
-function resume(state: UserState, ctx: JobContext): UserTurn {
+function resume(state: UserState, ctx: UserContext): UserTurn {
   let next = state;
   const writes: KvWrite[] = [];
   const effects: BotEffect[] = [];
@@ -408,7 +414,7 @@ function resume(state: UserState, ctx: JobContext): UserTurn {
 function withJob(
   state: UserState,
   job: Job,
-  ctx: JobContext,
+  ctx: UserContext,
   turn: { readonly writes: readonly KvWrite[]; readonly effects: readonly BotEffect[] },
 ): UserTurn {
   return {
