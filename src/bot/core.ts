@@ -4,13 +4,13 @@
  * gets exactly one visible reaction; every button press is answered first.
  */
 import type { Update } from "grammy/types";
-import type { Turn } from "../../actors/mod.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { freeLeftToday } from "../ledger/free-quota.ts";
 import { availableOf } from "../ledger/wallet.ts";
-import { type Action, decodeAction, type InfoPage } from "./callback-data.ts";
+import { onAction } from "./buttons.ts";
+import { decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
-import { cancelJob, confirmOrder, type JobMessage, receiveJobMessage, type UserContext } from "./job-core.ts";
+import { type JobMessage, receiveJobMessage, type UserContext } from "./job-core.ts";
 import { langFor } from "./lang.ts";
 import {
   type PaymentUserMessage,
@@ -21,8 +21,8 @@ import {
 } from "./payment-turns.ts";
 import { type ReferralMessage, receiveReferral, welcome } from "./referral-turns.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
-import type { Account, BotEffect, Notice, Prefill, Target, View } from "./views.ts";
-import { applyInput, type WizardInput } from "./wizard.ts";
+import { answer, infoView, onWizardInput, show, type UserTurn } from "./turn-parts.ts";
+import type { Account, BotEffect, Prefill, Target } from "./views.ts";
 
 /** Messages the user actor handles. */
 export type UserMessage =
@@ -44,8 +44,6 @@ export type UserMessage =
   | JobMessage
   | PaymentUserMessage
   | ReferralMessage;
-
-type UserTurn = Turn<UserState, unknown, BotEffect>;
 
 const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
   start: "start",
@@ -273,151 +271,4 @@ function onCommand(
     default:
       return { state, effects: [show(state, target, infoView(state, command))] };
   }
-}
-
-/** The history is a view of its own (it reads KV); the other pages are static. */
-function infoView(state: UserState, page: InfoPage): View {
-  return page === "history" ? { kind: "history", page: 0, total: state.historySeq } : { kind: "info", page };
-}
-
-/** A short id for a wizard, unique per user: from the update that started it. */
-function wizardIdOf(updateId: number): string {
-  return (updateId % 36 ** 6).toString(36);
-}
-
-function onAction(
-  state: UserState,
-  action: Action,
-  callbackId: string,
-  target: Target,
-  updateId: number,
-  ctx: UserContext,
-): UserTurn {
-  const answered = answer(state, callbackId);
-  switch (action.a) {
-    case "menu":
-      return { state, effects: [answered, show(state, target, { kind: "main" })] };
-    case "section":
-      return {
-        state,
-        effects: [answered, show(state, target, { kind: "section", section: action.section, page: action.page })],
-      };
-    case "card":
-      return {
-        state,
-        effects: [answered, show(state, target, { kind: "card", modelId: action.model, page: action.page })],
-      };
-    case "generate": {
-      const wizardId = wizardIdOf(updateId);
-      const page = state.wizard?.page ?? 0;
-      return {
-        state,
-        effects: [answered, { type: "plan", target, lang: state.lang, modelId: action.model, page, wizardId }],
-      };
-    }
-    case "cancel": {
-      const next = { ...state, wizard: undefined };
-      return {
-        state: next,
-        effects: [answer(state, callbackId, { key: "cancelled" }), show(next, target, { kind: "main" })],
-      };
-    }
-    case "page":
-      return { state, effects: [answered, show(state, target, infoView(state, action.page))] };
-    case "history":
-      return {
-        state,
-        effects: [answered, show(state, target, { kind: "history", page: action.page, total: state.historySeq })],
-      };
-    case "entry":
-      return { state, effects: [answered, show(state, target, { kind: "historyEntry", seq: action.seq })] };
-    case "resend":
-      return { state, effects: [answered, { type: "resend", target, lang: state.lang, seq: action.seq }] };
-    case "again":
-    case "change": {
-      const at = action.a === "again" ? "confirm" : "params";
-      const wizardId = wizardIdOf(updateId);
-      return { state, effects: [answered, { type: "reuse", target, lang: state.lang, seq: action.seq, at, wizardId }] };
-    }
-    case "stars":
-      return {
-        state,
-        effects: [answered, { type: "invoice", chatId: target.chatId, lang: state.lang, index: action.i }],
-      };
-    case "cancelJob": {
-      const canceled = cancelJob(state, action.job, ctx);
-      if (canceled === undefined) return { state, effects: [answer(state, callbackId, { key: "job-not-running" })] };
-      return {
-        ...canceled,
-        effects: [answer(state, callbackId, { key: "job-canceled" }), ...(canceled.effects ?? [])],
-      };
-    }
-    case "lang": {
-      const next: UserState = { ...state, lang: action.lang, langChosen: true };
-      return { state: next, effects: [answered, show(next, target, { kind: "main" }, { key: "language-set" })] };
-    }
-    default:
-      break;
-  }
-  // One job per confirmation: a Generate press whose job exists shows that job.
-  const existing = action.a === "go" ? state.jobs[action.w] : undefined;
-  if (existing !== undefined) {
-    return {
-      state,
-      effects: [
-        answer(state, callbackId, { key: "job-exists" }),
-        show(state, target, { kind: "job", job: existing, now: ctx.now }),
-      ],
-    };
-  }
-  // Wizard buttons: only those of the wizard in progress still work.
-  const wizard = state.wizard;
-  if (wizard === undefined || wizard.id !== action.w) {
-    return { state, effects: [answer(state, callbackId, { key: "outdated" }), show(state, target, { kind: "main" })] };
-  }
-  if (action.a === "go") {
-    const order = confirmOrder(state, wizard, target, ctx);
-    if (typeof order === "string") {
-      return {
-        state,
-        effects: [
-          answer(state, callbackId, { key: order }),
-          show(state, target, { kind: "wizard", wizard }, { key: order }),
-        ],
-      };
-    }
-    return { state, effects: [answered, ...order] };
-  }
-  const input: WizardInput =
-    action.a === "option"
-      ? { kind: "option", i: action.i }
-      : action.a === "param"
-        ? { kind: "param", i: action.i }
-        : { kind: action.a };
-  const outcome = onWizardInput(state, input, target);
-  return { ...outcome, effects: [answered, ...(outcome.effects ?? [])] };
-}
-
-function onWizardInput(state: UserState, input: WizardInput, target: Target): UserTurn {
-  const wizard = state.wizard;
-  if (wizard === undefined) return { state, effects: [show(state, target, { kind: "main" })] };
-  const outcome = applyInput(wizard, input);
-  if (outcome.wizard === undefined) {
-    const next = { ...state, wizard: undefined };
-    return { state: next, effects: [show(next, target, { kind: "card", modelId: wizard.modelId, page: wizard.page })] };
-  }
-  const next = { ...state, wizard: outcome.wizard };
-  return { state: next, effects: [show(next, target, { kind: "wizard", wizard: outcome.wizard }, outcome.notice)] };
-}
-
-function answer(state: UserState, callbackId: string, notice?: Notice): BotEffect {
-  return notice
-    ? { type: "answer", callbackId, lang: state.lang, notice }
-    : { type: "answer", callbackId, lang: state.lang };
-}
-
-function show(state: UserState, target: Target, view: View, notice?: Notice): BotEffect {
-  return notice
-    ? { type: "show", target, lang: state.lang, view, notice }
-    : { type: "show", target, lang: state.lang, view };
 }

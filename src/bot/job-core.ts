@@ -5,7 +5,7 @@
  * Every step's KV writes go into the same commit as the actor's state; its
  * effects run only after that commit (see `actors/host.ts`).
  */
-import type { KvWrite, Turn } from "../../actors/mod.ts";
+import type { KvWrite } from "../../actors/mod.ts";
 import type { EndpointFamily } from "../../catalog/schema.ts";
 import { HISTORY_LIMIT, historyEntryOf } from "../jobs/history.ts";
 import {
@@ -22,6 +22,7 @@ import type { TaskStatus } from "../kie/task-status.ts";
 import { type FreeRules, reserveFree, settleFree } from "../ledger/free-quota.ts";
 import { applyEntry } from "../ledger/ledger.ts";
 import type { UserState, Wizard } from "./state.ts";
+import type { UserTurn } from "./turn-parts.ts";
 import type { BotEffect, StatusVia, Target } from "./views.ts";
 
 /** The rules a user's jobs and bonuses follow in this deployment. */
@@ -79,8 +80,6 @@ export type JobMessage =
   | { readonly type: "statusShown"; readonly jobId: string; readonly messageId: number }
   | { readonly type: "delivered"; readonly jobId: string; readonly undeliverable?: boolean }
   | { readonly type: "resume" };
-
-type UserTurn = Turn<UserState, unknown, BotEffect>;
 
 /** Error codes of jobs that fail on our side (KIE codes come from `KieError`). */
 export const JOB_FAILURES = {

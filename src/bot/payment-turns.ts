@@ -4,13 +4,14 @@
  * credit from the payment actor is applied once per provider payment id and
  * the user is told the new balance.
  */
-import type { KvWrite, Turn } from "../../actors/mod.ts";
+import type { KvWrite } from "../../actors/mod.ts";
 import { OPEN_PAYMENTS } from "../jobs/keys.ts";
 import { applyEntry } from "../ledger/ledger.ts";
 import { availableOf } from "../ledger/wallet.ts";
 import type { PaymentRefusal } from "../payments/payment-core.ts";
 import { formatRub } from "./money.ts";
 import type { UserState } from "./state.ts";
+import type { UserTurn } from "./turn-parts.ts";
 import type { BotEffect } from "./views.ts";
 
 /** Messages about payments: a credit from the payment actor, and the payment actor's answer to a report. */
@@ -31,8 +32,6 @@ export interface StarsPayment {
   readonly invoice_payload: string;
   readonly telegram_payment_charge_id: string;
 }
-
-type UserTurn = Turn<UserState, unknown, BotEffect>;
 
 /** Marks a Stars payment open until the payment actor has it (the start-up scan resumes these users). */
 export const openPaymentKey = (userId: number, chargeId: string) => [...OPEN_PAYMENTS, userId, chargeId];

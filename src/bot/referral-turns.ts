@@ -3,11 +3,12 @@
  * referral link's bonus for both the inviter and the invitee (once per
  * pair, never for oneself). Bank changes carry idempotency keys like money.
  */
-import type { KvWrite, Turn } from "../../actors/mod.ts";
+import type { KvWrite } from "../../actors/mod.ts";
 import { applyEntry, rememberKey } from "../ledger/ledger.ts";
 import type { UserRules } from "./job-core.ts";
 import { formatRub } from "./money.ts";
 import type { UserState } from "./state.ts";
+import type { UserTurn } from "./turn-parts.ts";
 import type { BotEffect, Notice } from "./views.ts";
 
 /** Messages between the actors of an inviter and an invitee. */
@@ -16,8 +17,6 @@ export type ReferralMessage =
   | { readonly type: "referred"; readonly inviteeId: number }
   /** To the invitee: the inviter's answer. */
   | { readonly type: "referralAnswered"; readonly inviterId: number; readonly accepted: boolean };
-
-type UserTurn = Turn<UserState, unknown, BotEffect>;
 
 /** The inviter named by a `ref_<id in base 36>` start payload, if it is a plausible user id. */
 export function inviterOf(payload: string | undefined): number | undefined {
