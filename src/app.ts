@@ -98,6 +98,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     starsPackages: config.starsPackages,
     referralBonus: config.referralBonus,
     welcomeGiftKopecks: config.welcomeGiftKopecks,
+    adminIds: config.adminIds,
   };
   return [
     {

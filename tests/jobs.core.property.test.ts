@@ -22,6 +22,7 @@ const RULES: UserRules = {
   maxOpenJobs: 3,
   referralBonus: 10,
   welcomeGiftKopecks: 0,
+  adminIds: [],
 };
 
 type Step =

@@ -7,6 +7,7 @@ import type { Update } from "grammy/types";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { freeLeftToday } from "../ledger/free-quota.ts";
 import { availableOf } from "../ledger/wallet.ts";
+import { ADMIN_COMMANDS, type AdminMessage, parseAdminCommand, receiveAdmin } from "./admin-turns.ts";
 import { onAction } from "./buttons.ts";
 import { decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
@@ -43,7 +44,8 @@ export type UserMessage =
     }
   | JobMessage
   | PaymentUserMessage
-  | ReferralMessage;
+  | ReferralMessage
+  | AdminMessage;
 
 const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
   start: "start",
@@ -119,6 +121,8 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
     case "referred":
     case "referralAnswered":
       return receiveReferral(state, message, ctx.userId, ctx.rules);
+    case "admin":
+      return receiveAdmin(state, message, ctx.userId, ctx.now);
     case "resume": {
       const turn = receiveJobMessage(state, message, ctx);
       return { ...turn, effects: [...(turn.effects ?? []), ...reportPendingStars(turn.state)] };
@@ -137,6 +141,27 @@ function answersFirst(turn: UserTurn): UserTurn {
   const immediate = effects.filter((effect) => effect.type === "answer");
   if (immediate.length === 0) return turn;
   return { ...turn, immediate, effects: effects.filter((effect) => effect.type !== "answer") };
+}
+
+/** An admin command; for anyone not in `ADMIN_IDS` it is as unknown as any other. */
+function onAdminCommand(
+  state: UserState,
+  name: string,
+  args: string | undefined,
+  target: Target,
+  key: string,
+  ctx: UserContext,
+): UserTurn {
+  if (!ctx.rules.adminIds.includes(ctx.userId)) {
+    return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
+  }
+  const parsed = name === "admin" ? undefined : parseAdminCommand(name, args);
+  if (parsed === undefined) return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+  const message: AdminMessage = { type: "admin", adminId: ctx.userId, key, action: parsed.action };
+  return {
+    state,
+    effects: [{ type: "adminRequest", chatId: target.chatId, lang: state.lang, targetId: parsed.targetId, message }],
+  };
 }
 
 /** Fields written only with the next durable change (a user's language counts once chosen). */
@@ -221,7 +246,11 @@ function receiveUpdate(state: UserState, update: Update, ctx: UserContext): User
   }
   const command = message.text?.match(/^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/s);
   if (command) {
-    return onCommand(limited, command[1] ?? "", command[2]?.trim(), target, message.from?.first_name ?? "", ctx);
+    const [name = "", args] = [command[1], command[2]?.trim()];
+    if ((ADMIN_COMMANDS as readonly string[]).includes(name)) {
+      return onAdminCommand(limited, name, args, target, `admin:${ctx.userId}:${update.update_id}`, ctx);
+    }
+    return onCommand(limited, name, args, target, message.from?.first_name ?? "", ctx);
   }
   const input = inputOf(message);
   if (limited.wizard === undefined || input === undefined) {

@@ -37,6 +37,8 @@ export interface UserRules {
   readonly referralBonus: number;
   /** Kopecks credited once to every new user (0: no gift). */
   readonly welcomeGiftKopecks: number;
+  /** Telegram user ids allowed to use the admin commands. */
+  readonly adminIds: readonly number[];
 }
 
 /** What a user actor's turn may read besides state and message. */

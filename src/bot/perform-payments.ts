@@ -5,13 +5,14 @@
  */
 import type { ActorId } from "../../actors/routing.ts";
 import type { InvoiceCreated, PaymentCheck } from "../payments/payment-core.ts";
+import type { AdminOutcome } from "./admin-turns.ts";
 import type { UserMessage } from "./core.ts";
 import { formatRub } from "./money.ts";
 import type { BotShell } from "./perform.ts";
 import { buttonsFor } from "./render-parts.ts";
 import type { BotEffect } from "./views.ts";
 
-type PaymentEffect = Extract<BotEffect, { type: "invoice" | "preCheckout" | "reportStars" | "refer" }>;
+type PaymentEffect = Extract<BotEffect, { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "adminRequest" }>;
 
 /** Attempts to report a payment before leaving it to the next start. */
 const REPORT_ATTEMPTS = 6;
@@ -74,6 +75,23 @@ export async function performPaymentEffect(
           ? {}
           : { error_message: shell.t(effect.lang, `payment-refused-${check.refusal.replace("_", "-")}`) }),
       });
+      return;
+    }
+    case "adminRequest": {
+      const reply = await shell.catalog.ask("user", effect.targetId, effect.message);
+      const outcome = reply.ok ? (reply.value as AdminOutcome) : { ok: false as const, code: reply.error.code };
+      shell.log.info(
+        { adminId: userId, targetId: effect.targetId, action: effect.message.action.kind, outcome },
+        "admin action",
+      );
+      const text = outcome.ok
+        ? shell.t(effect.lang, "admin-done", {
+            user: effect.targetId,
+            balance: formatRub(outcome.balanceKopecks, effect.lang),
+            blocked: outcome.blocked ? "yes" : "no",
+          })
+        : shell.t(effect.lang, "admin-refused", { code: outcome.code });
+      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text });
       return;
     }
     case "refer": {

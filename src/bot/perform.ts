@@ -85,6 +85,7 @@ export async function performBotEffect(
     case "preCheckout":
     case "reportStars":
     case "refer":
+    case "adminRequest":
       await performPaymentEffect(shell, effect, id, tellSelf);
       return;
     default:

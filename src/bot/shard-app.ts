@@ -37,6 +37,7 @@ export interface ShardAppData {
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
   readonly referralBonus: number;
   readonly welcomeGiftKopecks: number;
+  readonly adminIds: readonly number[];
 }
 
 const app: HostApp = {
@@ -68,6 +69,7 @@ const app: HostApp = {
       maxOpenJobs: data.maxJobsPerUser,
       referralBonus: data.referralBonus,
       welcomeGiftKopecks: data.welcomeGiftKopecks,
+      adminIds: data.adminIds,
     };
     await warmUpShard(shell, services, data.telegram, rules);
     return [

@@ -4,6 +4,7 @@
  * answers to button presses.
  */
 import type { Job } from "../jobs/job.ts";
+import type { AdminMessage } from "./admin-turns.ts";
 import type { InfoPage } from "./callback-data.ts";
 import type { Lang, TArgs } from "./i18n.ts";
 import type { MediaItem, Wizard } from "./state.ts";
@@ -108,6 +109,14 @@ export type BotEffect =
       readonly invoiceId: string;
       readonly currency: string;
       readonly amount: number;
+    }
+  /** Carry an admin's command to the target user's actor and report the outcome to the admin. */
+  | {
+      readonly type: "adminRequest";
+      readonly chatId: number;
+      readonly lang: Lang;
+      readonly targetId: number;
+      readonly message: AdminMessage;
     }
   /** Tell the inviter's actor that this new user came by their link. */
   | { readonly type: "refer"; readonly inviterId: number }

@@ -203,3 +203,10 @@ referral-stats = Friends invited: { $invited }. Free generations earned: { $earn
 welcome-gift = 🎁 A welcome gift: { $amount } on your balance!
 referral-joined = 🎉 A friend joined with your link: +{ $n } free generations.
 referral-welcome = 🎁 You came by an invitation: +{ $n } free generations.
+admin-help = Admin commands:
+    /credit &lt;id&gt; &lt;rubles&gt; &lt;reason&gt; — credit
+    /debit &lt;id&gt; &lt;rubles&gt; &lt;reason&gt; — debit
+    /block &lt;id&gt; [reason] — stop generations
+    /unblock &lt;id&gt; — allow them again
+admin-done = Done. User { $user }: balance { $balance }, blocked: { $blocked }.
+admin-refused = Not done: { $code }.

@@ -203,3 +203,10 @@ referral-stats = Приглашено друзей: { $invited }. Получен
 welcome-gift = 🎁 Подарок новичку: { $amount } на баланс!
 referral-joined = 🎉 По вашей ссылке пришёл друг: +{ $n } бесплатных генераций.
 referral-welcome = 🎁 Вы пришли по приглашению: +{ $n } бесплатных генераций.
+admin-help = Команды администратора:
+    /credit &lt;id&gt; &lt;рубли&gt; &lt;причина&gt; — начислить
+    /debit &lt;id&gt; &lt;рубли&gt; &lt;причина&gt; — списать
+    /block &lt;id&gt; [причина] — запретить генерации
+    /unblock &lt;id&gt; — разрешить
+admin-done = Готово. Пользователь { $user }: баланс { $balance }, заблокирован: { $blocked }.
+admin-refused = Не выполнено: { $code }.

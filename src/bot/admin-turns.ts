@@ -1,0 +1,114 @@
+/**
+ * Admin commands, pure: only user ids in `ADMIN_IDS` may use them (anyone
+ * else gets the answer an unknown command gets). An admin's command goes to
+ * the target user's actor, which applies it as a ledger entry (credit or
+ * debit) or a state change (block, unblock) and writes an audit entry with
+ * the admin's id and reason.
+ */
+import type { KvWrite } from "../../actors/mod.ts";
+import { applyEntry } from "../ledger/ledger.ts";
+import { availableOf } from "../ledger/wallet.ts";
+import { formatRub } from "./money.ts";
+import type { UserState } from "./state.ts";
+import type { UserTurn } from "./turn-parts.ts";
+import type { BotEffect } from "./views.ts";
+
+/** What an admin can do to a user. */
+export type AdminAction =
+  | { readonly kind: "credit" | "debit"; readonly kopecks: number; readonly reason: string }
+  | { readonly kind: "block" | "unblock"; readonly reason: string };
+
+/** The message an admin's actor sends to the target user's actor (replies {@link AdminOutcome}). */
+export interface AdminMessage {
+  readonly type: "admin";
+  readonly adminId: number;
+  /** The idempotency key of the request (the admin's message). */
+  readonly key: string;
+  readonly action: AdminAction;
+}
+
+export type AdminOutcome =
+  | { readonly ok: true; readonly balanceKopecks: number; readonly blocked: boolean }
+  | { readonly ok: false; readonly code: "insufficient_funds" | "duplicate" | "invalid_amount" };
+
+/** Admin commands and their usage. */
+export const ADMIN_COMMANDS = ["admin", "credit", "debit", "block", "unblock"] as const;
+
+/** Parses an admin command's arguments: `<user id> <rubles> <reason>` or `<user id> [reason]`. */
+export function parseAdminCommand(
+  name: string,
+  args: string | undefined,
+): { readonly targetId: number; readonly action: AdminAction } | undefined {
+  const text = args ?? "";
+  if (name === "credit" || name === "debit") {
+    const match = text.match(/^(\d{1,15})\s+(\d{1,7})(?:[.,](\d{1,2}))?\s+(\S.{1,199})$/s);
+    if (!match) return undefined;
+    const kopecks = Number(match[2]) * 100 + Number((match[3] ?? "0").padEnd(2, "0"));
+    if (kopecks <= 0) return undefined;
+    return { targetId: Number(match[1]), action: { kind: name, kopecks, reason: (match[4] ?? "").trim() } };
+  }
+  if (name === "block" || name === "unblock") {
+    const match = text.match(/^(\d{1,15})(?:\s+(\S.{0,199}))?$/s);
+    if (!match) return undefined;
+    return { targetId: Number(match[1]), action: { kind: name, reason: (match[2] ?? "").trim() || name } };
+  }
+  return undefined;
+}
+
+/** Applies an admin's action to this user (`userId`) at `now`. */
+export function receiveAdmin(state: UserState, message: AdminMessage, userId: number, now: number): UserTurn {
+  const { action, adminId, key } = message;
+  const audit: KvWrite = {
+    op: "set",
+    key: ["audit", userId, key],
+    value: { adminId, userId, action, at: now },
+  };
+  switch (action.kind) {
+    case "credit":
+    case "debit": {
+      const amount = action.kind === "credit" ? action.kopecks : -action.kopecks;
+      const reason = `admin ${adminId}: ${action.reason}`;
+      const applied = applyEntry(state.wallet, { type: "adjustment", key, amount, reason }, now);
+      if (!applied.ok) {
+        const code =
+          applied.refusal.code === "insufficient_funds" || applied.refusal.code === "duplicate"
+            ? applied.refusal.code
+            : "invalid_amount";
+        return { state, reply: { ok: false, code } satisfies AdminOutcome };
+      }
+      const effects: BotEffect[] =
+        action.kind === "credit"
+          ? [
+              {
+                type: "show",
+                target: { chatId: userId },
+                lang: state.lang,
+                view: { kind: "main" },
+                notice: {
+                  key: "topped-up",
+                  args: {
+                    amount: formatRub(action.kopecks, state.lang),
+                    balance: formatRub(availableOf(applied.wallet), state.lang),
+                  },
+                },
+              },
+            ]
+          : [];
+      return {
+        state: { ...state, wallet: applied.wallet },
+        writes: [{ op: "set", key: ["ledger", userId, key], value: { ...applied.record, adminId } }, audit],
+        reply: { ok: true, balanceKopecks: applied.wallet.balance, blocked: state.blocked } satisfies AdminOutcome,
+        effects,
+      };
+    }
+    case "block":
+    case "unblock": {
+      const blocked = action.kind === "block";
+      return {
+        state: { ...state, blocked },
+        writes: [audit],
+        reply: { ok: true, balanceKopecks: state.wallet.balance, blocked } satisfies AdminOutcome,
+      };
+    }
+  }
+}

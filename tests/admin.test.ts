@@ -1,0 +1,72 @@
+/**
+ * Admin commands, in-thread with msw for the Bot API: only ids in
+ * ADMIN_IDS may credit, debit, block or unblock; each action is a ledger or
+ * audit entry with the admin's id and reason, applied once per request.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type BotCall, botApiServer, startBot, userOf } from "./helpers/bot-harness.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
+import { userRecords } from "./helpers/job-harness.ts";
+import { tempDir } from "./helpers/runtime.ts";
+
+const calls: BotCall[] = [];
+const server = botApiServer(calls);
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+
+describe("admin commands", () => {
+  const defer = useCleanups();
+  afterEach(() => {
+    calls.length = 0;
+  });
+
+  it("credit, debit, block and unblock: admins only, audited, once per request", async () => {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const started = await startBot(`${dir.path}/kv`, calls, { ADMIN_IDS: "500" });
+    defer(() => started.app.stop().then(() => undefined));
+    const admin = userOf(500, "en");
+    const intruder = userOf(502, "en");
+    await started.send(userOf(501, "en").text("/start"));
+
+    // Someone else: the command is as unknown as any other, and nothing changes.
+    const refused = await started.send(intruder.text("/credit 501 100 free money"));
+    expect(String(refused[0]?.body.text)).toContain("I understand commands and buttons");
+    expect((await userRecords(started.app.kv, 501)).state.wallet.balance).toBe(0);
+
+    const credit = admin.text("/credit 501 100 compensation for a lost result");
+    await started.send(credit, 2);
+    await started.send(credit, 1); // the same request again (Telegram redelivered it)
+    await started.send(admin.text("/debit 501 30,50 correction"));
+    const tooMuch = await started.send(admin.text("/debit 501 1000 too much"));
+    expect(String(tooMuch[0]?.body.text)).toBe("Not done: insufficient_funds.");
+    let records = await userRecords(started.app.kv, 501);
+    expect(records.state.wallet.balance).toBe(6_950);
+    expect(records.ledger).toHaveLength(2);
+    expect(records.ledger[0]).toMatchObject({
+      adminId: 500,
+      entry: { type: "adjustment", reason: "admin 500: compensation for a lost result" },
+    });
+    expect(
+      calls.some((call) => call.body.chat_id === 501 && String(call.body.text).includes("topped up by 100 ₽")),
+    ).toBe(true);
+
+    const blocked = await started.send(admin.text("/block 501 abuse"));
+    expect(String(blocked[0]?.body.text)).toBe("Done. User 501: balance 69.50 ₽, blocked: yes.");
+    expect((await userRecords(started.app.kv, 501)).state.blocked).toBe(true);
+    await started.send(admin.text("/unblock 501"));
+    records = await userRecords(started.app.kv, 501);
+    expect(records.state.blocked).toBe(false);
+    const audit = [];
+    for await (const entry of started.app.kv.list({ prefix: ["audit", 501] })) audit.push(entry.value);
+    expect(audit.map((entry) => (entry as { action: { kind: string }; adminId: number }).action.kind).sort()).toEqual([
+      "block",
+      "credit",
+      "debit",
+      "unblock",
+    ]);
+
+    const help = await started.send(admin.text("/admin"));
+    expect(String(help[0]?.body.text)).toContain("/credit &lt;id&gt;");
+  });
+});
