@@ -22,7 +22,7 @@ import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { listenForPolls, resumeOpenJobs, type TellUser, taskOwner } from "./jobs/driver.ts";
-import type { HttpServer, KvStore, Platform } from "./platform/types.ts";
+import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
 import { LongPoller } from "./telegram/poller.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
@@ -52,7 +52,7 @@ export interface App {
   /** The program's one KV connection (reads for tests and operator tools; actors write through the store). */
   readonly kv: KvStore;
   /** Answers one request of the bot's HTTP surface (what the HTTP server serves; tests call it directly). */
-  handleHttp(request: Request): Promise<Response>;
+  handleHttp(request: Request, client?: HttpClientInfo): Promise<Response>;
   /** The HTTP server, when the configuration asks for one (KIE callbacks). */
   readonly http: HttpServer | undefined;
   /** Routes one update and waits until the user's turn is durable. */
@@ -171,7 +171,9 @@ export async function startApp(options: AppOptions): Promise<App> {
         }
       : {}),
   });
-  const handleHttp = async (request: Request) => await httpApp.fetch(request);
+  // Routes read the peer's address from Hono's `env` (e.g. a sender allowlist).
+  const handleHttp = async (request: Request, client: HttpClientInfo = { remoteAddress: undefined }) =>
+    await httpApp.fetch(request, client);
   // KIE's callbacks are the only route so far: without a public address there is nothing to serve.
   const http = config.kieCallback
     ? await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp)

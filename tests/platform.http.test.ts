@@ -1,22 +1,25 @@
 import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
 import { platform } from "../src/platform/platform.node.ts";
+import type { HttpClientInfo } from "../src/platform/types.ts";
 
 interface Seen {
   method: string;
   path: string;
   type: string | null;
   body: string;
+  client: string | undefined;
 }
 
 function echoHandler(seen: Seen[]) {
-  return async (request: Request) => {
+  return async (request: Request, client: HttpClientInfo) => {
     const url = new URL(request.url);
     seen.push({
       method: request.method,
       path: `${url.pathname}${url.search}`,
       type: request.headers.get("content-type"),
       body: await request.text(),
+      client: client.remoteAddress,
     });
     return Response.json({ got: seen.length }, { status: 201, headers: { "x-answer": "yes" } });
   };
@@ -58,7 +61,9 @@ describe("platform.serveHttp on Node", () => {
       expect(response.status).toBe(201);
       expect(response.headers.get("x-answer")).toBe("yes");
       expect(await response.json()).toEqual({ got: 1 });
-      expect(seen).toEqual([{ method: "POST", path: "/kie/callback?x=1", type: "application/json", body }]);
+      expect(seen).toEqual([
+        { method: "POST", path: "/kie/callback?x=1", type: "application/json", body, client: "127.0.0.1" },
+      ]);
     } finally {
       await server.close();
     }

@@ -98,7 +98,7 @@ async function respond(req: IncomingMessage, res: ServerResponse, handler: HttpH
   }
   let response: Response;
   try {
-    response = await handler(request);
+    response = await handler(request, { remoteAddress: req.socket.remoteAddress });
   } catch {
     response = handlerFailedResponse();
   }

@@ -39,7 +39,10 @@ interface DenoApi {
   stderr: { writeSync(bytes: Uint8Array): number };
   exit(code: number): never;
   errors: { NotFound: new (...args: never[]) => Error };
-  serve(options: DenoServeOptions, handler: (request: Request) => Response | Promise<Response>): DenoHttpServer;
+  serve(
+    options: DenoServeOptions,
+    handler: (request: Request, info: { remoteAddr: { hostname?: string } }) => Response | Promise<Response>,
+  ): DenoHttpServer;
 }
 
 interface DenoServeOptions {
@@ -151,9 +154,9 @@ async function serveHttp(options: HttpServeOptions, handler: HttpHandler): Promi
   });
   const server = Deno.serve(
     { port: options.port, hostname: options.hostname, onListen: () => listening(), onError: handlerFailedResponse },
-    async (request) => {
+    async (request, info) => {
       const capped = await cappedRequest(request);
-      return capped instanceof Response ? capped : await handler(capped);
+      return capped instanceof Response ? capped : await handler(capped, { remoteAddress: info.remoteAddr.hostname });
     },
   );
   await ready;

@@ -117,7 +117,13 @@ export interface HttpServeOptions {
 }
 
 /** Answers one request; errors should be answered by the handler itself (a throw becomes a bare 500). */
-export type HttpHandler = (request: Request) => Promise<Response> | Response;
+export type HttpHandler = (request: Request, client: HttpClientInfo) => Promise<Response> | Response;
+
+/** Who is on the other end of a request's connection (for sender allowlists such as YooKassa's). */
+export interface HttpClientInfo {
+  /** The peer's IP address as the socket sees it (a proxy's, behind one). */
+  readonly remoteAddress: string | undefined;
+}
 
 /** The runtime seen through one small interface (see `platform.deno.ts`, `platform.node.ts`). */
 export interface Platform {

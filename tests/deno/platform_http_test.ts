@@ -17,9 +17,14 @@ function assertEquals(actual: unknown, expected: unknown, what: string): void {
 Deno.test("serveHttp on Deno hands the handler a web Request and writes its Response back", async () => {
   if (platform.name !== "deno") throw new Error(`expected the Deno platform, got ${platform.name}`);
   const seen: unknown[] = [];
-  const server = await platform.serveHttp({ port: 0, hostname: "127.0.0.1" }, async (request) => {
+  const server = await platform.serveHttp({ port: 0, hostname: "127.0.0.1" }, async (request, client) => {
     const url = new URL(request.url);
-    seen.push({ method: request.method, path: `${url.pathname}${url.search}`, body: await request.text() });
+    seen.push({
+      method: request.method,
+      path: `${url.pathname}${url.search}`,
+      body: await request.text(),
+      client: client.remoteAddress,
+    });
     return Response.json({ got: seen.length }, { status: 201, headers: { "x-answer": "yes" } });
   });
   try {
@@ -32,7 +37,11 @@ Deno.test("serveHttp on Deno hands the handler a web Request and writes its Resp
     assertEquals(response.status, 201, "status");
     assertEquals(response.headers.get("x-answer"), "yes", "header");
     assertEquals(await response.json(), { got: 1 }, "response body");
-    assertEquals(seen, [{ method: "POST", path: "/kie/callback?x=1", body }], "what the handler saw");
+    assertEquals(
+      seen,
+      [{ method: "POST", path: "/kie/callback?x=1", body, client: "127.0.0.1" }],
+      "what the handler saw",
+    );
 
     const tooLarge = await fetch(`http://127.0.0.1:${server.port}/upload`, {
       method: "POST",
