@@ -22,6 +22,7 @@ import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { listenForPolls, resumeOpenJobs, type TellUser, taskOwner } from "./jobs/driver.ts";
+import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
 import { LongPoller } from "./telegram/poller.ts";
@@ -99,6 +100,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     referralBonus: config.referralBonus,
     welcomeGiftKopecks: config.welcomeGiftKopecks,
     adminIds: config.adminIds,
+    yooPackages: config.yookassa?.packages ?? [],
   };
   return [
     {
@@ -116,7 +118,25 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
       appData: catalog,
       direct: true,
     },
-    { name: "payment", kinds: ["payment"], size: 1, module: new URL("./payments/app.ts", import.meta.url) },
+    {
+      name: "payment",
+      kinds: ["payment"],
+      size: 1,
+      module: new URL("./payments/app.ts", import.meta.url),
+      appData: {
+        ...(config.yookassa
+          ? {
+              yookassa: {
+                shopId: config.yookassa.shopId,
+                secretKey: config.yookassa.secretKey,
+                apiUrl: config.yookassa.apiUrl,
+                returnUrl: `https://t.me/${botUsername}`,
+                reconcileMs: 5 * 60_000,
+              },
+            }
+          : {}),
+      } satisfies PaymentAppData,
+    },
   ];
 }
 
@@ -170,14 +190,26 @@ export async function startApp(options: AppOptions): Promise<App> {
           },
         }
       : {}),
+    ...(config.yookassa
+      ? {
+          yookassa: {
+            allowedIps: config.yookassa.allowedIps,
+            trustProxy: config.trustProxy,
+            notify: async (paymentId: string) =>
+              (await supervisor.ask("payment", "main", { type: "yooNotified", paymentId })).ok,
+            log,
+          },
+        }
+      : {}),
   });
   // Routes read the peer's address from Hono's `env` (e.g. a sender allowlist).
   const handleHttp = async (request: Request, client: HttpClientInfo = { remoteAddress: undefined }) =>
     await httpApp.fetch(request, client);
-  // KIE's callbacks are the only route so far: without a public address there is nothing to serve.
-  const http = config.kieCallback
-    ? await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp)
-    : undefined;
+  // Without KIE callbacks or YooKassa notifications there is nothing to serve yet.
+  const http =
+    config.kieCallback || config.yookassa
+      ? await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp)
+      : undefined;
   if (http) log.info({ port: http.port }, "serving HTTP");
   const router = createUpdateRouter(supervisor, log);
   let poller: LongPoller | undefined;

@@ -7,6 +7,7 @@
 
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { isIpRange } from "./http/ip-allowlist.ts";
 import { isTimeZone } from "./ledger/day.ts";
 import { LOG_LEVELS } from "./log.ts";
 import type { KvLocation } from "./platform/types.ts";
@@ -41,6 +42,26 @@ const starsPackages = z
   )
   .refine((packages) => packages.every((p) => p.stars >= 1 && p.stars <= 100_000 && p.kopecks >= 100), {
     error: "each package: 1 to 100000 Stars for at least 100 kopecks",
+  });
+
+/** YooKassa's published notification senders (see shared/reference/payments.md). */
+export const YOOKASSA_IPS = [
+  "185.71.76.0/27",
+  "185.71.77.0/27",
+  "77.75.153.0/25",
+  "77.75.156.11",
+  "77.75.156.35",
+  "77.75.154.128/25",
+  "2a02:5180::/32",
+];
+
+const rubleAmounts = z
+  .string()
+  .trim()
+  .regex(/^\d+(\s*,\s*\d+)*$/, { error: "comma-separated amounts in rubles, e.g. 100,300,500" })
+  .transform((text) => text.split(",").map((rub) => Number(rub.trim()) * 100))
+  .refine((amounts) => amounts.every((kopecks) => kopecks >= 5_000 && kopecks <= 5_000_000), {
+    error: "each amount from 50 to 50000 rubles",
   });
 
 const positiveIds = z
@@ -119,6 +140,21 @@ export const ConfigSchema = z
       .min(0, { error: "a whole number of kopecks, 0 (off) to 100000" })
       .max(100_000, { error: "a whole number of kopecks, 0 (off) to 100000" })
       .default(0),
+    YOOKASSA_SHOP_ID: z
+      .string()
+      .trim()
+      .regex(/^\d{1,12}$/, { error: "the shop id from YooKassa (digits)" })
+      .optional(),
+    YOOKASSA_SECRET_KEY: z.string().trim().min(8, { error: "the secret key from YooKassa" }).optional(),
+    YOOKASSA_API_URL: httpsOrLocalUrl("the YooKassa API").default("https://api.yookassa.ru/v3"),
+    YOOKASSA_PACKAGES: rubleAmounts.default([10_000, 30_000, 50_000, 100_000]),
+    YOOKASSA_IPS: z
+      .string()
+      .trim()
+      .transform((text) => text.split(",").map((entry) => entry.trim()))
+      .refine((entries) => entries.every(isIpRange), { error: "comma-separated IP addresses or CIDR ranges" })
+      .default(YOOKASSA_IPS),
+    TRUST_PROXY: z.enum(["true", "false"], { error: "true or false" }).default("false"),
     STARS_PACKAGES: starsPackages.default([
       { stars: 50, kopecks: 7_500 },
       { stars: 100, kopecks: 15_000 },
@@ -148,6 +184,14 @@ export const ConfigSchema = z
   .superRefine((env, ctx) => {
     if (env.KV_URL !== undefined && env.KV_ACCESS_TOKEN === undefined) {
       ctx.addIssue({ code: "custom", path: ["KV_ACCESS_TOKEN"], message: "required when KV_URL is set" });
+    }
+    if ((env.YOOKASSA_SHOP_ID === undefined) !== (env.YOOKASSA_SECRET_KEY === undefined)) {
+      const missing = env.YOOKASSA_SHOP_ID === undefined ? "YOOKASSA_SHOP_ID" : "YOOKASSA_SECRET_KEY";
+      ctx.addIssue({
+        code: "custom",
+        path: [missing],
+        message: "YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY go together",
+      });
     }
     // Unsigned callbacks would let anyone end other users' jobs: a public address needs the key.
     if (env.PUBLIC_BASE_URL !== undefined && env.KIE_WEBHOOK_HMAC_KEY === undefined) {
@@ -196,6 +240,18 @@ export interface Config {
   readonly referralBonus: number;
   /** Kopecks every new user gets once (0: off). */
   readonly welcomeGiftKopecks: number;
+  /** Card payments through YooKassa, when configured. */
+  readonly yookassa?: {
+    readonly shopId: string;
+    readonly secretKey: string;
+    readonly apiUrl: string;
+    /** Top-up amounts offered, in kopecks. */
+    readonly packages: readonly number[];
+    /** Notification senders (IP addresses and ranges). */
+    readonly allowedIps: readonly string[];
+  };
+  /** Take a request's sender from `X-Forwarded-For` (only behind a proxy that sets it). */
+  readonly trustProxy: boolean;
   /** Top-up packages paid in Telegram Stars: Stars and the kopecks they credit. */
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -260,6 +316,18 @@ export function parseConfig(
     kieCreatesPer10s: value.KIE_CREATES_PER_10S,
     maxJobsPerUser: value.MAX_JOBS_PER_USER,
     starsPackages: value.STARS_PACKAGES,
+    ...(value.YOOKASSA_SHOP_ID !== undefined && value.YOOKASSA_SECRET_KEY !== undefined
+      ? {
+          yookassa: {
+            shopId: value.YOOKASSA_SHOP_ID,
+            secretKey: value.YOOKASSA_SECRET_KEY,
+            apiUrl: value.YOOKASSA_API_URL,
+            packages: value.YOOKASSA_PACKAGES,
+            allowedIps: value.YOOKASSA_IPS,
+          },
+        }
+      : {}),
+    trustProxy: value.TRUST_PROXY === "true",
     referralBonus: value.REFERRAL_BONUS,
     welcomeGiftKopecks: value.WELCOME_GIFT_KOPECKS,
     logLevel: value.LOG_LEVEL,
@@ -272,5 +340,6 @@ export function secretsOf(config: Config): string[] {
   const secrets = [config.botToken, config.kieApiKey];
   if (config.kv.kind === "remote" && config.kv.accessToken) secrets.push(config.kv.accessToken);
   if (config.kieCallback) secrets.push(config.kieCallback.hmacKey);
+  if (config.yookassa) secrets.push(config.yookassa.secretKey);
   return secrets;
 }

@@ -1,4 +1,3 @@
-import type { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { createHttpApp } from "../src/http/app.ts";
 import type { TaskOwner } from "../src/jobs/keys.ts";
@@ -30,12 +29,18 @@ function setup(overrides: Partial<KieCallbackDeps> = {}) {
   return { app: createHttpApp({ kieCallback: deps }), lookupTask, notify, lines };
 }
 
-function post(app: Hono, body: string, headers: Record<string, string> = {}) {
-  return app.request("/kie/callback", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body,
-  });
+function post(
+  app: { fetch(request: Request): Response | Promise<Response> },
+  body: string,
+  headers: Record<string, string> = {},
+) {
+  return app.fetch(
+    new Request("http://bot.test/kie/callback", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    }),
+  );
 }
 
 async function signed(taskId: string, timestamp = TIMESTAMP): Promise<Record<string, string>> {

@@ -65,6 +65,20 @@ export function onAction(
       const wizardId = wizardIdOf(updateId);
       return { state, effects: [answered, { type: "reuse", target, lang: state.lang, seq: action.seq, at, wizardId }] };
     }
+    case "yoo":
+      return {
+        state,
+        effects: [answered, { type: "yooPay", chatId: target.chatId, lang: state.lang, amount: { index: action.i } }],
+      };
+    case "yooAmount": {
+      const next = { ...state, awaitingAmount: true };
+      return { state: next, effects: [answered, show(next, target, { kind: "notice" }, { key: "yoo-enter-amount" })] };
+    }
+    case "yooCheck":
+      return {
+        state,
+        effects: [answer(state, callbackId, { key: "yoo-checking" }), { type: "yooCheck", attemptId: action.attempt }],
+      };
     case "stars":
       return {
         state,

@@ -30,7 +30,10 @@ export type Action =
   | { readonly a: "resend"; readonly seq: number }
   | { readonly a: "again"; readonly seq: number }
   | { readonly a: "change"; readonly seq: number }
-  | { readonly a: "stars"; readonly i: number };
+  | { readonly a: "stars"; readonly i: number }
+  | { readonly a: "yoo"; readonly i: number }
+  | { readonly a: "yooAmount" }
+  | { readonly a: "yooCheck"; readonly attempt: string };
 
 /** Screens reached from the main menu or commands. */
 export const INFO_PAGES = ["balance", "topup", "history", "help", "language", "referral", "terms", "support"] as const;
@@ -58,6 +61,9 @@ const CODES = {
   again: "a",
   change: "z",
   stars: "t",
+  yoo: "u",
+  yooAmount: "v",
+  yooCheck: "w",
 } as const satisfies Record<Action["a"], string>;
 
 const id = z.string().regex(/^[A-Za-z0-9._/-]{1,48}$/);
@@ -87,6 +93,15 @@ const parsers: Record<string, (args: string[]) => Action> = {
   a: ([n]) => ({ a: "again", seq: seq.parse(n) }),
   z: ([n]) => ({ a: "change", seq: seq.parse(n) }),
   t: ([i]) => ({ a: "stars", i: small.parse(i) }),
+  u: ([i]) => ({ a: "yoo", i: small.parse(i) }),
+  v: () => ({ a: "yooAmount" }),
+  w: ([attempt]) => ({
+    a: "yooCheck",
+    attempt: z
+      .string()
+      .regex(/^y[0-9a-z]{1,10}$/)
+      .parse(attempt),
+  }),
 };
 
 /** Encodes an action; throws if it would not fit Telegram's 64 bytes. */
@@ -120,7 +135,12 @@ export function encodeAction(action: Action): string {
       case "history":
         return [action.page];
       case "stars":
+      case "yoo":
         return [action.i];
+      case "yooAmount":
+        return [];
+      case "yooCheck":
+        return [action.attempt];
       case "entry":
       case "resend":
       case "again":

@@ -7,6 +7,7 @@ import type { Update } from "grammy/types";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { freeLeftToday } from "../ledger/free-quota.ts";
 import { availableOf } from "../ledger/wallet.ts";
+import type { YooUserNews } from "../payments/yookassa-core.ts";
 import { ADMIN_COMMANDS, type AdminMessage, parseAdminCommand, receiveAdmin } from "./admin-turns.ts";
 import { onAction } from "./buttons.ts";
 import { decodeAction, type InfoPage } from "./callback-data.ts";
@@ -45,7 +46,8 @@ export type UserMessage =
   | JobMessage
   | PaymentUserMessage
   | ReferralMessage
-  | AdminMessage;
+  | AdminMessage
+  | YooUserNews;
 
 const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
   start: "start",
@@ -123,6 +125,20 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       return receiveReferral(state, message, ctx.userId, ctx.rules);
     case "admin":
       return receiveAdmin(state, message, ctx.userId, ctx.now);
+    case "yooReady": {
+      const view = {
+        kind: "yooPay",
+        attemptId: message.attemptId,
+        url: message.url,
+        kopecks: message.kopecks,
+      } as const;
+      return { state, effects: [show(state, { chatId: ctx.userId }, view)] };
+    }
+    case "yooStatus":
+      return {
+        state,
+        effects: [show(state, { chatId: ctx.userId }, { kind: "main" }, { key: `yoo-${message.status}` })],
+      };
     case "resume": {
       const turn = receiveJobMessage(state, message, ctx);
       return { ...turn, effects: [...(turn.effects ?? []), ...reportPendingStars(turn.state)] };
@@ -141,6 +157,17 @@ function answersFirst(turn: UserTurn): UserTurn {
   const immediate = effects.filter((effect) => effect.type === "answer");
   if (immediate.length === 0) return turn;
   return { ...turn, immediate, effects: effects.filter((effect) => effect.type !== "answer") };
+}
+
+/** The amount of a card top-up, typed in rubles (50 to 50,000). */
+function onTypedAmount(state: UserState, text: string, target: Target): UserTurn {
+  const match = text.trim().match(/^(\d{1,6})(?:[.,](\d{1,2}))?$/);
+  const kopecks = match ? Number(match[1]) * 100 + Number((match[2] ?? "0").padEnd(2, "0")) : 0;
+  if (kopecks < 5_000 || kopecks > 5_000_000) {
+    return { state, effects: [show(state, target, { kind: "notice" }, { key: "yoo-amount-invalid" })] };
+  }
+  const next = { ...state, awaitingAmount: false };
+  return { state: next, effects: [{ type: "yooPay", chatId: target.chatId, lang: state.lang, amount: { kopecks } }] };
 }
 
 /** An admin command; for anyone not in `ADMIN_IDS` it is as unknown as any other. */
@@ -215,7 +242,10 @@ function receiveUpdate(state: UserState, update: Update, ctx: UserContext): User
         effects: [answer(limited, query.id, { key: "outdated" }), show(limited, target, { kind: "main" })],
       };
     }
-    return onAction(limited, action, query.id, target, update.update_id, ctx);
+    // Any other button ends the wait for a typed amount.
+    const waiting =
+      limited.awaitingAmount && action.a !== "yooAmount" ? { ...limited, awaitingAmount: false } : limited;
+    return onAction(waiting, action, query.id, target, update.update_id, ctx);
   }
   const checkout = update.pre_checkout_query;
   if (checkout !== undefined) {
@@ -247,11 +277,13 @@ function receiveUpdate(state: UserState, update: Update, ctx: UserContext): User
   const command = message.text?.match(/^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/s);
   if (command) {
     const [name = "", args] = [command[1], command[2]?.trim()];
+    if (limited.awaitingAmount) return receiveUpdate({ ...limited, awaitingAmount: false }, update, ctx);
     if ((ADMIN_COMMANDS as readonly string[]).includes(name)) {
       return onAdminCommand(limited, name, args, target, `admin:${ctx.userId}:${update.update_id}`, ctx);
     }
     return onCommand(limited, name, args, target, message.from?.first_name ?? "", ctx);
   }
+  if (limited.awaitingAmount && message.text !== undefined) return onTypedAmount(limited, message.text, target);
   const input = inputOf(message);
   if (limited.wizard === undefined || input === undefined) {
     return { state: limited, effects: [show(limited, target, { kind: "notice" }, { key: "unknown-input" })] };

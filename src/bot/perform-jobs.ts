@@ -47,7 +47,19 @@ export class InputFileError extends Error {
 
 type JobEffect = Exclude<
   BotEffect,
-  { type: "answer" | "show" | "plan" | "invoice" | "preCheckout" | "reportStars" | "refer" }
+  {
+    type:
+      | "answer"
+      | "show"
+      | "plan"
+      | "invoice"
+      | "preCheckout"
+      | "reportStars"
+      | "refer"
+      | "adminRequest"
+      | "yooPay"
+      | "yooCheck";
+  }
 >;
 type Tell = (message: UserMessage) => void;
 

@@ -12,7 +12,10 @@ import type { BotShell } from "./perform.ts";
 import { buttonsFor } from "./render-parts.ts";
 import type { BotEffect } from "./views.ts";
 
-type PaymentEffect = Extract<BotEffect, { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "adminRequest" }>;
+type PaymentEffect = Extract<
+  BotEffect,
+  { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "adminRequest" | "yooPay" | "yooCheck" }
+>;
 
 /** Attempts to report a payment before leaving it to the next start. */
 const REPORT_ATTEMPTS = 6;
@@ -75,6 +78,26 @@ export async function performPaymentEffect(
           ? {}
           : { error_message: shell.t(effect.lang, `payment-refused-${check.refusal.replace("_", "-")}`) }),
       });
+      return;
+    }
+    case "yooPay": {
+      const kopecks = "kopecks" in effect.amount ? effect.amount.kopecks : shell.yooPackages[effect.amount.index];
+      if (kopecks === undefined) return;
+      // The payment actor records the attempt, creates the payment and tells this actor when it can be paid.
+      const created = await shell.catalog.ask("payment", "main", { type: "createYooPayment", userId, kopecks });
+      if (!created.ok) {
+        shell.log.warn({ error: created.error }, "card payment not started");
+        await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: shell.t(effect.lang, "yoo-failed") });
+      }
+      return;
+    }
+    case "yooCheck": {
+      const told = await shell.catalog.tell("payment", "main", {
+        type: "yooCheck",
+        userId,
+        attemptId: effect.attemptId,
+      });
+      if (!told.ok) shell.log.warn({ error: told.error }, "payment check not queued");
       return;
     }
     case "adminRequest": {

@@ -38,6 +38,8 @@ export interface BotShell {
   readonly jobs: JobShell;
   /** Top-up packages paid in Stars. */
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
+  /** Card top-up amounts in kopecks (empty: YooKassa is off). */
+  readonly yooPackages: readonly number[];
 }
 
 /** A screen rendered ahead of its effect (while the turn commits). */
@@ -86,6 +88,8 @@ export async function performBotEffect(
     case "reportStars":
     case "refer":
     case "adminRequest":
+    case "yooPay":
+    case "yooCheck":
       await performPaymentEffect(shell, effect, id, tellSelf);
       return;
     default:
@@ -181,6 +185,7 @@ function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Acco
     referralBonusEarned: account?.referralBonusEarned ?? 0,
     timeZone: shell.timeZone,
     starsPackages: shell.starsPackages,
+    yooPackages: shell.yooPackages,
   };
 }
 

@@ -2,7 +2,7 @@
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
 import type { ButtonOf } from "./render-parts.ts";
-import { type Button, escapeHtml, type Screen, type ViewContext } from "./render-parts.ts";
+import { type Button, escapeHtml, type Screen, type UrlButton, type ViewContext } from "./render-parts.ts";
 
 /** The screen of an info page. */
 export function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, menuRow: Button[]): Screen {
@@ -27,6 +27,13 @@ export function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, men
               callback_data: encodeAction({ a: "stars", i }),
             },
           ]),
+          ...ctx.yooPackages.map((kopecks, i) => [
+            {
+              text: t(lang, "btn-card-package", { price: formatRub(kopecks, lang) }),
+              callback_data: encodeAction({ a: "yoo", i }),
+            },
+          ]),
+          ...(ctx.yooPackages.length > 0 ? [[button("btn-card-amount", { a: "yooAmount" })]] : []),
           [button("btn-balance", { a: "page", page: "balance" })],
           menuRow,
         ],
@@ -66,4 +73,22 @@ export function renderInfo(page: string, ctx: ViewContext, button: ButtonOf, men
         keyboard: [menuRow],
       };
   }
+}
+
+/** A card payment ready to pay: the YooKassa page, and "Check payment" for a notification that never came. */
+export function renderYooPay(
+  attemptId: string,
+  url: string,
+  kopecks: number,
+  ctx: ViewContext,
+  button: ButtonOf,
+  menuRow: Button[],
+): Screen {
+  const { t, lang } = ctx;
+  const price = formatRub(kopecks, lang);
+  const pay: UrlButton = { text: t(lang, "btn-card-pay", { price }), url };
+  return {
+    text: t(lang, "yoo-ready", { price }),
+    keyboard: [[pay], [button("btn-card-check", { a: "yooCheck", attempt: attemptId })], menuRow],
+  };
 }

@@ -12,10 +12,16 @@ export interface Button {
   readonly callback_data: string;
 }
 
+/** A button that opens a link (a payment page). */
+export interface UrlButton {
+  readonly text: string;
+  readonly url: string;
+}
+
 /** A rendered screen. */
 export interface Screen {
   readonly text: string;
-  readonly keyboard: Button[][];
+  readonly keyboard: (Button | UrlButton)[][];
 }
 
 /** What the shell fetched for a view. */
@@ -48,6 +54,8 @@ export interface ViewContext {
   readonly timeZone: string;
   /** Top-up packages paid in Telegram Stars. */
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
+  /** Card top-up amounts in kopecks (empty: YooKassa is off). */
+  readonly yooPackages: readonly number[];
 }
 
 /** Escapes text for Telegram's HTML parse mode. */

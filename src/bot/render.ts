@@ -7,7 +7,7 @@
 
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
-import { renderInfo } from "./render-info.ts";
+import { renderInfo, renderYooPay } from "./render-info.ts";
 import { renderHistory, renderHistoryEntry, renderJob, renderShortfall } from "./render-jobs.ts";
 import {
   type Button,
@@ -127,5 +127,7 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
       return renderHistory(view.page, view.total, data, ctx, button, menuRow);
     case "historyEntry":
       return renderHistoryEntry(data, ctx, button, menuRow);
+    case "yooPay":
+      return renderYooPay(view.attemptId, view.url, view.kopecks, ctx, button, menuRow);
   }
 }

@@ -38,6 +38,8 @@ export interface ShardAppData {
   readonly referralBonus: number;
   readonly welcomeGiftKopecks: number;
   readonly adminIds: readonly number[];
+  /** Card top-up amounts in kopecks (empty: YooKassa is off). */
+  readonly yooPackages: readonly number[];
 }
 
 const app: HostApp = {
@@ -61,6 +63,7 @@ const app: HostApp = {
         results: data.results,
       },
       starsPackages: data.starsPackages,
+      yooPackages: data.yooPackages,
     };
     const rules: UserRules = {
       free: { dailyLimit: data.freeDailyLimit, timeZone: data.timeZone },

@@ -70,6 +70,8 @@ const StateV4 = z.object({
   referralPending: z.number().int().optional(),
   /** True once the welcome gift was credited (or there was none to give). */
   welcomed: z.boolean().default(false),
+  /** True while the bot waits for the amount of a card top-up (the next text message). */
+  awaitingAmount: z.boolean().default(false),
   /** Stars payments Telegram reported, until the payment actor has recorded them (by charge id). */
   pendingStars: z
     .record(z.string(), z.object({ invoiceId: z.string(), currency: z.string(), amount: z.number().int() }))
@@ -87,6 +89,7 @@ const StateV3 = StateV4.omit({
   referralBonusEarned: true,
   referralPending: true,
   welcomed: true,
+  awaitingAmount: true,
 }).extend({
   v: z.literal(3),
 });
@@ -120,6 +123,7 @@ export function initialUserState(lang: Lang = "ru"): UserState {
     invited: 0,
     referralBonusEarned: 0,
     welcomed: false,
+    awaitingAmount: false,
   };
 }
 
@@ -136,6 +140,7 @@ export function restoreUserState(stored: unknown): UserState {
     invited: 0,
     referralBonusEarned: 0,
     welcomed: true,
+    awaitingAmount: false,
   };
   const v2 = StateV2.safeParse(stored);
   if (v2.success) return { ...v2.data, ...noJobs, v: 4, wallet: emptyWallet() };

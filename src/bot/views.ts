@@ -29,7 +29,9 @@ export type View =
   | { readonly kind: "shortfall"; readonly wizardId: string; readonly shortfallKopecks: number }
   /** A page of the history (`total` entries were ever written). */
   | { readonly kind: "history"; readonly page: number; readonly total: number }
-  | { readonly kind: "historyEntry"; readonly seq: number };
+  | { readonly kind: "historyEntry"; readonly seq: number }
+  /** A card payment ready to pay: the YooKassa page and "Check payment". */
+  | { readonly kind: "yooPay"; readonly attemptId: string; readonly url: string; readonly kopecks: number };
 
 /** Where a view goes: edit `messageId` when given, else a new message. */
 export interface Target {
@@ -118,6 +120,15 @@ export type BotEffect =
       readonly targetId: number;
       readonly message: AdminMessage;
     }
+  /** Start a card payment: a package (by index) or an amount the user typed. */
+  | {
+      readonly type: "yooPay";
+      readonly chatId: number;
+      readonly lang: Lang;
+      readonly amount: { readonly index: number } | { readonly kopecks: number };
+    }
+  /** Ask the payment actor to re-read a card payment ("Check payment"). */
+  | { readonly type: "yooCheck"; readonly attemptId: string }
   /** Tell the inviter's actor that this new user came by their link. */
   | { readonly type: "refer"; readonly inviterId: number }
   /** Send a history entry's result again. */

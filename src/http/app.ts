@@ -15,19 +15,24 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { type KieCallbackDeps, kieCallbackRoutes } from "../kie/callback-route.ts";
+import { type YooKassaRouteDeps, yookassaRoutes } from "../payments/yookassa-route.ts";
+import type { HttpClientInfo } from "../platform/types.ts";
 
 /** What the HTTP app serves; each optional part mounts its routes only when present. */
 export interface HttpDeps {
   /** Present when PUBLIC_BASE_URL and KIE_WEBHOOK_HMAC_KEY are configured. */
   readonly kieCallback?: KieCallbackDeps;
+  /** Present when YooKassa is configured. */
+  readonly yookassa?: YooKassaRouteDeps;
   /** Where a route's unexpected failure is reported (route groups log their expected ones themselves). */
   readonly log?: { error(obj: object, msg?: string): void };
 }
 
 /** Builds the app: `POST /kie/callback` when configured, a JSON 404 for everything else. */
-export function createHttpApp(deps: HttpDeps): Hono {
-  const app = new Hono();
+export function createHttpApp(deps: HttpDeps): Hono<{ Bindings: HttpClientInfo }> {
+  const app = new Hono<{ Bindings: HttpClientInfo }>();
   if (deps.kieCallback) app.route("/kie", kieCallbackRoutes(deps.kieCallback));
+  if (deps.yookassa) app.route("/yookassa", yookassaRoutes(deps.yookassa));
   app.notFound((c) => c.json({ ok: false, error: "not_found" }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();

@@ -1,9 +1,11 @@
 /**
  * The payment worker's app: hosts the payment actor. Its shell delivers
- * credits to users' actors and retries, with backoff, until each one is
- * acknowledged.
+ * credits to users' actors (retrying, with backoff, until each one is
+ * acknowledged), talks to YooKassa and re-reads pending YooKassa payments
+ * on a timer, for notifications that never came.
  */
 import type { ActorBehavior, HostApp, Messenger } from "../../actors/mod.ts";
+import { platform } from "../platform/mod.ts";
 import {
   initialPaymentState,
   type PaymentEffect,
@@ -11,6 +13,21 @@ import {
   PaymentState,
   receivePayment,
 } from "./payment-core.ts";
+import { YooKassaClient } from "./yookassa.ts";
+
+/** What the supervisor hands the payment worker. */
+export interface PaymentAppData {
+  /** Present when YooKassa is configured. */
+  readonly yookassa?: {
+    readonly shopId: string;
+    readonly secretKey: string;
+    readonly apiUrl: string;
+    /** Where YooKassa sends the user after paying (the bot's chat). */
+    readonly returnUrl: string;
+    /** How often pending payments are re-read. */
+    readonly reconcileMs: number;
+  };
+}
 
 /** Longest wait between two attempts to deliver a credit. */
 const MAX_RETRY_MS = 60_000;
@@ -18,6 +35,8 @@ const MAX_RETRY_MS = 60_000;
 /** The payment actor; `messenger` reaches the users' actors. */
 export function paymentBehavior(
   messenger: Messenger,
+  yookassa: YooKassaClient | undefined,
+  returnUrl: string,
 ): ActorBehavior<PaymentState, PaymentMessage, unknown, PaymentEffect> {
   const attempts = new Map<string, number>();
   return {
@@ -28,27 +47,86 @@ export function paymentBehavior(
     receive: (state, message, ctx) => receivePayment(state, message, ctx.now),
     describe: (message) => ({ message: message.type }),
     async perform(effect, ctx) {
-      const { credit } = effect;
-      const told = await messenger.ask("user", credit.userId, { type: "credit", ...credit });
-      if (told.ok) {
-        attempts.delete(credit.key);
-        ctx.tellSelf({ type: "creditAcked", key: credit.key });
-        return;
+      switch (effect.type) {
+        case "deliverCredit": {
+          const { credit } = effect;
+          const told = await messenger.ask("user", credit.userId, { type: "credit", ...credit });
+          if (told.ok) {
+            attempts.delete(credit.key);
+            ctx.tellSelf({ type: "creditAcked", key: credit.key });
+            return;
+          }
+          const attempt = (attempts.get(credit.key) ?? 0) + 1;
+          attempts.set(credit.key, attempt);
+          ctx.log.warn(
+            { key: credit.key, userId: credit.userId, attempt, error: told.error },
+            "credit not acknowledged yet",
+          );
+          // The credit stays in the outbox: ask again later (the user's actor ignores keys it already applied).
+          setTimeout(() => ctx.tellSelf({ type: "resume" }), Math.min(MAX_RETRY_MS, 500 * 2 ** attempt));
+          return;
+        }
+        case "yooCreate": {
+          const { attempt } = effect;
+          if (yookassa === undefined) {
+            ctx.tellSelf({ type: "yooCreateFailed", attemptId: attempt.id, code: "not_configured" });
+            return;
+          }
+          // Detached (here and for reads): a slow YooKassa must not hold up every other payment.
+          void (async () => {
+            try {
+              const payment = await yookassa.createPayment({
+                idempotenceKey: attempt.id,
+                kopecks: attempt.kopecks,
+                description: `Top-up ${attempt.id}`,
+                metadata: { attemptId: attempt.id, userId: String(attempt.userId) },
+                returnUrl,
+              });
+              const url = payment.confirmation?.confirmation_url;
+              if (url === undefined) throw new Error("YooKassa gave no confirmation URL");
+              ctx.tellSelf({ type: "yooCreated", attemptId: attempt.id, paymentId: payment.id, url });
+            } catch (error) {
+              const code = (error as { code?: string }).code ?? "malformed";
+              ctx.log.warn({ attemptId: attempt.id, code }, "YooKassa payment not created");
+              ctx.tellSelf({ type: "yooCreateFailed", attemptId: attempt.id, code });
+            }
+          })();
+          return;
+        }
+        case "yooReadPayment": {
+          const { attempt, tell } = effect;
+          const paymentId = attempt.paymentId;
+          if (yookassa === undefined || paymentId === undefined) return;
+          void yookassa.getPayment(paymentId).then(
+            (payment) => ctx.tellSelf({ type: "yooRead", attemptId: attempt.id, payment, tell }),
+            (error: unknown) =>
+              ctx.log.warn(
+                { attemptId: attempt.id, code: (error as { code?: string }).code },
+                "YooKassa payment not read",
+              ),
+          );
+          return;
+        }
+        case "tellUser": {
+          const told = await messenger.tell("user", effect.userId, effect.news);
+          if (!told.ok) ctx.log.warn({ userId: effect.userId, error: told.error }, "user not told about a payment");
+          return;
+        }
       }
-      const attempt = (attempts.get(credit.key) ?? 0) + 1;
-      attempts.set(credit.key, attempt);
-      ctx.log.warn(
-        { key: credit.key, userId: credit.userId, attempt, error: told.error },
-        "credit not acknowledged yet",
-      );
-      // The credit stays in the outbox: ask again later (the actor ignores keys it already applied).
-      setTimeout(() => ctx.tellSelf({ type: "resume" }), Math.min(MAX_RETRY_MS, 500 * 2 ** attempt));
     },
   };
 }
 
 const app: HostApp = {
-  createBehaviors: ({ services }) => [paymentBehavior(services)],
+  createBehaviors: ({ services, appData }) => {
+    const yoo = (appData as PaymentAppData | undefined)?.yookassa;
+    const client = yoo ? new YooKassaClient({ ...yoo, fetch: platform.fetch }) : undefined;
+    if (yoo) {
+      const timer = setInterval(() => void services.tell("payment", "main", { type: "reconcile" }), yoo.reconcileMs);
+      (timer as { unref?: () => void }).unref?.();
+    }
+    return [paymentBehavior(services, client, yoo?.returnUrl ?? "https://t.me")];
+  },
 };
 
 export default app;

@@ -7,6 +7,17 @@
  */
 import { z } from "zod";
 import type { KvWrite, Turn } from "../../actors/mod.ts";
+import type { YooPayment } from "./yookassa.ts";
+import {
+  attemptOfPayment,
+  attemptWrite,
+  followed,
+  judgePayment,
+  pruned,
+  YooAttempt,
+  type YooUserNews,
+  yooCreditKey,
+} from "./yookassa-core.ts";
 
 /** How long an unpaid invoice is kept (Telegram invoices can be paid later; a day is plenty). */
 export const INVOICE_TTL_MS = 24 * 3_600_000;
@@ -37,11 +48,13 @@ export const PaymentState = z.object({
   invoices: z.record(z.string(), Invoice),
   /** Credits recorded but not yet acknowledged by the user's actor. */
   outbox: z.record(z.string(), Credit),
+  /** YooKassa attempts of the last day, by attempt id (the Idempotence-Key). */
+  yoo: z.record(z.string(), YooAttempt).default({}),
 });
 export type PaymentState = z.infer<typeof PaymentState>;
 
 export function initialPaymentState(): PaymentState {
-  return { v: 1, seq: 0, invoices: {}, outbox: {} };
+  return { v: 1, seq: 0, invoices: {}, outbox: {}, yoo: {} };
 }
 
 /** Why a payment or a pre-checkout is refused. */
@@ -66,14 +79,33 @@ export type PaymentMessage =
       readonly amount: number;
     }
   | { readonly type: "creditAcked"; readonly key: string }
-  | { readonly type: "resume" };
+  | { readonly type: "resume" }
+  /** A user asked to pay `kopecks` by card (replies `{ attemptId }`). */
+  | { readonly type: "createYooPayment"; readonly userId: number; readonly kopecks: number }
+  | { readonly type: "yooCreated"; readonly attemptId: string; readonly paymentId: string; readonly url: string }
+  | { readonly type: "yooCreateFailed"; readonly attemptId: string; readonly code: string }
+  /** A notification named this payment (its sender was allowlisted); replies `{ known }`. */
+  | { readonly type: "yooNotified"; readonly paymentId: string }
+  /** The user pressed "Check payment". */
+  | { readonly type: "yooCheck"; readonly userId: number; readonly attemptId: string }
+  /** The shell re-read a payment from the API. */
+  | { readonly type: "yooRead"; readonly attemptId: string; readonly payment: YooPayment; readonly tell: boolean }
+  /** Time to re-read every payment still pending (lost notifications). */
+  | { readonly type: "reconcile" };
 
 /** Replies, by message type. */
 export type InvoiceCreated = { readonly invoiceId: string };
 export type PaymentCheck = { readonly ok: true } | { readonly ok: false; readonly refusal: PaymentRefusal };
 
-/** What the shell does after a commit: deliver a credit to a user's actor. */
-export type PaymentEffect = { readonly type: "deliverCredit"; readonly credit: Credit };
+/** What the shell does after a commit. */
+export type PaymentEffect =
+  /** Deliver a credit to the user's actor until it acknowledges. */
+  | { readonly type: "deliverCredit"; readonly credit: Credit }
+  /** Create the attempt's payment at YooKassa. */
+  | { readonly type: "yooCreate"; readonly attempt: YooAttempt }
+  /** Re-read the attempt's payment; `tell` reports a still pending one to the user. */
+  | { readonly type: "yooReadPayment"; readonly attempt: YooAttempt; readonly tell: boolean }
+  | { readonly type: "tellUser"; readonly userId: number; readonly news: YooUserNews };
 
 type PaymentTurn = Turn<PaymentState, unknown, PaymentEffect>;
 
@@ -160,7 +192,132 @@ export function receivePayment(state: PaymentState, message: PaymentMessage, now
     }
     case "resume":
       return { state, effects: Object.values(state.outbox).map((credit) => ({ type: "deliverCredit", credit })) };
+    default:
+      return receiveYooKassa(state, message, now);
   }
+}
+
+type YooMessage = Extract<
+  PaymentMessage,
+  { type: "createYooPayment" | "yooCreated" | "yooCreateFailed" | "yooNotified" | "yooCheck" | "yooRead" | "reconcile" }
+>;
+
+function receiveYooKassa(state: PaymentState, message: YooMessage, now: number): PaymentTurn {
+  const withAttempt = (
+    attempt: YooAttempt,
+    turn: Omit<PaymentTurn, "state"> = {},
+    extra?: Record<string, unknown>,
+  ) => ({
+    ...turn,
+    state: { ...state, yoo: { ...pruned(state.yoo, now), [attempt.id]: attempt } },
+    writes: [attemptWrite(attempt, now, extra), ...(turn.writes ?? [])],
+  });
+  switch (message.type) {
+    case "createYooPayment": {
+      const seq = state.seq + 1;
+      const attempt: YooAttempt = {
+        id: `y${seq.toString(36)}`,
+        userId: message.userId,
+        kopecks: message.kopecks,
+        createdAt: now,
+        status: "creating",
+      };
+      const turn = withAttempt(attempt, {
+        reply: { attemptId: attempt.id },
+        effects: [{ type: "yooCreate", attempt }],
+      });
+      return { ...turn, state: { ...turn.state, seq } };
+    }
+    case "yooCreated": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined || attempt.status !== "creating") return { state };
+      const pending: YooAttempt = { ...attempt, status: "pending", paymentId: message.paymentId };
+      const news: YooUserNews = { type: "yooReady", attemptId: attempt.id, url: message.url, kopecks: attempt.kopecks };
+      return withAttempt(pending, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
+    }
+    case "yooCreateFailed": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined || attempt.status !== "creating") return { state };
+      const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "failed" };
+      return withAttempt(
+        { ...attempt, status: "failed" },
+        { effects: [{ type: "tellUser", userId: attempt.userId, news }] },
+        { failure: message.code },
+      );
+    }
+    case "yooNotified": {
+      const attempt = attemptOfPayment(state.yoo, message.paymentId);
+      if (attempt === undefined) return { state, reply: { known: false } };
+      return { state, reply: { known: true }, effects: [{ type: "yooReadPayment", attempt, tell: false }] };
+    }
+    case "yooCheck": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined || attempt.userId !== message.userId || attempt.paymentId === undefined) {
+        const news: YooUserNews = { type: "yooStatus", attemptId: message.attemptId, status: "failed" };
+        return { state, effects: [{ type: "tellUser", userId: message.userId, news }] };
+      }
+      return { state, effects: [{ type: "yooReadPayment", attempt, tell: true }] };
+    }
+    case "yooRead": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined) return { state };
+      const verdict = judgePayment(attempt, message.payment);
+      switch (verdict.kind) {
+        case "credit": {
+          const paymentId = message.payment.id;
+          const credit: Credit = {
+            key: yooCreditKey(paymentId),
+            userId: attempt.userId,
+            amount: verdict.amount,
+            reason: "YooKassa",
+          };
+          const turn = withAttempt(verdict.attempt, {
+            writes: [
+              {
+                op: "set",
+                key: ["payment", "yookassa", paymentId],
+                value: {
+                  provider: "yookassa",
+                  paymentId,
+                  attemptId: attempt.id,
+                  userId: attempt.userId,
+                  kopecks: verdict.amount,
+                  status: "paid",
+                  at: now,
+                },
+              },
+            ],
+            effects: [{ type: "deliverCredit", credit }],
+          });
+          return { ...turn, state: { ...turn.state, outbox: { ...state.outbox, [credit.key]: credit } } };
+        }
+        case "canceled": {
+          const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "canceled" };
+          return withAttempt(verdict.attempt, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
+        }
+        case "pending": {
+          if (!message.tell) return { state };
+          const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "pending" };
+          return { state, effects: [{ type: "tellUser", userId: attempt.userId, news }] };
+        }
+        case "ignore":
+          // A payment that does not match its attempt is recorded for an admin and credits nothing.
+          if (verdict.reason === "mismatch") {
+            return { state, writes: [attemptWrite(attempt, now, { mismatch: message.payment })] };
+          }
+          return { state };
+      }
+      break;
+    }
+    case "reconcile":
+      return {
+        state,
+        effects: followed(state.yoo, now)
+          .filter((attempt) => attempt.paymentId !== undefined)
+          .map((attempt) => ({ type: "yooReadPayment", attempt, tell: false })),
+      };
+  }
+  return { state };
 }
 
 function checkInvoice(

@@ -210,3 +210,14 @@ admin-help = Admin commands:
     /unblock &lt;id&gt; — allow them again
 admin-done = Done. User { $user }: balance { $balance }, blocked: { $blocked }.
 admin-refused = Not done: { $code }.
+btn-card-package = 💳 { $price } by card
+btn-card-amount = 💳 Another amount
+btn-card-pay = Pay { $price }
+btn-card-check = 🔄 Check payment
+yoo-enter-amount = Type the top-up amount in rubles: from 50 to 50,000.
+yoo-amount-invalid = The amount must be from 50 to 50,000 ₽, for example: 250
+yoo-ready = Your bill for { $price } is ready. Pay it on the YooKassa page; your balance is topped up by itself.
+yoo-checking = Checking…
+yoo-pending = The payment has not arrived yet. If you have paid, check again in a minute.
+yoo-canceled = The payment was canceled. Nothing was charged.
+yoo-failed = The payment could not be created. Please try again a little later.

@@ -1,0 +1,163 @@
+/**
+ * Card top-ups through YooKassa, in-thread with msw for the Bot API and the
+ * YooKassa API: a payment is created with its attempt id as Idempotence-Key,
+ * notifications are heard only from allowlisted senders, and a payment is
+ * credited once, only when a re-read says it succeeded with the attempt's
+ * amount, currency and metadata.
+ */
+import { HttpResponse, http } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type BotCall, botApiHandlers, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
+import { until, userRecords } from "./helpers/job-harness.ts";
+import { tempDir } from "./helpers/runtime.ts";
+
+const API = "https://api.yookassa.ru/v3";
+const calls: BotCall[] = [];
+const created: { key: string | null; body: Record<string, unknown> }[] = [];
+const payments = new Map<string, Record<string, unknown>>();
+let reads = 0;
+const server = setupServer(
+  ...botApiHandlers(calls),
+  http.post(`${API}/payments`, async ({ request }) => {
+    const body = (await request.json()) as Record<string, unknown>;
+    const key = request.headers.get("idempotence-key");
+    created.push({ key, body });
+    const id = `pay-${key}`;
+    const payment = {
+      id,
+      status: "pending",
+      paid: false,
+      amount: body.amount,
+      metadata: body.metadata,
+      confirmation: { type: "redirect", confirmation_url: `https://yoomoney.ru/checkout/${id}` },
+      created_at: "2026-11-25T06:00:00.000Z",
+    };
+    payments.set(id, payment);
+    return HttpResponse.json(payment);
+  }),
+  http.get(`${API}/payments/:id`, ({ params }) => {
+    reads++;
+    const payment = payments.get(String(params.id));
+    return payment
+      ? HttpResponse.json(payment)
+      : HttpResponse.json({ type: "error", code: "not_found" }, { status: 404 });
+  }),
+);
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+
+const YOOKASSA = { YOOKASSA_SHOP_ID: "123456", YOOKASSA_SECRET_KEY: "test_secret_key", HTTP_PORT: "0" };
+const settle = (id: string, patch: Record<string, unknown>) => payments.set(id, { ...payments.get(id), ...patch });
+
+function notification(paymentId: string, event = "payment.succeeded") {
+  return new Request("https://bot.example.com/yookassa/notification", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ type: "notification", event, object: { id: paymentId, status: "succeeded" } }),
+  });
+}
+
+describe("YooKassa top-ups", () => {
+  const defer = useCleanups();
+  afterEach(() => {
+    calls.length = 0;
+    created.length = 0;
+    payments.clear();
+    reads = 0;
+  });
+
+  async function bot() {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const started = await startBot(`${dir.path}/kv`, calls, YOOKASSA, "real");
+    defer(() => started.app.stop().then(() => undefined));
+    return started;
+  }
+
+  async function payPackage(started: Awaited<ReturnType<typeof bot>>, userId: number) {
+    const user = userOf(userId, "en");
+    const topup = await started.send(user.text("/topup"));
+    expect(screenOf(topup).buttons.map((button) => button.text)).toEqual(
+      expect.arrayContaining(["💳 100 ₽ by card", "💳 Another amount"]),
+    );
+    await started.send(user.press("1|u|0"), 2);
+    await until(() => calls.some((call) => String(call.body.text).includes("Your bill for 100 ₽ is ready")));
+    const bill = calls.find((call) => String(call.body.text).includes("Your bill"));
+    type Row = { text: string; url?: string; callback_data?: string }[];
+    const rows = (bill?.body.reply_markup as { inline_keyboard?: Row[] } | undefined)?.inline_keyboard ?? [];
+    const paymentId = `pay-${created.at(-1)?.key}`;
+    expect(rows[0]?.[0]).toEqual({ text: "Pay 100 ₽", url: `https://yoomoney.ru/checkout/${paymentId}` });
+    return { user, paymentId, check: String(rows[1]?.[0]?.callback_data) };
+  }
+
+  it("creates the payment with its attempt as Idempotence-Key; allowlisted notifications credit it once", async () => {
+    const started = await bot();
+    const { paymentId } = await payPackage(started, 601);
+    expect(created[0]?.body).toMatchObject({ amount: { value: "100.00", currency: "RUB" }, capture: true });
+    expect(created[0]?.key).toMatch(/^y[0-9a-z]+$/);
+
+    // A sender off the allowlist is refused without details, and nothing is read or credited.
+    const forged = await started.app.handleHttp(notification(paymentId), { remoteAddress: "203.0.113.9" });
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toEqual({ ok: false });
+    expect(reads).toBe(0);
+
+    settle(paymentId, { status: "succeeded", paid: true });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        started.app.handleHttp(notification(paymentId), { remoteAddress: "185.71.76.10" }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200));
+    await until(async () => (await userRecords(started.app.kv, 601)).state.wallet.balance === 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const records = await userRecords(started.app.kv, 601);
+    expect(records.state.wallet.balance).toBe(10_000);
+    expect(records.ledger.map((record) => record.entry.key)).toEqual([`yookassa:${paymentId}`]);
+    expect(calls.filter((call) => String(call.body.text).includes("topped up by 100 ₽"))).toHaveLength(1);
+    expect((await started.app.kv.get(["payment", "yookassa", paymentId])).value).toMatchObject({ status: "paid" });
+  });
+
+  it("credits nothing while the re-read says pending or the amount differs; Check payment and reconciliation re-read", async () => {
+    const started = await bot();
+    const { user, paymentId, check } = await payPackage(started, 602);
+    await started.app.handleHttp(notification(paymentId), { remoteAddress: "::ffff:185.71.77.3" });
+    await until(() => reads === 1);
+
+    await started.send(user.press(check), 2);
+    await until(() => calls.some((call) => String(call.body.text).includes("has not arrived yet")));
+
+    settle(paymentId, { status: "succeeded", paid: true, amount: { value: "1.00", currency: "RUB" } });
+    await started.send(user.press(check), 1);
+    await until(() => reads === 3);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await userRecords(started.app.kv, 602)).state.wallet.balance).toBe(0);
+
+    // The notification of the success was lost: the periodic reconciliation finds it.
+    settle(paymentId, { amount: { value: "100.00", currency: "RUB" } });
+    await started.app.supervisor.tell("payment", "main", { type: "reconcile" });
+    await until(async () => (await userRecords(started.app.kv, 602)).state.wallet.balance === 10_000);
+  });
+
+  it("tells the user about a canceled payment and credits nothing", async () => {
+    const started = await bot();
+    const { paymentId } = await payPackage(started, 603);
+    settle(paymentId, { status: "canceled", cancellation_details: { reason: "expired_on_confirmation" } });
+    await started.app.handleHttp(notification(paymentId, "payment.canceled"), { remoteAddress: "77.75.156.11" });
+    await until(() => calls.some((call) => String(call.body.text).includes("The payment was canceled")));
+    expect((await userRecords(started.app.kv, 603)).state.wallet.balance).toBe(0);
+  });
+
+  it("takes a typed amount from 50 to 50,000 rubles", async () => {
+    const started = await bot();
+    const user = userOf(604, "en");
+    await started.send(user.press("1|v"), 2);
+    const refused = await started.send(user.text("10"));
+    expect(screenOf(refused).text).toContain("The amount must be from 50 to 50,000 ₽");
+    await started.send(user.text("250,50"));
+    await until(() => created.length === 1);
+    expect(created[0]?.body).toMatchObject({ amount: { value: "250.50", currency: "RUB" } });
+  });
+});
