@@ -51,6 +51,22 @@ describe("configuration", () => {
     ).toEqual(["RESULT_HOSTS", "JOB_DEADLINE_IMAGE_MIN"]);
   });
 
+  it("reads YooKassa as a pair, its secret counts as a secret, and checks the sender list", () => {
+    expect(problemsOf({ ...valid, YOOKASSA_SHOP_ID: "123456" })).toEqual([
+      "YOOKASSA_SECRET_KEY: YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY go together",
+    ]);
+    const config = parseConfig(
+      { ...valid, YOOKASSA_SHOP_ID: "123456", YOOKASSA_SECRET_KEY: "live_secret_1", YOOKASSA_PACKAGES: "150, 700" },
+      { cpuCount: 1 },
+    );
+    expect(config.yookassa).toMatchObject({ shopId: "123456", packages: [15_000, 70_000] });
+    expect(config.yookassa?.allowedIps).toContain("2a02:5180::/32");
+    expect(secretsOf(config)).toContain("live_secret_1");
+    expect(
+      problemsOf({ ...valid, YOOKASSA_IPS: "1.2.3.4, nonsense", YOOKASSA_PACKAGES: "10" }).map((p) => p.split(":")[0]),
+    ).toEqual(["YOOKASSA_PACKAGES", "YOOKASSA_IPS"]);
+  });
+
   it("names every invalid variable at once", () => {
     const problems = problemsOf({
       ...valid,
