@@ -124,6 +124,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
       size: 1,
       module: new URL("./payments/app.ts", import.meta.url),
       appData: {
+        telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot },
         ...(config.yookassa
           ? {
               yookassa: {

@@ -8,6 +8,7 @@
 import type { KvWrite } from "../../actors/mod.ts";
 import { applyEntry } from "../ledger/ledger.ts";
 import { availableOf } from "../ledger/wallet.ts";
+import { RefundProvider } from "../payments/refund-core.ts";
 import { formatRub } from "./money.ts";
 import type { UserState } from "./state.ts";
 import type { UserTurn } from "./turn-parts.ts";
@@ -32,7 +33,53 @@ export type AdminOutcome =
   | { readonly ok: false; readonly code: "insufficient_funds" | "duplicate" | "invalid_amount" };
 
 /** Admin commands and their usage. */
-export const ADMIN_COMMANDS = ["admin", "credit", "debit", "block", "unblock"] as const;
+export const ADMIN_COMMANDS = ["admin", "credit", "debit", "block", "unblock", "refund"] as const;
+
+/** An admin's refund of a payment, for the payment actor. */
+export interface RefundCommand {
+  readonly provider: RefundProvider;
+  readonly paymentId: string;
+  readonly reason: string;
+}
+
+/** Parses `/refund <stars|yookassa> <payment id> [reason]`. */
+export function parseRefundCommand(args: string | undefined): RefundCommand | undefined {
+  const match = (args ?? "").match(/^(stars|yookassa)\s+([A-Za-z0-9_.:-]{1,128})(?:\s+(\S.{0,199}))?$/s);
+  if (!match) return undefined;
+  const provider = RefundProvider.parse(match[1]);
+  return { provider, paymentId: match[2] ?? "", reason: (match[3] ?? "").trim() || "refund" };
+}
+
+/** The payment actor asks to debit a refunded payment (replies `{ ok }`). */
+export interface RefundDebitMessage {
+  readonly type: "refundDebit";
+  readonly key: string;
+  readonly amount: number;
+  readonly reason: string;
+  readonly adminId: number;
+}
+
+/** Debits the user's ledger for a refund, once per key (a repeat answers ok and changes nothing). */
+export function receiveRefundDebit(
+  state: UserState,
+  message: RefundDebitMessage,
+  userId: number,
+  now: number,
+): UserTurn {
+  const applied = applyEntry(
+    state.wallet,
+    { type: "refund", key: message.key, amount: message.amount, reason: message.reason },
+    now,
+  );
+  if (!applied.ok) return { state, reply: { ok: applied.refusal.code === "duplicate" } };
+  return {
+    state: { ...state, wallet: applied.wallet },
+    writes: [
+      { op: "set", key: ["ledger", userId, message.key], value: { ...applied.record, adminId: message.adminId } },
+    ],
+    reply: { ok: true },
+  };
+}
 
 /** Parses an admin command's arguments: `<user id> <rubles> <reason>` or `<user id> [reason]`. */
 export function parseAdminCommand(

@@ -7,13 +7,22 @@ import type { Update } from "grammy/types";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { freeLeftToday } from "../ledger/free-quota.ts";
 import { availableOf } from "../ledger/wallet.ts";
-import type { YooUserNews } from "../payments/yookassa-core.ts";
-import { ADMIN_COMMANDS, type AdminMessage, parseAdminCommand, receiveAdmin } from "./admin-turns.ts";
+import type { UserNews } from "../payments/payment-core.ts";
+import {
+  ADMIN_COMMANDS,
+  type AdminMessage,
+  parseAdminCommand,
+  parseRefundCommand,
+  type RefundDebitMessage,
+  receiveAdmin,
+  receiveRefundDebit,
+} from "./admin-turns.ts";
 import { onAction } from "./buttons.ts";
 import { decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
 import { type JobMessage, receiveJobMessage, type UserContext } from "./job-core.ts";
 import { langFor } from "./lang.ts";
+import { formatRub } from "./money.ts";
 import {
   type PaymentUserMessage,
   receivePaymentMessage,
@@ -24,7 +33,7 @@ import {
 import { type ReferralMessage, receiveReferral, welcome } from "./referral-turns.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
 import { answer, infoView, onWizardInput, show, type UserTurn } from "./turn-parts.ts";
-import type { Account, BotEffect, Prefill, Target } from "./views.ts";
+import type { Account, BotEffect, Notice, Prefill, Target } from "./views.ts";
 
 /** Messages the user actor handles. */
 export type UserMessage =
@@ -47,7 +56,8 @@ export type UserMessage =
   | PaymentUserMessage
   | ReferralMessage
   | AdminMessage
-  | YooUserNews;
+  | RefundDebitMessage
+  | UserNews;
 
 const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
   start: "start",
@@ -134,6 +144,22 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       } as const;
       return { state, effects: [show(state, { chatId: ctx.userId }, view)] };
     }
+    case "refundDebit":
+      return receiveRefundDebit(state, message, ctx.userId, ctx.now);
+    case "refunded": {
+      const notice = { key: "refunded", args: { amount: formatRub(message.kopecks, state.lang) } };
+      return { state, effects: [show(state, { chatId: ctx.userId }, { kind: "main" }, notice)] };
+    }
+    case "refundOutcome": {
+      const notice: Notice =
+        message.status === "done"
+          ? {
+              key: "admin-refund-done",
+              args: { payment: message.paymentId, amount: formatRub(message.kopecks, state.lang) },
+            }
+          : { key: "admin-refund-refused", args: { payment: message.paymentId, code: message.code } };
+      return { state, effects: [show(state, { chatId: ctx.userId }, { kind: "notice" }, notice)] };
+    }
     case "yooStatus":
       return {
         state,
@@ -181,6 +207,12 @@ function onAdminCommand(
 ): UserTurn {
   if (!ctx.rules.adminIds.includes(ctx.userId)) {
     return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
+  }
+  if (name === "refund") {
+    const refund = parseRefundCommand(args);
+    if (refund === undefined)
+      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    return { state, effects: [{ type: "adminRefund", adminId: ctx.userId, refund }] };
   }
   const parsed = name === "admin" ? undefined : parseAdminCommand(name, args);
   if (parsed === undefined) return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };

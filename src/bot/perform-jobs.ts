@@ -45,21 +45,9 @@ export class InputFileError extends Error {
   readonly code = "input_file";
 }
 
-type JobEffect = Exclude<
+type JobEffect = Extract<
   BotEffect,
-  {
-    type:
-      | "answer"
-      | "show"
-      | "plan"
-      | "invoice"
-      | "preCheckout"
-      | "reportStars"
-      | "refer"
-      | "adminRequest"
-      | "yooPay"
-      | "yooCheck";
-  }
+  { type: "quote" | "submit" | "checkStatus" | "progress" | "deliver" | "reuse" | "resend" }
 >;
 type Tell = (message: UserMessage) => void;
 

@@ -14,7 +14,7 @@ import type { BotEffect } from "./views.ts";
 
 type PaymentEffect = Extract<
   BotEffect,
-  { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "adminRequest" | "yooPay" | "yooCheck" }
+  { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "adminRequest" | "adminRefund" | "yooPay" | "yooCheck" }
 >;
 
 /** Attempts to report a payment before leaving it to the next start. */
@@ -89,6 +89,15 @@ export async function performPaymentEffect(
         shell.log.warn({ error: created.error }, "card payment not started");
         await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: shell.t(effect.lang, "yoo-failed") });
       }
+      return;
+    }
+    case "adminRefund": {
+      const told = await shell.catalog.tell("payment", "main", {
+        type: "refund",
+        adminId: effect.adminId,
+        ...effect.refund,
+      });
+      if (!told.ok) shell.log.warn({ error: told.error }, "refund not queued");
       return;
     }
     case "yooCheck": {

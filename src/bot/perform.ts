@@ -88,6 +88,7 @@ export async function performBotEffect(
     case "reportStars":
     case "refer":
     case "adminRequest":
+    case "adminRefund":
     case "yooPay":
     case "yooCheck":
       await performPaymentEffect(shell, effect, id, tellSelf);

@@ -4,7 +4,7 @@
  * answers to button presses.
  */
 import type { Job } from "../jobs/job.ts";
-import type { AdminMessage } from "./admin-turns.ts";
+import type { AdminMessage, RefundCommand } from "./admin-turns.ts";
 import type { InfoPage } from "./callback-data.ts";
 import type { Lang, TArgs } from "./i18n.ts";
 import type { MediaItem, Wizard } from "./state.ts";
@@ -120,6 +120,8 @@ export type BotEffect =
       readonly targetId: number;
       readonly message: AdminMessage;
     }
+  /** Hand an admin's refund to the payment actor (it tells the admin how it went). */
+  | { readonly type: "adminRefund"; readonly adminId: number; readonly refund: RefundCommand }
   /** Start a card payment: a package (by index) or an amount the user typed. */
   | {
       readonly type: "yooPay";

@@ -4,8 +4,10 @@
  * acknowledged), talks to YooKassa and re-reads pending YooKassa payments
  * on a timer, for notifications that never came.
  */
-import type { ActorBehavior, HostApp, Messenger } from "../../actors/mod.ts";
+import type { Api } from "grammy/web";
+import type { ActorBehavior, HostApp, HostServices } from "../../actors/mod.ts";
 import { platform } from "../platform/mod.ts";
+import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import {
   initialPaymentState,
   type PaymentEffect,
@@ -13,10 +15,13 @@ import {
   PaymentState,
   receivePayment,
 } from "./payment-core.ts";
+import { paymentRecordKey } from "./refund-core.ts";
 import { YooKassaClient } from "./yookassa.ts";
 
 /** What the supervisor hands the payment worker. */
 export interface PaymentAppData {
+  /** The Bot API (Stars refunds). */
+  readonly telegram: TelegramSettings;
   /** Present when YooKassa is configured. */
   readonly yookassa?: {
     readonly shopId: string;
@@ -32,9 +37,10 @@ export interface PaymentAppData {
 /** Longest wait between two attempts to deliver a credit. */
 const MAX_RETRY_MS = 60_000;
 
-/** The payment actor; `messenger` reaches the users' actors. */
+/** The payment actor; `messenger` reaches the users' actors and reads payment records. */
 export function paymentBehavior(
-  messenger: Messenger,
+  messenger: HostServices,
+  api: Api,
   yookassa: YooKassaClient | undefined,
   returnUrl: string,
 ): ActorBehavior<PaymentState, PaymentMessage, unknown, PaymentEffect> {
@@ -107,6 +113,46 @@ export function paymentBehavior(
           );
           return;
         }
+        case "loadPaymentRecord": {
+          const { request } = effect;
+          const [stored] = await messenger.loadMany([paymentRecordKey(request.provider, request.paymentId)]);
+          ctx.tellSelf({ type: "paymentRecordLoaded", request, record: stored?.value ?? null });
+          return;
+        }
+        case "refundDebit": {
+          const { refund } = effect;
+          const reply = await messenger.ask("user", refund.userId, {
+            type: "refundDebit",
+            key: refund.key,
+            amount: refund.kopecks,
+            reason: `refund by admin ${refund.adminId}: ${refund.reason}`,
+            adminId: refund.adminId,
+          });
+          const ok = reply.ok && (reply.value as { ok?: boolean } | undefined)?.ok === true;
+          ctx.tellSelf({ type: "refundDebited", key: refund.key, ok });
+          return;
+        }
+        case "providerRefund": {
+          const { refund } = effect;
+          try {
+            if (refund.provider === "stars") {
+              await api.raw.refundStarPayment({ user_id: refund.userId, telegram_payment_charge_id: refund.paymentId });
+            } else {
+              if (yookassa === undefined) throw new Error("YooKassa is not configured");
+              await yookassa.createRefund({
+                idempotenceKey: refund.key,
+                paymentId: refund.paymentId,
+                kopecks: refund.kopecks,
+              });
+            }
+            ctx.tellSelf({ type: "providerRefunded", key: refund.key });
+          } catch (error) {
+            const code = (error as { code?: string; description?: string }).code ?? "refused";
+            ctx.log.warn({ key: refund.key, err: error }, "the provider did not refund");
+            ctx.tellSelf({ type: "providerRefundFailed", key: refund.key, code: String(code) });
+          }
+          return;
+        }
         case "tellUser": {
           const told = await messenger.tell("user", effect.userId, effect.news);
           if (!told.ok) ctx.log.warn({ userId: effect.userId, error: told.error }, "user not told about a payment");
@@ -119,13 +165,15 @@ export function paymentBehavior(
 
 const app: HostApp = {
   createBehaviors: ({ services, appData }) => {
-    const yoo = (appData as PaymentAppData | undefined)?.yookassa;
+    const data = appData as PaymentAppData;
+    const yoo = data.yookassa;
     const client = yoo ? new YooKassaClient({ ...yoo, fetch: platform.fetch }) : undefined;
     if (yoo) {
       const timer = setInterval(() => void services.tell("payment", "main", { type: "reconcile" }), yoo.reconcileMs);
       (timer as { unref?: () => void }).unref?.();
     }
-    return [paymentBehavior(services, client, yoo?.returnUrl ?? "https://t.me")];
+    const api = createTelegramApi(data.telegram, platform.fetch);
+    return [paymentBehavior(services, api, client, yoo?.returnUrl ?? "https://t.me")];
   },
 };
 

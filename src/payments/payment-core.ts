@@ -7,6 +7,15 @@
  */
 import { z } from "zod";
 import type { KvWrite, Turn } from "../../actors/mod.ts";
+import {
+  PaidRecord,
+  Refund,
+  type RefundOutcome,
+  type RefundProvider,
+  refundKey,
+  refundWrite,
+  refused,
+} from "./refund-core.ts";
 import type { YooPayment } from "./yookassa.ts";
 import {
   attemptOfPayment,
@@ -50,11 +59,13 @@ export const PaymentState = z.object({
   outbox: z.record(z.string(), Credit),
   /** YooKassa attempts of the last day, by attempt id (the Idempotence-Key). */
   yoo: z.record(z.string(), YooAttempt).default({}),
+  /** Every refund, by its key (a payment is refunded at most once). */
+  refunds: z.record(z.string(), Refund).default({}),
 });
 export type PaymentState = z.infer<typeof PaymentState>;
 
 export function initialPaymentState(): PaymentState {
-  return { v: 1, seq: 0, invoices: {}, outbox: {}, yoo: {} };
+  return { v: 1, seq: 0, invoices: {}, outbox: {}, yoo: {}, refunds: {} };
 }
 
 /** Why a payment or a pre-checkout is refused. */
@@ -91,7 +102,13 @@ export type PaymentMessage =
   /** The shell re-read a payment from the API. */
   | { readonly type: "yooRead"; readonly attemptId: string; readonly payment: YooPayment; readonly tell: boolean }
   /** Time to re-read every payment still pending (lost notifications). */
-  | { readonly type: "reconcile" };
+  | { readonly type: "reconcile" }
+  /** An admin asks to refund a payment (the outcome is told to the admin). */
+  | ({ readonly type: "refund" } & RefundRequest)
+  | { readonly type: "paymentRecordLoaded"; readonly request: RefundRequest; readonly record: unknown }
+  | { readonly type: "refundDebited"; readonly key: string; readonly ok: boolean }
+  | { readonly type: "providerRefunded"; readonly key: string }
+  | { readonly type: "providerRefundFailed"; readonly key: string; readonly code: string };
 
 /** Replies, by message type. */
 export type InvoiceCreated = { readonly invoiceId: string };
@@ -105,7 +122,24 @@ export type PaymentEffect =
   | { readonly type: "yooCreate"; readonly attempt: YooAttempt }
   /** Re-read the attempt's payment; `tell` reports a still pending one to the user. */
   | { readonly type: "yooReadPayment"; readonly attempt: YooAttempt; readonly tell: boolean }
-  | { readonly type: "tellUser"; readonly userId: number; readonly news: YooUserNews };
+  /** Read a payment's record (the first step of a refund). */
+  | { readonly type: "loadPaymentRecord"; readonly request: RefundRequest }
+  /** Debit the user's ledger for a refund (the user's actor replies whether it could). */
+  | { readonly type: "refundDebit"; readonly refund: Refund }
+  /** Ask the provider to refund the payment. */
+  | { readonly type: "providerRefund"; readonly refund: Refund }
+  | { readonly type: "tellUser"; readonly userId: number; readonly news: UserNews };
+
+/** What the payment actor tells users' actors: card payment news, refund outcomes (admins) and refunds (users). */
+export type UserNews = YooUserNews | RefundOutcome | { readonly type: "refunded"; readonly kopecks: number };
+
+/** An admin's refund request. */
+export interface RefundRequest {
+  readonly provider: RefundProvider;
+  readonly paymentId: string;
+  readonly adminId: number;
+  readonly reason: string;
+}
 
 type PaymentTurn = Turn<PaymentState, unknown, PaymentEffect>;
 
@@ -192,8 +226,102 @@ export function receivePayment(state: PaymentState, message: PaymentMessage, now
     }
     case "resume":
       return { state, effects: Object.values(state.outbox).map((credit) => ({ type: "deliverCredit", credit })) };
+    case "refund":
+    case "paymentRecordLoaded":
+    case "refundDebited":
+    case "providerRefunded":
+    case "providerRefundFailed":
+      return receiveRefund(state, message, now);
     default:
       return receiveYooKassa(state, message, now);
+  }
+}
+
+type RefundMessage = Extract<
+  PaymentMessage,
+  { type: "refund" | "paymentRecordLoaded" | "refundDebited" | "providerRefunded" | "providerRefundFailed" }
+>;
+
+function receiveRefund(state: PaymentState, message: RefundMessage, now: number): PaymentTurn {
+  const withRefund = (refund: Refund, effects: PaymentEffect[], extra: Partial<PaymentState> = {}): PaymentTurn => ({
+    state: { ...state, ...extra, refunds: { ...state.refunds, [refund.key]: refund } },
+    writes: [refundWrite(refund, now)],
+    effects,
+  });
+  const toAdmin = (adminId: number, outcome: RefundOutcome): PaymentEffect => ({
+    type: "tellUser",
+    userId: adminId,
+    news: outcome,
+  });
+  switch (message.type) {
+    case "refund": {
+      const { type: _type, ...request } = message;
+      const existing = state.refunds[refundKey(request.provider, request.paymentId)];
+      if (existing !== undefined && existing.status !== "failed") {
+        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "already_refunded"))] };
+      }
+      return { state, effects: [{ type: "loadPaymentRecord", request }] };
+    }
+    case "paymentRecordLoaded": {
+      const { request } = message;
+      const record = PaidRecord.safeParse(message.record);
+      if (!record.success)
+        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "unknown_payment"))] };
+      if (record.data.status !== "paid") {
+        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "not_paid"))] };
+      }
+      const refund: Refund = {
+        key: refundKey(request.provider, request.paymentId),
+        ...request,
+        userId: record.data.userId,
+        kopecks: record.data.kopecks,
+        status: "debiting",
+        at: now,
+      };
+      const current = state.refunds[refund.key];
+      if (current !== undefined && current.status !== "failed") return { state };
+      return withRefund(refund, [{ type: "refundDebit", refund }]);
+    }
+    case "refundDebited": {
+      const refund = state.refunds[message.key];
+      if (refund === undefined || refund.status !== "debiting") return { state };
+      if (!message.ok) {
+        return withRefund({ ...refund, status: "failed" }, [
+          toAdmin(refund.adminId, refused(refund.paymentId, "insufficient_funds")),
+        ]);
+      }
+      const refunding: Refund = { ...refund, status: "refunding" };
+      return withRefund(refunding, [{ type: "providerRefund", refund: refunding }]);
+    }
+    case "providerRefunded": {
+      const refund = state.refunds[message.key];
+      if (refund === undefined || refund.status !== "refunding") return { state };
+      return withRefund({ ...refund, status: "done" }, [
+        toAdmin(refund.adminId, {
+          type: "refundOutcome",
+          paymentId: refund.paymentId,
+          status: "done",
+          kopecks: refund.kopecks,
+        }),
+        { type: "tellUser", userId: refund.userId, news: { type: "refunded", kopecks: refund.kopecks } },
+      ]);
+    }
+    case "providerRefundFailed": {
+      const refund = state.refunds[message.key];
+      if (refund === undefined || refund.status !== "refunding") return { state };
+      // The provider kept the money: the user gets the debit back, once.
+      const credit: Credit = {
+        key: `revert:${refund.key}`,
+        userId: refund.userId,
+        amount: refund.kopecks,
+        reason: `refund failed: ${message.code}`,
+      };
+      return withRefund(
+        { ...refund, status: "failed" },
+        [{ type: "deliverCredit", credit }, toAdmin(refund.adminId, refused(refund.paymentId, "provider_failed"))],
+        { outbox: { ...state.outbox, [credit.key]: credit } },
+      );
+    }
   }
 }
 

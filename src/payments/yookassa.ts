@@ -32,6 +32,14 @@ export const YooPayment = z.looseObject({
 });
 export type YooPayment = z.infer<typeof YooPayment>;
 
+/** A refund as YooKassa reports it. */
+export const YooRefund = z.looseObject({
+  id: z.string().min(1),
+  status: z.enum(["pending", "succeeded", "canceled"]),
+  payment_id: z.string(),
+});
+export type YooRefund = z.infer<typeof YooRefund>;
+
 const YooErrorBody = z.looseObject({
   type: z.literal("error"),
   code: z.string().optional(),
@@ -91,26 +99,45 @@ export class YooKassaClient {
     readonly metadata: Readonly<Record<string, string>>;
     readonly returnUrl: string;
   }): Promise<YooPayment> {
-    return this.#call("POST", "/payments", request.idempotenceKey, {
+    const body = {
       amount: { value: rubValue(request.kopecks), currency: "RUB" },
       capture: true,
       confirmation: { type: "redirect", return_url: request.returnUrl },
       description: request.description.slice(0, 128),
       metadata: request.metadata,
-    });
+    };
+    return this.#call("POST", "/payments", request.idempotenceKey, body, YooPayment);
+  }
+
+  /** Refunds `kopecks` of a payment; a retry of the same refund must pass the same `idempotenceKey`. */
+  async createRefund(request: {
+    readonly idempotenceKey: string;
+    readonly paymentId: string;
+    readonly kopecks: number;
+  }): Promise<YooRefund> {
+    const body = { payment_id: request.paymentId, amount: { value: rubValue(request.kopecks), currency: "RUB" } };
+    const answer = await this.#call("POST", "/refunds", request.idempotenceKey, body, YooRefund);
+    if (answer.status === "canceled") throw new YooKassaError("bad_request", "YooKassa canceled the refund");
+    return answer;
   }
 
   /** Reads a payment (the only source the bot trusts for its status and amount). */
   getPayment(id: string): Promise<YooPayment> {
-    return this.#call("GET", `/payments/${encodeURIComponent(id)}`);
+    return this.#call("GET", `/payments/${encodeURIComponent(id)}`, undefined, undefined, YooPayment);
   }
 
-  async #call(method: "GET" | "POST", path: string, idempotenceKey?: string, body?: unknown): Promise<YooPayment> {
+  async #call<T>(
+    method: "GET" | "POST",
+    path: string,
+    idempotenceKey: string | undefined,
+    body: unknown,
+    schema: z.ZodType<T>,
+  ): Promise<T> {
     const attempts = this.#options.maxAttempts ?? 3;
     const sleep = this.#options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#once(method, path, idempotenceKey, body);
+        return await this.#once(method, path, idempotenceKey, body, schema);
       } catch (error) {
         if (!(error instanceof YooKassaError) || !error.retryable || attempt >= attempts) throw error;
         await sleep(500 * 2 ** (attempt - 1));
@@ -118,7 +145,13 @@ export class YooKassaClient {
     }
   }
 
-  async #once(method: "GET" | "POST", path: string, idempotenceKey?: string, body?: unknown): Promise<YooPayment> {
+  async #once<T>(
+    method: "GET" | "POST",
+    path: string,
+    idempotenceKey: string | undefined,
+    body: unknown,
+    schema: z.ZodType<T>,
+  ): Promise<T> {
     let response: Response;
     try {
       response = await this.#options.fetch(`${this.#options.apiUrl}${path}`, {
@@ -140,9 +173,13 @@ export class YooKassaClient {
       const detail = described.success ? `${described.data.code ?? ""} ${described.data.description ?? ""}`.trim() : "";
       throw new YooKassaError(codeOfStatus(response.status), `YooKassa answered ${response.status} ${detail}`.trim());
     }
-    const payment = YooPayment.safeParse(json);
-    if (!payment.success) throw new YooKassaError("malformed", "YooKassa answered a payment that does not parse");
-    return payment.data;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success)
+      throw new YooKassaError(
+        "malformed",
+        `YooKassa answered ${method} ${path.split("/")[1] ?? ""} with an unknown shape`,
+      );
+    return parsed.data;
   }
 }
 

@@ -208,6 +208,7 @@ admin-help = Admin commands:
     /debit &lt;id&gt; &lt;rubles&gt; &lt;reason&gt; — debit
     /block &lt;id&gt; [reason] — stop generations
     /unblock &lt;id&gt; — allow them again
+    /refund stars|yookassa &lt;payment id&gt; [reason] — refund a payment
 admin-done = Done. User { $user }: balance { $balance }, blocked: { $blocked }.
 admin-refused = Not done: { $code }.
 btn-card-package = 💳 { $price } by card
@@ -221,3 +222,6 @@ yoo-checking = Checking…
 yoo-pending = The payment has not arrived yet. If you have paid, check again in a minute.
 yoo-canceled = The payment was canceled. Nothing was charged.
 yoo-failed = The payment could not be created. Please try again a little later.
+refunded = Refund: { $amount } was taken off your balance and returned to your payment method.
+admin-refund-done = Refund of { $payment } done: { $amount }.
+admin-refund-refused = Refund of { $payment } not done: { $code }.

@@ -208,6 +208,7 @@ admin-help = Команды администратора:
     /debit &lt;id&gt; &lt;рубли&gt; &lt;причина&gt; — списать
     /block &lt;id&gt; [причина] — запретить генерации
     /unblock &lt;id&gt; — разрешить
+    /refund stars|yookassa &lt;id платежа&gt; [причина] — вернуть платёж
 admin-done = Готово. Пользователь { $user }: баланс { $balance }, заблокирован: { $blocked }.
 admin-refused = Не выполнено: { $code }.
 btn-card-package = 💳 { $price } картой
@@ -221,3 +222,6 @@ yoo-checking = Проверяю…
 yoo-pending = Оплата ещё не поступила. Если вы уже оплатили, проверьте через минуту.
 yoo-canceled = Платёж отменён. Деньги не списаны.
 yoo-failed = Не удалось создать платёж. Попробуйте ещё раз чуть позже.
+refunded = Возврат: { $amount } списано с баланса и возвращено на ваш способ оплаты.
+admin-refund-done = Возврат { $payment } выполнен: { $amount }.
+admin-refund-refused = Возврат { $payment } не выполнен: { $code }.
