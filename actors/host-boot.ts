@@ -63,6 +63,7 @@ export async function startHost(
   // Methods are bound one by one: over comlink `services` is a proxy, which spreading would not copy.
   const messenger: HostServices = {
     loadMany: (keys) => services.loadMany(keys),
+    scan: (prefix, options) => services.scan(prefix, options),
     commitMany: (requests) => services.commitMany(requests),
     settle: (settlements) => services.settle(settlements),
     tell: (kind, id, message) => services.tell(kind, id, message),

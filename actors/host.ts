@@ -18,7 +18,7 @@ import { type DirectRoutes, serveDirect } from "./direct.ts";
 import { Mailboxes } from "./mailbox.ts";
 import { type ActorError, fail, ok, type Result } from "./result.ts";
 import { type ActorId, actorKey } from "./routing.ts";
-import type { CommitOutcome, CommitRequest, StoredState } from "./store.ts";
+import type { CommitOutcome, CommitRequest, ScanOptions, ScanPage, StoredState } from "./store.ts";
 
 /** A message addressed to an actor. `askId` is set when the sender awaits a reply. */
 export interface Envelope {
@@ -46,6 +46,8 @@ export interface Settlement {
  */
 export interface HostServices extends Messenger {
   loadMany(keys: readonly KvKey[]): Promise<StoredState[]>;
+  /** Reads a page of entries under `prefix`, after the key `after` (operator tools: statistics, broadcasts). */
+  scan(prefix: KvKey, options: ScanOptions): Promise<ScanPage>;
   commitMany(requests: readonly CommitRequest[]): Promise<CommitOutcome[]>;
   settle(settlements: readonly Settlement[]): Promise<void>;
 }

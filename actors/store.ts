@@ -17,6 +17,19 @@ export interface StoredState {
   readonly versionstamp: string | null;
 }
 
+/** Which page of a prefix to read. */
+export interface ScanOptions {
+  /** Entries after this key (exclusive); from the start when absent. */
+  readonly after?: KvKey;
+  readonly limit: number;
+}
+
+/** A page of entries; `next` is the `after` of the next page, absent at the end. */
+export interface ScanPage {
+  readonly entries: readonly { readonly key: KvKey; readonly value: unknown }[];
+  readonly next?: KvKey;
+}
+
 /** A reply to settle as soon as the commit that produced it is durable. */
 export interface CommitAck {
   readonly askId: string;
@@ -116,6 +129,21 @@ export class Store {
     return out;
   }
 
+  /** A page of the entries under `prefix` (at most 1,000), in key order. */
+  async scan(prefix: KvKey, options: ScanOptions): Promise<ScanPage> {
+    const limit = Math.max(1, Math.min(1_000, options.limit));
+    const selector = options.after === undefined ? { prefix } : { prefix, start: options.after };
+    const entries: { key: KvKey; value: unknown }[] = [];
+    // One more than a page tells whether another follows; `after` itself comes first when it still exists.
+    const fetch = limit + 1 + (options.after === undefined ? 0 : 1);
+    for await (const entry of this.#kv.list(selector, { limit: fetch })) {
+      if (options.after !== undefined && entries.length === 0 && sameKey(entry.key, options.after)) continue;
+      if (entries.length === limit) return { entries, next: entries[entries.length - 1]?.key };
+      entries.push({ key: entry.key, value: entry.value });
+    }
+    return { entries };
+  }
+
   /** Saves several actors' states; saves share atomic commits where limits allow. */
   commitMany(requests: readonly CommitRequest[]): Promise<CommitOutcome[]> {
     return Promise.all(requests.map((request) => this.commit(request)));
@@ -211,6 +239,10 @@ export class Store {
       }
     }
   }
+}
+
+function sameKey(a: KvKey, b: KvKey): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i]);
 }
 
 function atomicFor(kv: KvStore, batch: readonly Queued[]): KvAtomic {

@@ -122,6 +122,7 @@ export class Supervisor {
     });
     this.#services = {
       loadMany: (keys) => this.store.loadMany(keys),
+      scan: (prefix, options) => this.store.scan(prefix, options),
       commitMany: (requests) => this.store.commitMany(requests),
       settle: async (settlements) => {
         for (const { askId, result } of settlements) this.#asks.get(askId)?.(result);

@@ -16,6 +16,7 @@ function hostWith(behavior: ActorBehavior<number, string, number, Effect>) {
     behaviors: [behavior],
     services: {
       loadMany: async (keys) => keys.map(() => ({ value: undefined, versionstamp: null })),
+      scan: async () => ({ entries: [] }),
       commitMany: async (requests: readonly CommitRequest[]): Promise<CommitOutcome[]> => {
         events.push("commit started");
         await committed;

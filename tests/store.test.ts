@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Store } from "../actors/mod.ts";
 import { platform } from "../src/platform/mod.ts";
-import type { KvStore } from "../src/platform/types.ts";
+import type { KvKey, KvStore } from "../src/platform/types.ts";
 import { silentLog } from "./helpers/runtime.ts";
 
 const memoryKv = () => platform.openKv({ kind: "memory" });
@@ -83,5 +83,28 @@ describe("store (group commit over one KV connection)", () => {
     const outcome = await store.commit({ key: ["user", 1], expected: null, value: () => "not cloneable" });
     expect(outcome.ok ? "ok" : outcome.reason).toBe("failed");
     kv.close();
+  });
+});
+
+describe("store scans", () => {
+  it("pages through a prefix in key order, after a given key", async () => {
+    const kv = await memoryKv();
+    try {
+      const store = new Store(kv, { log: silentLog, limits: platform.kvLimits });
+      const op = kv.atomic();
+      for (let id = 1; id <= 7; id++) op.set(["user", id], { id });
+      await op.set(["other", 1], {}).commit();
+      const seen: unknown[] = [];
+      let after: KvKey | undefined;
+      for (;;) {
+        const page = await store.scan(["user"], { limit: 3, ...(after ? { after } : {}) });
+        seen.push(...page.entries.map((entry) => entry.key[1]));
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      kv.close();
+    }
   });
 });
