@@ -3,6 +3,7 @@
  * ADMIN_IDS may credit, debit, block or unblock; each action is a ledger or
  * audit entry with the admin's id and reason, applied once per request.
  */
+import { HttpResponse, http } from "msw";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BotCall, botApiServer, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
@@ -17,6 +18,7 @@ afterAll(() => server.close());
 describe("admin commands", () => {
   const defer = useCleanups();
   afterEach(() => {
+    server.resetHandlers();
     calls.length = 0;
   });
 
@@ -68,5 +70,34 @@ describe("admin commands", () => {
 
     const help = await started.send(admin.text("/admin"));
     expect(String(help[0]?.body.text)).toContain("/credit &lt;id&gt;");
+  });
+
+  it("/stats counts users, generations, revenue and free generations; /user finds a user by id or @username", async () => {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const started = await startBot(`${dir.path}/kv`, calls, { ADMIN_IDS: "500" });
+    defer(() => started.app.stop().then(() => undefined));
+    server.use(http.get("https://api.kie.ai/api/v1/chat/credit", () => HttpResponse.json({ code: 200, data: 1234.5 })));
+    const admin = userOf(500, "en");
+    const named = userOf(511, "en").text("/start");
+    (named.message as { from: { username?: string } }).from.username = "Fox_Lover";
+    await started.send(named);
+    await started.send(userOf(512, "en").text("/start"));
+    await started.send(admin.text("/credit 511 42 goodwill"), 2);
+
+    const stats = await started.send(admin.text("/stats"));
+    const text = String(stats.at(-1)?.body.text);
+    // The admin only sent commands, which store nothing: two users.
+    expect(text).toContain("Users: 2 (active today 2, 7 days 2, blocked 0)");
+    expect(text).toContain("Revenue: none");
+    expect(text).toContain("KIE credits: 1234.5");
+
+    const byName = await started.send(admin.text("/user @fox_lover"));
+    const report = String(byName.at(-1)?.body.text);
+    expect(report).toContain("<b>User 511</b> (@Fox_Lover)");
+    expect(report).toContain("Balance 42 ₽");
+    expect(report).toContain("adjustment 42 ₽");
+    const unknown = await started.send(admin.text("/user @nobody_here"));
+    expect(String(unknown.at(-1)?.body.text)).toBe("No user @nobody_here.");
   });
 });

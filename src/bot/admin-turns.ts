@@ -33,7 +33,7 @@ export type AdminOutcome =
   | { readonly ok: false; readonly code: "insufficient_funds" | "duplicate" | "invalid_amount" };
 
 /** Admin commands and their usage. */
-export const ADMIN_COMMANDS = ["admin", "credit", "debit", "block", "unblock", "refund"] as const;
+export const ADMIN_COMMANDS = ["admin", "stats", "user", "credit", "debit", "block", "unblock", "refund"] as const;
 
 /** An admin's refund of a payment, for the payment actor. */
 export interface RefundCommand {

@@ -4,6 +4,7 @@
  * gets exactly one visible reaction; every button press is answered first.
  */
 import type { Update } from "grammy/types";
+import type { KvWrite } from "../../actors/mod.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
 import { freeLeftToday } from "../ledger/free-quota.ts";
 import { availableOf } from "../ledger/wallet.ts";
@@ -123,7 +124,11 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
     case "update": {
-      const turn = answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx));
+      const turn = withUsernameIndex(
+        state,
+        answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx)),
+        ctx.userId,
+      );
       const soft = sameDurableState(state, turn.state) && (turn.writes?.length ?? 0) === 0;
       return soft ? { ...turn, volatile: true } : turn;
     }
@@ -208,6 +213,12 @@ function onAdminCommand(
   if (!ctx.rules.adminIds.includes(ctx.userId)) {
     return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
   }
+  if (name === "stats") return { state, effects: [{ type: "adminStats", chatId: target.chatId }] };
+  if (name === "user") {
+    const query = args ?? "";
+    if (query === "") return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    return { state, effects: [{ type: "adminLookup", chatId: target.chatId, query }] };
+  }
   if (name === "refund") {
     const refund = parseRefundCommand(args);
     if (refund === undefined)
@@ -253,7 +264,23 @@ function sameDurableState(before: UserState, after: UserState): boolean {
 function seen(state: UserState, update: Update, now: number): UserState {
   const from = update.message?.from ?? update.callback_query?.from ?? update.pre_checkout_query?.from;
   const lang = state.langChosen ? state.lang : langFor(from?.language_code);
-  return { ...state, lang, lastSeenAt: now, firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt };
+  const username = from?.username ?? state.username;
+  return {
+    ...state,
+    lang,
+    lastSeenAt: now,
+    firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt,
+    ...(username === undefined ? {} : { username }),
+  };
+}
+
+/** A changed @username moves its index entry (admins look users up by it), in the same commit. */
+function withUsernameIndex(before: UserState, turn: UserTurn, userId: number): UserTurn {
+  const name = turn.state.username;
+  if (name === undefined || name === before.username) return turn;
+  const writes: KvWrite[] = [{ op: "set", key: ["username", name.toLowerCase()], value: userId }];
+  if (before.username !== undefined) writes.push({ op: "delete", key: ["username", before.username.toLowerCase()] });
+  return { ...turn, writes: [...(turn.writes ?? []), ...writes] };
 }
 
 function receiveUpdate(state: UserState, update: Update, ctx: UserContext): UserTurn {

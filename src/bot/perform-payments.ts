@@ -5,16 +5,29 @@
  */
 import type { ActorId } from "../../actors/routing.ts";
 import type { InvoiceCreated, PaymentCheck } from "../payments/payment-core.ts";
+import { collectStats, resolveUser, statsText, userReport } from "./admin-reports.ts";
 import type { AdminOutcome } from "./admin-turns.ts";
 import type { UserMessage } from "./core.ts";
 import { formatRub } from "./money.ts";
 import type { BotShell } from "./perform.ts";
-import { buttonsFor } from "./render-parts.ts";
+import { buttonsFor, escapeHtml } from "./render-parts.ts";
 import type { BotEffect } from "./views.ts";
 
 type PaymentEffect = Extract<
   BotEffect,
-  { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "adminRequest" | "adminRefund" | "yooPay" | "yooCheck" }
+  {
+    type:
+      | "invoice"
+      | "preCheckout"
+      | "reportStars"
+      | "refer"
+      | "adminRequest"
+      | "adminRefund"
+      | "adminStats"
+      | "adminLookup"
+      | "yooPay"
+      | "yooCheck";
+  }
 >;
 
 /** Attempts to report a payment before leaving it to the next start. */
@@ -89,6 +102,23 @@ export async function performPaymentEffect(
         shell.log.warn({ error: created.error }, "card payment not started");
         await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: shell.t(effect.lang, "yoo-failed") });
       }
+      return;
+    }
+    case "adminStats": {
+      const [stats, credits] = await Promise.all([
+        collectStats(shell.scan, Date.now(), shell.timeZone),
+        shell.jobs.kie.credits().catch(() => undefined),
+      ]);
+      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: statsText(stats, credits), parse_mode: "HTML" });
+      return;
+    }
+    case "adminLookup": {
+      const target = await resolveUser(shell.load, effect.query);
+      const text =
+        target === undefined
+          ? `No user ${escapeHtml(effect.query)}.`
+          : await userReport({ scan: shell.scan, loadMany: shell.load }, target);
+      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text, parse_mode: "HTML" });
       return;
     }
     case "adminRefund": {

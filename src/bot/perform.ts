@@ -5,7 +5,7 @@
  * sending a new message otherwise.
  */
 import { type Api, GrammyError } from "grammy/web";
-import type { Log, Messenger, StoredState } from "../../actors/mod.ts";
+import type { HostServices, Log, Messenger, StoredState } from "../../actors/mod.ts";
 import type { ActorId } from "../../actors/routing.ts";
 import type { Params } from "../../catalog/build.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
@@ -34,6 +34,8 @@ export interface BotShell {
   readonly timeZone: string;
   /** Reads KV entries (history) through the store. */
   readonly load: (keys: readonly KvKey[]) => Promise<StoredState[]>;
+  /** Reads pages of a KV prefix (admin reports). */
+  readonly scan: HostServices["scan"];
   readonly log: Log;
   readonly jobs: JobShell;
   /** Top-up packages paid in Stars. */
@@ -89,6 +91,8 @@ export async function performBotEffect(
     case "refer":
     case "adminRequest":
     case "adminRefund":
+    case "adminStats":
+    case "adminLookup":
     case "yooPay":
     case "yooCheck":
       await performPaymentEffect(shell, effect, id, tellSelf);

@@ -54,6 +54,7 @@ const app: HostApp = {
       freeDailyLimit: data.freeDailyLimit,
       timeZone: data.timeZone,
       load: (keys) => services.loadMany(keys),
+      scan: (prefix, options) => services.scan(prefix, options),
       log,
       jobs: {
         kie: new KieClient({ ...data.kie, fetch: platform.fetch, now: () => clock.now() }),

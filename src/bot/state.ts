@@ -70,6 +70,8 @@ const StateV4 = z.object({
   referralPending: z.number().int().optional(),
   /** True once the welcome gift was credited (or there was none to give). */
   welcomed: z.boolean().default(false),
+  /** The Telegram @username last seen (admins look users up by it). */
+  username: z.string().optional(),
   /** True while the bot waits for the amount of a card top-up (the next text message). */
   awaitingAmount: z.boolean().default(false),
   /** Stars payments Telegram reported, until the payment actor has recorded them (by charge id). */
@@ -90,6 +92,7 @@ const StateV3 = StateV4.omit({
   referralPending: true,
   welcomed: true,
   awaitingAmount: true,
+  username: true,
 }).extend({
   v: z.literal(3),
 });

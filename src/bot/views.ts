@@ -120,6 +120,10 @@ export type BotEffect =
       readonly targetId: number;
       readonly message: AdminMessage;
     }
+  /** Send an admin the statistics. */
+  | { readonly type: "adminStats"; readonly chatId: number }
+  /** Send an admin what the bot knows of a user (by id or @username). */
+  | { readonly type: "adminLookup"; readonly chatId: number; readonly query: string }
   /** Hand an admin's refund to the payment actor (it tells the admin how it went). */
   | { readonly type: "adminRefund"; readonly adminId: number; readonly refund: RefundCommand }
   /** Start a card payment: a package (by index) or an amount the user typed. */

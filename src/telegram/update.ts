@@ -9,6 +9,7 @@ const User = z.looseObject({
   id: z.number().int().positive(),
   is_bot: z.boolean(),
   first_name: z.string(),
+  username: z.string().max(32).optional(),
   language_code: z.string().optional(),
 });
 const Chat = z.looseObject({ id: z.number().int(), type: z.string() });

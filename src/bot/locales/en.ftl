@@ -204,6 +204,8 @@ welcome-gift = 🎁 A welcome gift: { $amount } on your balance!
 referral-joined = 🎉 A friend joined with your link: +{ $n } free generations.
 referral-welcome = 🎁 You came by an invitation: +{ $n } free generations.
 admin-help = Admin commands:
+    /stats — statistics
+    /user &lt;id or @username&gt; — a user
     /credit &lt;id&gt; &lt;rubles&gt; &lt;reason&gt; — credit
     /debit &lt;id&gt; &lt;rubles&gt; &lt;reason&gt; — debit
     /block &lt;id&gt; [reason] — stop generations
