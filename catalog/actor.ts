@@ -4,6 +4,7 @@
  * queries. `replace` swaps in a new catalog only when it is valid.
  */
 import type { ActorBehavior } from "../actors/mod.ts";
+import { withAdminHidden } from "./admin-hidden.ts";
 import { buildCatalog, CatalogError, type CatalogIndex, type CatalogProblem, type Params } from "./build.ts";
 import { type KieRequestResult, kieRequestFor } from "./kie-request.ts";
 import { type InputPlan, inputPlan } from "./plan.ts";
@@ -51,7 +52,9 @@ export type CatalogQuery =
     }
   | { readonly type: "kieRequest"; readonly modelId: string; readonly params: Params; readonly callBackUrl?: string }
   | { readonly type: "hidden" }
-  | { readonly type: "replace"; readonly files: readonly CatalogSource[] };
+  | { readonly type: "replace"; readonly files: readonly CatalogSource[] }
+  /** An admin hides a model from users, or shows it again (as far as its data allows). */
+  | { readonly type: "setAdminHidden"; readonly modelId: string; readonly hidden: boolean };
 
 /** An unknown or hidden model. */
 export interface UnknownModel {
@@ -73,27 +76,49 @@ export interface CatalogAnswers {
   replace: { ok: true; models: number; skus: number } | { ok: false; problems: readonly CatalogProblem[] };
 }
 
-/** The catalog actor's state: the current index. */
+/** The catalog actor's state: the built index, the models admins hid, and what users see. */
 export interface CatalogState {
+  readonly base: CatalogIndex;
+  readonly adminHidden: ReadonlySet<string>;
   readonly index: CatalogIndex;
 }
 
-/** The catalog actor; `initial` is the index built when its worker started. */
-export function catalogBehavior(initial: CatalogIndex): ActorBehavior<CatalogState, CatalogQuery, unknown> {
+/**
+ * The catalog actor; `initial` is the index built when its worker started,
+ * `adminHidden` the models admins hid (stored in KV, read at start).
+ */
+export function catalogBehavior(
+  initial: CatalogIndex,
+  adminHidden: ReadonlySet<string> = new Set(),
+): ActorBehavior<CatalogState, CatalogQuery, unknown> {
+  const start = (): CatalogState => ({ base: initial, adminHidden, index: withAdminHidden(initial, adminHidden) });
   return {
     kind: "catalog",
     persistent: false,
-    initialState: () => ({ index: initial }),
-    restoreState: () => ({ index: initial }),
+    initialState: start,
+    restoreState: start,
     receive(state, query) {
       if (query.type === "replace") {
         try {
-          const index = buildCatalog(query.files);
-          return { state: { index }, reply: { ok: true, models: index.models.size, skus: index.skuCount } };
+          const base = buildCatalog(query.files);
+          const index = withAdminHidden(base, state.adminHidden);
+          return {
+            state: { ...state, base, index },
+            reply: { ok: true, models: index.models.size, skus: index.skuCount },
+          };
         } catch (error) {
           if (error instanceof CatalogError) return { state, reply: { ok: false, problems: error.problems } };
           throw error;
         }
+      }
+      if (query.type === "setAdminHidden") {
+        if (!state.base.models.has(query.modelId)) return { state, reply: unknownModel(query.modelId) };
+        const hidden = new Set(state.adminHidden);
+        if (query.hidden) hidden.add(query.modelId);
+        else hidden.delete(query.modelId);
+        const index = withAdminHidden(state.base, hidden);
+        const visible = index.models.get(query.modelId)?.visible === true;
+        return { state: { ...state, adminHidden: hidden, index }, reply: { ok: true, visible } };
       }
       return { state, reply: answer(state.index, query) };
     },
@@ -101,7 +126,10 @@ export function catalogBehavior(initial: CatalogIndex): ActorBehavior<CatalogSta
 }
 
 /** Answers a read-only query (the pure core of the actor). */
-export function answer(index: CatalogIndex, query: Exclude<CatalogQuery, { type: "replace" }>): unknown {
+export function answer(
+  index: CatalogIndex,
+  query: Exclude<CatalogQuery, { type: "replace" | "setAdminHidden" }>,
+): unknown {
   switch (query.type) {
     case "sections":
       return sectionList(index, query.lang);

@@ -1,7 +1,7 @@
 /**
  * The catalog worker's app: builds the index from the data files it was
  * started with (a broken file fails the start, naming model and field) and
- * hosts the catalog actor.
+ * hosts the catalog actor, with the models admins hid.
  */
 import type { HostApp } from "../actors/mod.ts";
 import { type CatalogSource, catalogBehavior } from "./actor.ts";
@@ -12,8 +12,11 @@ export interface CatalogAppData {
   readonly files: readonly CatalogSource[];
 }
 
+/** Where the models admins hid are kept (one key per model; shown again means deleted). */
+export const ADMIN_HIDDEN_PREFIX = ["catalog_hidden"] as const;
+
 const app: HostApp = {
-  createBehaviors({ appData, log }) {
+  async createBehaviors({ appData, log, services }) {
     const started = performance.now();
     const index = buildCatalog((appData as CatalogAppData).files);
     log.info(
@@ -25,7 +28,10 @@ const app: HostApp = {
       },
       "catalog loaded",
     );
-    return [catalogBehavior(index)];
+    // A restarted catalog worker still hides what admins hid.
+    const page = await services.scan([...ADMIN_HIDDEN_PREFIX], { limit: 1_000 });
+    const adminHidden = new Set(page.entries.map((entry) => String(entry.key[1])));
+    return [catalogBehavior(index, adminHidden)];
   },
 };
 

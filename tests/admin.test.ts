@@ -5,7 +5,7 @@
  */
 import { HttpResponse, http } from "msw";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type BotCall, botApiServer, startBot, userOf } from "./helpers/bot-harness.ts";
+import { type BotCall, botApiServer, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { userRecords } from "./helpers/job-harness.ts";
 import { tempDir } from "./helpers/runtime.ts";
@@ -99,5 +99,36 @@ describe("admin commands", () => {
     expect(report).toContain("adjustment 42 ₽");
     const unknown = await started.send(admin.text("/user @nobody_here"));
     expect(String(unknown.at(-1)?.body.text)).toBe("No user @nobody_here.");
+  });
+
+  it("/hide takes a model out of menus for everyone, also after a restart; /show brings it back", async () => {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const kvPath = `${dir.path}/kv`;
+    const admin = userOf(500, "en");
+    const user = userOf(521, "en");
+    const listed = async (bot: Awaited<ReturnType<typeof startBot>>) =>
+      screenOf(await bot.send(user.press("1|s|free|0"), 2)).buttons.some((button) =>
+        button.callback_data.startsWith("1|c|z-image|"),
+      );
+
+    const first = await startBot(kvPath, calls, { ADMIN_IDS: "500" });
+    await first.send(user.text("/start"));
+    expect(await listed(first)).toBe(true);
+    const hidden = await first.send(admin.text("/hide z-image broken upstream"));
+    expect(String(hidden.at(-1)?.body.text)).toBe("z-image: hidden from users.");
+    expect(await listed(first)).toBe(false);
+    const card = await first.send(user.press("1|c|z-image|0"), 2);
+    expect(screenOf(card).text).toContain("not available");
+    await first.app.stop();
+
+    const second = await startBot(kvPath, calls, { ADMIN_IDS: "500" });
+    defer(() => second.app.stop().then(() => undefined));
+    expect(await listed(second)).toBe(false);
+    const shown = await second.send(admin.text("/show z-image"));
+    expect(String(shown.at(-1)?.body.text)).toBe("z-image: visible to users.");
+    expect(await listed(second)).toBe(true);
+    const unknown = await second.send(admin.text("/hide no-such-model"));
+    expect(String(unknown.at(-1)?.body.text)).toBe("No model no-such-model.");
   });
 });

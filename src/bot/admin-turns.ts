@@ -33,7 +33,28 @@ export type AdminOutcome =
   | { readonly ok: false; readonly code: "insufficient_funds" | "duplicate" | "invalid_amount" };
 
 /** Admin commands and their usage. */
-export const ADMIN_COMMANDS = ["admin", "stats", "user", "credit", "debit", "block", "unblock", "refund"] as const;
+export const ADMIN_COMMANDS = [
+  "admin",
+  "stats",
+  "user",
+  "credit",
+  "debit",
+  "block",
+  "unblock",
+  "refund",
+  "hide",
+  "show",
+] as const;
+
+/** Parses `/hide <model id> [reason]` and `/show <model id>`. */
+export function parseVisibilityCommand(
+  name: "hide" | "show",
+  args: string | undefined,
+): { readonly modelId: string; readonly hidden: boolean; readonly reason: string } | undefined {
+  const match = (args ?? "").match(/^([A-Za-z0-9._/-]{1,48})(?:\s+(\S.{0,199}))?$/s);
+  if (!match?.[1]) return undefined;
+  return { modelId: match[1], hidden: name === "hide", reason: (match[2] ?? "").trim() || name };
+}
 
 /** An admin's refund of a payment, for the payment actor. */
 export interface RefundCommand {

@@ -14,6 +14,7 @@ import {
   type AdminMessage,
   parseAdminCommand,
   parseRefundCommand,
+  parseVisibilityCommand,
   type RefundDebitMessage,
   receiveAdmin,
   receiveRefundDebit,
@@ -214,6 +215,23 @@ function onAdminCommand(
     return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
   }
   if (name === "stats") return { state, effects: [{ type: "adminStats", chatId: target.chatId }] };
+  if (name === "hide" || name === "show") {
+    const change = parseVisibilityCommand(name, args);
+    if (change === undefined)
+      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    const override = ["catalog_hidden", change.modelId];
+    const writes: KvWrite[] = [
+      change.hidden
+        ? { op: "set", key: override, value: { adminId: ctx.userId, reason: change.reason, at: ctx.now } }
+        : { op: "delete", key: override },
+      { op: "set", key: ["audit", "catalog", key], value: { adminId: ctx.userId, ...change, at: ctx.now } },
+    ];
+    return {
+      state,
+      writes,
+      effects: [{ type: "catalogVisibility", chatId: target.chatId, modelId: change.modelId, hidden: change.hidden }],
+    };
+  }
   if (name === "user") {
     const query = args ?? "";
     if (query === "") return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };

@@ -24,6 +24,7 @@ type PaymentEffect = Extract<
       | "adminRequest"
       | "adminRefund"
       | "adminStats"
+      | "catalogVisibility"
       | "adminLookup"
       | "yooPay"
       | "yooCheck";
@@ -102,6 +103,19 @@ export async function performPaymentEffect(
         shell.log.warn({ error: created.error }, "card payment not started");
         await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: shell.t(effect.lang, "yoo-failed") });
       }
+      return;
+    }
+    case "catalogVisibility": {
+      const reply = await shell.catalog.ask("catalog", "main", {
+        type: "setAdminHidden",
+        modelId: effect.modelId,
+        hidden: effect.hidden,
+      });
+      const outcome = reply.ok ? (reply.value as { ok: boolean; visible?: boolean }) : { ok: false };
+      const text = !outcome.ok
+        ? `No model ${escapeHtml(effect.modelId)}.`
+        : `${escapeHtml(effect.modelId)}: ${outcome.visible ? "visible to users" : "hidden from users"}.`;
+      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text, parse_mode: "HTML" });
       return;
     }
     case "adminStats": {

@@ -120,6 +120,8 @@ export type BotEffect =
       readonly targetId: number;
       readonly message: AdminMessage;
     }
+  /** Apply an admin's hide or show to the catalog (after the override is stored) and report it. */
+  | { readonly type: "catalogVisibility"; readonly chatId: number; readonly modelId: string; readonly hidden: boolean }
   /** Send an admin the statistics. */
   | { readonly type: "adminStats"; readonly chatId: number }
   /** Send an admin what the bot knows of a user (by id or @username). */

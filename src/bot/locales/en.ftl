@@ -211,6 +211,8 @@ admin-help = Admin commands:
     /block &lt;id&gt; [reason] — stop generations
     /unblock &lt;id&gt; — allow them again
     /refund stars|yookassa &lt;payment id&gt; [reason] — refund a payment
+    /hide &lt;model&gt; [reason] — hide a model
+    /show &lt;model&gt; — show it again
 admin-done = Done. User { $user }: balance { $balance }, blocked: { $blocked }.
 admin-refused = Not done: { $code }.
 btn-card-package = 💳 { $price } by card

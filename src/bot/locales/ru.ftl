@@ -211,6 +211,8 @@ admin-help = Команды администратора:
     /block &lt;id&gt; [причина] — запретить генерации
     /unblock &lt;id&gt; — разрешить
     /refund stars|yookassa &lt;id платежа&gt; [причина] — вернуть платёж
+    /hide &lt;модель&gt; [причина] — скрыть модель
+    /show &lt;модель&gt; — показать снова
 admin-done = Готово. Пользователь { $user }: баланс { $balance }, заблокирован: { $blocked }.
 admin-refused = Не выполнено: { $code }.
 btn-card-package = 💳 { $price } картой
