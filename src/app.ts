@@ -120,7 +120,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     },
     {
       name: "payment",
-      kinds: ["payment"],
+      kinds: ["payment", "broadcast"],
       size: 1,
       module: new URL("./payments/app.ts", import.meta.url),
       appData: {
@@ -176,8 +176,11 @@ export async function startApp(options: AppOptions): Promise<App> {
     log.error({ err: error }, "the KV queue listener stopped; jobs resume at the next start");
   });
   await resumeOpenJobs(kv, tellUser, log);
-  // Credits recorded but not yet acknowledged by their users go out again.
+  // Credits recorded but not yet acknowledged by their users go out again; broadcasts go on.
   await supervisor.tell("payment", "main", { type: "resume" });
+  for await (const entry of kv.list({ prefix: ["broadcast_active"] })) {
+    await supervisor.tell("broadcast", String(entry.key[1]), { type: "resume" });
+  }
   const httpApp = createHttpApp({
     log,
     ...(config.kieCallback

@@ -44,6 +44,7 @@ export const ADMIN_COMMANDS = [
   "refund",
   "hide",
   "show",
+  "broadcast",
 ] as const;
 
 /** Parses `/hide <model id> [reason]` and `/show <model id>`. */

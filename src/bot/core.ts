@@ -215,6 +215,15 @@ function onAdminCommand(
     return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
   }
   if (name === "stats") return { state, effects: [{ type: "adminStats", chatId: target.chatId }] };
+  if (name === "broadcast") {
+    const text = args ?? "";
+    if (text === "" || text.length > 4096) {
+      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    }
+    // The admin's message id makes the broadcast's id: a redelivered command finds the same broadcast.
+    const broadcastId = key.replace(/^admin:/, "b:");
+    return { state, effects: [{ type: "adminBroadcast", adminId: ctx.userId, broadcastId, text }] };
+  }
   if (name === "hide" || name === "show") {
     const change = parseVisibilityCommand(name, args);
     if (change === undefined)

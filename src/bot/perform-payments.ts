@@ -24,6 +24,7 @@ type PaymentEffect = Extract<
       | "adminRequest"
       | "adminRefund"
       | "adminStats"
+      | "adminBroadcast"
       | "catalogVisibility"
       | "adminLookup"
       | "yooPay"
@@ -103,6 +104,15 @@ export async function performPaymentEffect(
         shell.log.warn({ error: created.error }, "card payment not started");
         await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: shell.t(effect.lang, "yoo-failed") });
       }
+      return;
+    }
+    case "adminBroadcast": {
+      const started = await shell.catalog.ask("broadcast", effect.broadcastId, {
+        type: "start",
+        adminId: effect.adminId,
+        text: effect.text,
+      });
+      if (!started.ok) shell.log.warn({ error: started.error }, "broadcast not started");
       return;
     }
     case "catalogVisibility": {

@@ -92,6 +92,7 @@ export async function performBotEffect(
     case "adminRequest":
     case "adminRefund":
     case "adminStats":
+    case "adminBroadcast":
     case "catalogVisibility":
     case "adminLookup":
     case "yooPay":

@@ -122,6 +122,8 @@ export type BotEffect =
     }
   /** Apply an admin's hide or show to the catalog (after the override is stored) and report it. */
   | { readonly type: "catalogVisibility"; readonly chatId: number; readonly modelId: string; readonly hidden: boolean }
+  /** Start a broadcast of an admin's text to every user. */
+  | { readonly type: "adminBroadcast"; readonly adminId: number; readonly broadcastId: string; readonly text: string }
   /** Send an admin the statistics. */
   | { readonly type: "adminStats"; readonly chatId: number }
   /** Send an admin what the bot knows of a user (by id or @username). */

@@ -1,5 +1,5 @@
 /**
- * The payment worker's app: hosts the payment actor. Its shell delivers
+ * The payment worker's app: hosts the payment actor and broadcasts. Its shell delivers
  * credits to users' actors (retrying, with backoff, until each one is
  * acknowledged), talks to YooKassa and re-reads pending YooKassa payments
  * on a timer, for notifications that never came.
@@ -8,6 +8,7 @@ import type { Api } from "grammy/web";
 import type { ActorBehavior, HostApp, HostServices } from "../../actors/mod.ts";
 import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
+import { broadcastBehavior } from "./broadcast.ts";
 import {
   initialPaymentState,
   type PaymentEffect,
@@ -173,7 +174,7 @@ const app: HostApp = {
       (timer as { unref?: () => void }).unref?.();
     }
     const api = createTelegramApi(data.telegram, platform.fetch);
-    return [paymentBehavior(services, api, client, yoo?.returnUrl ?? "https://t.me")];
+    return [paymentBehavior(services, api, client, yoo?.returnUrl ?? "https://t.me"), broadcastBehavior(services, api)];
   },
 };
 

@@ -213,6 +213,7 @@ admin-help = Admin commands:
     /refund stars|yookassa &lt;payment id&gt; [reason] — refund a payment
     /hide &lt;model&gt; [reason] — hide a model
     /show &lt;model&gt; — show it again
+    /broadcast &lt;text&gt; — send a message to every user
 admin-done = Done. User { $user }: balance { $balance }, blocked: { $blocked }.
 admin-refused = Not done: { $code }.
 btn-card-package = 💳 { $price } by card

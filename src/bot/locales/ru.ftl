@@ -213,6 +213,7 @@ admin-help = Команды администратора:
     /refund stars|yookassa &lt;id платежа&gt; [причина] — вернуть платёж
     /hide &lt;модель&gt; [причина] — скрыть модель
     /show &lt;модель&gt; — показать снова
+    /broadcast &lt;текст&gt; — рассылка всем пользователям
 admin-done = Готово. Пользователь { $user }: баланс { $balance }, заблокирован: { $blocked }.
 admin-refused = Не выполнено: { $code }.
 btn-card-package = 💳 { $price } картой
