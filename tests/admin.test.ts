@@ -97,6 +97,7 @@ describe("admin commands", () => {
     expect(report).toContain("<b>User 511</b> (@Fox_Lover)");
     expect(report).toContain("Balance 42 ₽");
     expect(report).toContain("adjustment 42 ₽");
+    expect(report).toContain("Payments and refunds:\n  none");
     const unknown = await started.send(admin.text("/user @nobody_here"));
     expect(String(unknown.at(-1)?.body.text)).toBe("No user @nobody_here.");
   });

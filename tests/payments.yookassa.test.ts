@@ -118,6 +118,11 @@ describe("YooKassa top-ups", () => {
     expect(records.ledger.map((record) => record.entry.key)).toEqual([`yookassa:${paymentId}`]);
     expect(calls.filter((call) => String(call.body.text).includes("topped up by 100 ₽"))).toHaveLength(1);
     expect((await started.app.kv.get(["payment", "yookassa", paymentId])).value).toMatchObject({ status: "paid" });
+    const attemptId = String(created[0]?.key);
+    const attempt = (
+      await started.app.kv.get<{ history: { status: string }[] }>(["payment", "yookassa-attempt", attemptId])
+    ).value;
+    expect(attempt?.history.map((step) => step.status)).toEqual(["creating", "pending", "succeeded"]);
   });
 
   it("credits nothing while the re-read says pending or the amount differs; Check payment and reconciliation re-read", async () => {

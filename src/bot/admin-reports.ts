@@ -116,8 +116,15 @@ export async function userReport(services: Pick<HostServices, "scan" | "loadMany
   if (stored?.value === null || stored?.value === undefined) return `No user ${userId}.`;
   const state = restoreUserState(stored.value);
   const ledger: { at: number; line: string }[] = [];
+  const payments: string[] = [];
   await eachEntry(services.scan, ["ledger", userId], (key, value) => {
     const record = value as { at?: number; amount?: number; entry?: { type?: string; reason?: string } };
+    const key2 = String(key[2]);
+    if (/^(stars|yookassa|refund):/.test(key2)) {
+      payments.push(
+        `  ${escapeHtml(key2)} ${formatRub(record.amount ?? 0, "en")} ${new Date(record.at ?? 0).toISOString()}`,
+      );
+    }
     ledger.push({
       at: record.at ?? 0,
       line: `  ${record.entry?.type ?? "?"} ${formatRub(record.amount ?? 0, "en")} ${escapeHtml(String(key[2]))}: ${escapeHtml(record.entry?.reason ?? "")}`,
@@ -138,6 +145,8 @@ export async function userReport(services: Pick<HostServices, "scan" | "loadMany
       .sort((a, b) => b.at - a.at)
       .slice(0, 10)
       .map((entry) => entry.line),
+    "Payments and refunds:",
+    ...(payments.length > 0 ? payments : ["  none"]),
     "Open jobs:",
     ...(open.length > 0 ? open : ["  none"]),
     "History (latest):",

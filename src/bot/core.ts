@@ -222,7 +222,12 @@ function onAdminCommand(
     }
     // The admin's message id makes the broadcast's id: a redelivered command finds the same broadcast.
     const broadcastId = key.replace(/^admin:/, "b:");
-    return { state, effects: [{ type: "adminBroadcast", adminId: ctx.userId, broadcastId, text }] };
+    const audit: KvWrite = {
+      op: "set",
+      key: ["audit", "broadcast", key],
+      value: { adminId: ctx.userId, text, at: ctx.now },
+    };
+    return { state, writes: [audit], effects: [{ type: "adminBroadcast", adminId: ctx.userId, broadcastId, text }] };
   }
   if (name === "hide" || name === "show") {
     const change = parseVisibilityCommand(name, args);

@@ -335,11 +335,19 @@ function receiveYooKassa(state: PaymentState, message: YooMessage, now: number):
     attempt: YooAttempt,
     turn: Omit<PaymentTurn, "state"> = {},
     extra?: Record<string, unknown>,
-  ) => ({
-    ...turn,
-    state: { ...state, yoo: { ...pruned(state.yoo, now), [attempt.id]: attempt } },
-    writes: [attemptWrite(attempt, now, extra), ...(turn.writes ?? [])],
-  });
+  ): PaymentTurn => {
+    // The record keeps every status the attempt went through.
+    const previous = state.yoo[attempt.id];
+    const recorded: YooAttempt =
+      previous?.status === attempt.status
+        ? attempt
+        : { ...attempt, history: [...attempt.history, { status: attempt.status, at: now }] };
+    return {
+      ...turn,
+      state: { ...state, yoo: { ...pruned(state.yoo, now), [attempt.id]: recorded } },
+      writes: [attemptWrite(recorded, now, extra), ...(turn.writes ?? [])],
+    };
+  };
   switch (message.type) {
     case "createYooPayment": {
       const seq = state.seq + 1;
@@ -349,6 +357,7 @@ function receiveYooKassa(state: PaymentState, message: YooMessage, now: number):
         kopecks: message.kopecks,
         createdAt: now,
         status: "creating",
+        history: [],
       };
       const turn = withAttempt(attempt, {
         reply: { attemptId: attempt.id },

@@ -19,6 +19,8 @@ export const YooAttempt = z.object({
   createdAt: z.number(),
   paymentId: z.string().optional(),
   status: z.enum(["creating", "pending", "succeeded", "canceled", "failed"]),
+  /** Every status the attempt went through, with when. */
+  history: z.array(z.object({ status: z.string(), at: z.number() })).default([]),
 });
 export type YooAttempt = z.infer<typeof YooAttempt>;
 
