@@ -9,10 +9,12 @@ import type { KvWrite } from "../../actors/mod.ts";
 import { applyEntry } from "../ledger/ledger.ts";
 import { availableOf } from "../ledger/wallet.ts";
 import { RefundProvider } from "../payments/refund-core.ts";
+import type { UserContext } from "./job-core.ts";
 import { formatRub } from "./money.ts";
 import type { UserState } from "./state.ts";
 import type { UserTurn } from "./turn-parts.ts";
-import type { BotEffect } from "./views.ts";
+import { show } from "./turn-parts.ts";
+import type { BotEffect, Target } from "./views.ts";
 
 /** What an admin can do to a user. */
 export type AdminAction =
@@ -180,4 +182,68 @@ export function receiveAdmin(state: UserState, message: AdminMessage, userId: nu
       };
     }
   }
+}
+
+/** An admin command; for anyone not in `ADMIN_IDS` it is as unknown as any other. */
+export function adminCommand(
+  state: UserState,
+  name: string,
+  args: string | undefined,
+  target: Target,
+  key: string,
+  ctx: UserContext,
+): UserTurn {
+  if (!ctx.rules.adminIds.includes(ctx.userId)) {
+    return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
+  }
+  if (name === "stats") return { state, effects: [{ type: "adminStats", chatId: target.chatId }] };
+  if (name === "broadcast") {
+    const text = args ?? "";
+    if (text === "" || text.length > 4096) {
+      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    }
+    // The admin's message id makes the broadcast's id: a redelivered command finds the same broadcast.
+    const broadcastId = key.replace(/^admin:/, "b:");
+    const audit: KvWrite = {
+      op: "set",
+      key: ["audit", "broadcast", key],
+      value: { adminId: ctx.userId, text, at: ctx.now },
+    };
+    return { state, writes: [audit], effects: [{ type: "adminBroadcast", adminId: ctx.userId, broadcastId, text }] };
+  }
+  if (name === "hide" || name === "show") {
+    const change = parseVisibilityCommand(name, args);
+    if (change === undefined)
+      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    const override = ["catalog_hidden", change.modelId];
+    const writes: KvWrite[] = [
+      change.hidden
+        ? { op: "set", key: override, value: { adminId: ctx.userId, reason: change.reason, at: ctx.now } }
+        : { op: "delete", key: override },
+      { op: "set", key: ["audit", "catalog", key], value: { adminId: ctx.userId, ...change, at: ctx.now } },
+    ];
+    return {
+      state,
+      writes,
+      effects: [{ type: "catalogVisibility", chatId: target.chatId, modelId: change.modelId, hidden: change.hidden }],
+    };
+  }
+  if (name === "user") {
+    const query = args ?? "";
+    if (query === "") return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    return { state, effects: [{ type: "adminLookup", chatId: target.chatId, query }] };
+  }
+  if (name === "refund") {
+    const refund = parseRefundCommand(args);
+    if (refund === undefined)
+      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+    return { state, effects: [{ type: "adminRefund", adminId: ctx.userId, refund }] };
+  }
+  const parsed = name === "admin" ? undefined : parseAdminCommand(name, args);
+  if (parsed === undefined) return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
+  const message: AdminMessage = { type: "admin", adminId: ctx.userId, key, action: parsed.action };
+  return {
+    state,
+    effects: [{ type: "adminRequest", chatId: target.chatId, lang: state.lang, targetId: parsed.targetId, message }],
+  };
 }

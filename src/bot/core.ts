@@ -12,9 +12,7 @@ import type { UserNews } from "../payments/payment-core.ts";
 import {
   ADMIN_COMMANDS,
   type AdminMessage,
-  parseAdminCommand,
-  parseRefundCommand,
-  parseVisibilityCommand,
+  adminCommand,
   type RefundDebitMessage,
   receiveAdmin,
   receiveRefundDebit,
@@ -26,6 +24,7 @@ import { type JobMessage, receiveJobMessage, type UserContext } from "./job-core
 import { langFor } from "./lang.ts";
 import { formatRub } from "./money.ts";
 import {
+  onTypedAmount,
   type PaymentUserMessage,
   receivePaymentMessage,
   receiveStarsPayment,
@@ -191,81 +190,6 @@ function answersFirst(turn: UserTurn): UserTurn {
   return { ...turn, immediate, effects: effects.filter((effect) => effect.type !== "answer") };
 }
 
-/** The amount of a card top-up, typed in rubles (50 to 50,000). */
-function onTypedAmount(state: UserState, text: string, target: Target): UserTurn {
-  const match = text.trim().match(/^(\d{1,6})(?:[.,](\d{1,2}))?$/);
-  const kopecks = match ? Number(match[1]) * 100 + Number((match[2] ?? "0").padEnd(2, "0")) : 0;
-  if (kopecks < 5_000 || kopecks > 5_000_000) {
-    return { state, effects: [show(state, target, { kind: "notice" }, { key: "yoo-amount-invalid" })] };
-  }
-  const next = { ...state, awaitingAmount: false };
-  return { state: next, effects: [{ type: "yooPay", chatId: target.chatId, lang: state.lang, amount: { kopecks } }] };
-}
-
-/** An admin command; for anyone not in `ADMIN_IDS` it is as unknown as any other. */
-function onAdminCommand(
-  state: UserState,
-  name: string,
-  args: string | undefined,
-  target: Target,
-  key: string,
-  ctx: UserContext,
-): UserTurn {
-  if (!ctx.rules.adminIds.includes(ctx.userId)) {
-    return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
-  }
-  if (name === "stats") return { state, effects: [{ type: "adminStats", chatId: target.chatId }] };
-  if (name === "broadcast") {
-    const text = args ?? "";
-    if (text === "" || text.length > 4096) {
-      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
-    }
-    // The admin's message id makes the broadcast's id: a redelivered command finds the same broadcast.
-    const broadcastId = key.replace(/^admin:/, "b:");
-    const audit: KvWrite = {
-      op: "set",
-      key: ["audit", "broadcast", key],
-      value: { adminId: ctx.userId, text, at: ctx.now },
-    };
-    return { state, writes: [audit], effects: [{ type: "adminBroadcast", adminId: ctx.userId, broadcastId, text }] };
-  }
-  if (name === "hide" || name === "show") {
-    const change = parseVisibilityCommand(name, args);
-    if (change === undefined)
-      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
-    const override = ["catalog_hidden", change.modelId];
-    const writes: KvWrite[] = [
-      change.hidden
-        ? { op: "set", key: override, value: { adminId: ctx.userId, reason: change.reason, at: ctx.now } }
-        : { op: "delete", key: override },
-      { op: "set", key: ["audit", "catalog", key], value: { adminId: ctx.userId, ...change, at: ctx.now } },
-    ];
-    return {
-      state,
-      writes,
-      effects: [{ type: "catalogVisibility", chatId: target.chatId, modelId: change.modelId, hidden: change.hidden }],
-    };
-  }
-  if (name === "user") {
-    const query = args ?? "";
-    if (query === "") return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
-    return { state, effects: [{ type: "adminLookup", chatId: target.chatId, query }] };
-  }
-  if (name === "refund") {
-    const refund = parseRefundCommand(args);
-    if (refund === undefined)
-      return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
-    return { state, effects: [{ type: "adminRefund", adminId: ctx.userId, refund }] };
-  }
-  const parsed = name === "admin" ? undefined : parseAdminCommand(name, args);
-  if (parsed === undefined) return { state, effects: [show(state, target, { kind: "notice" }, { key: "admin-help" })] };
-  const message: AdminMessage = { type: "admin", adminId: ctx.userId, key, action: parsed.action };
-  return {
-    state,
-    effects: [{ type: "adminRequest", chatId: target.chatId, lang: state.lang, targetId: parsed.targetId, message }],
-  };
-}
-
 /** Fields written only with the next durable change (a user's language counts once chosen). */
 const SOFT_FIELDS: ReadonlySet<string> = new Set([
   "lastSeenAt",
@@ -370,7 +294,7 @@ function receiveUpdate(state: UserState, update: Update, ctx: UserContext): User
     const [name = "", args] = [command[1], command[2]?.trim()];
     if (limited.awaitingAmount) return receiveUpdate({ ...limited, awaitingAmount: false }, update, ctx);
     if ((ADMIN_COMMANDS as readonly string[]).includes(name)) {
-      return onAdminCommand(limited, name, args, target, `admin:${ctx.userId}:${update.update_id}`, ctx);
+      return adminCommand(limited, name, args, target, `admin:${ctx.userId}:${update.update_id}`, ctx);
     }
     return onCommand(limited, name, args, target, message.from?.first_name ?? "", ctx);
   }

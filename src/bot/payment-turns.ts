@@ -12,7 +12,8 @@ import type { PaymentRefusal } from "../payments/payment-core.ts";
 import { formatRub } from "./money.ts";
 import type { UserState } from "./state.ts";
 import type { UserTurn } from "./turn-parts.ts";
-import type { BotEffect } from "./views.ts";
+import { show } from "./turn-parts.ts";
+import type { BotEffect, Target } from "./views.ts";
 
 /** Messages about payments: a credit from the payment actor, and the payment actor's answer to a report. */
 export type PaymentUserMessage =
@@ -108,4 +109,15 @@ export function receivePaymentMessage(
       };
     }
   }
+}
+
+/** The amount of a card top-up, typed in rubles (50 to 50,000). */
+export function onTypedAmount(state: UserState, text: string, target: Target): UserTurn {
+  const match = text.trim().match(/^(\d{1,6})(?:[.,](\d{1,2}))?$/);
+  const kopecks = match ? Number(match[1]) * 100 + Number((match[2] ?? "0").padEnd(2, "0")) : 0;
+  if (kopecks < 5_000 || kopecks > 5_000_000) {
+    return { state, effects: [show(state, target, { kind: "notice" }, { key: "yoo-amount-invalid" })] };
+  }
+  const next = { ...state, awaitingAmount: false };
+  return { state: next, effects: [{ type: "yooPay", chatId: target.chatId, lang: state.lang, amount: { kopecks } }] };
 }

@@ -7,26 +7,9 @@
  */
 import { z } from "zod";
 import type { KvWrite, Turn } from "../../actors/mod.ts";
-import {
-  PaidRecord,
-  Refund,
-  type RefundOutcome,
-  type RefundProvider,
-  refundKey,
-  refundWrite,
-  refused,
-} from "./refund-core.ts";
+import { Refund, type RefundOutcome, type RefundProvider, receiveRefund } from "./refund-core.ts";
 import type { YooPayment } from "./yookassa.ts";
-import {
-  attemptOfPayment,
-  attemptWrite,
-  followed,
-  judgePayment,
-  pruned,
-  YooAttempt,
-  type YooUserNews,
-  yooCreditKey,
-} from "./yookassa-core.ts";
+import { receiveYooKassa, YooAttempt, type YooUserNews } from "./yookassa-core.ts";
 
 /** How long an unpaid invoice is kept (Telegram invoices can be paid later; a day is plenty). */
 export const INVOICE_TTL_MS = 24 * 3_600_000;
@@ -41,7 +24,7 @@ const Invoice = z.object({
 });
 export type Invoice = z.infer<typeof Invoice>;
 
-const Credit = z.object({
+export const Credit = z.object({
   key: z.string(),
   userId: z.number().int(),
   amount: z.number().int().positive(),
@@ -141,7 +124,8 @@ export interface RefundRequest {
   readonly reason: string;
 }
 
-type PaymentTurn = Turn<PaymentState, unknown, PaymentEffect>;
+/** One turn of the payment actor. */
+export type PaymentTurn = Turn<PaymentState, unknown, PaymentEffect>;
 
 /** The payment record of a Stars charge, by Telegram's charge id. */
 export const starsPaymentKey = (chargeId: string) => ["payment", "stars", chargeId] as const;
@@ -235,226 +219,6 @@ export function receivePayment(state: PaymentState, message: PaymentMessage, now
     default:
       return receiveYooKassa(state, message, now);
   }
-}
-
-type RefundMessage = Extract<
-  PaymentMessage,
-  { type: "refund" | "paymentRecordLoaded" | "refundDebited" | "providerRefunded" | "providerRefundFailed" }
->;
-
-function receiveRefund(state: PaymentState, message: RefundMessage, now: number): PaymentTurn {
-  const withRefund = (refund: Refund, effects: PaymentEffect[], extra: Partial<PaymentState> = {}): PaymentTurn => ({
-    state: { ...state, ...extra, refunds: { ...state.refunds, [refund.key]: refund } },
-    writes: [refundWrite(refund, now)],
-    effects,
-  });
-  const toAdmin = (adminId: number, outcome: RefundOutcome): PaymentEffect => ({
-    type: "tellUser",
-    userId: adminId,
-    news: outcome,
-  });
-  switch (message.type) {
-    case "refund": {
-      const { type: _type, ...request } = message;
-      const existing = state.refunds[refundKey(request.provider, request.paymentId)];
-      if (existing !== undefined && existing.status !== "failed") {
-        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "already_refunded"))] };
-      }
-      return { state, effects: [{ type: "loadPaymentRecord", request }] };
-    }
-    case "paymentRecordLoaded": {
-      const { request } = message;
-      const record = PaidRecord.safeParse(message.record);
-      if (!record.success)
-        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "unknown_payment"))] };
-      if (record.data.status !== "paid") {
-        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "not_paid"))] };
-      }
-      const refund: Refund = {
-        key: refundKey(request.provider, request.paymentId),
-        ...request,
-        userId: record.data.userId,
-        kopecks: record.data.kopecks,
-        status: "debiting",
-        at: now,
-      };
-      const current = state.refunds[refund.key];
-      if (current !== undefined && current.status !== "failed") return { state };
-      return withRefund(refund, [{ type: "refundDebit", refund }]);
-    }
-    case "refundDebited": {
-      const refund = state.refunds[message.key];
-      if (refund === undefined || refund.status !== "debiting") return { state };
-      if (!message.ok) {
-        return withRefund({ ...refund, status: "failed" }, [
-          toAdmin(refund.adminId, refused(refund.paymentId, "insufficient_funds")),
-        ]);
-      }
-      const refunding: Refund = { ...refund, status: "refunding" };
-      return withRefund(refunding, [{ type: "providerRefund", refund: refunding }]);
-    }
-    case "providerRefunded": {
-      const refund = state.refunds[message.key];
-      if (refund === undefined || refund.status !== "refunding") return { state };
-      return withRefund({ ...refund, status: "done" }, [
-        toAdmin(refund.adminId, {
-          type: "refundOutcome",
-          paymentId: refund.paymentId,
-          status: "done",
-          kopecks: refund.kopecks,
-        }),
-        { type: "tellUser", userId: refund.userId, news: { type: "refunded", kopecks: refund.kopecks } },
-      ]);
-    }
-    case "providerRefundFailed": {
-      const refund = state.refunds[message.key];
-      if (refund === undefined || refund.status !== "refunding") return { state };
-      // The provider kept the money: the user gets the debit back, once.
-      const credit: Credit = {
-        key: `revert:${refund.key}`,
-        userId: refund.userId,
-        amount: refund.kopecks,
-        reason: `refund failed: ${message.code}`,
-      };
-      return withRefund(
-        { ...refund, status: "failed" },
-        [{ type: "deliverCredit", credit }, toAdmin(refund.adminId, refused(refund.paymentId, "provider_failed"))],
-        { outbox: { ...state.outbox, [credit.key]: credit } },
-      );
-    }
-  }
-}
-
-type YooMessage = Extract<
-  PaymentMessage,
-  { type: "createYooPayment" | "yooCreated" | "yooCreateFailed" | "yooNotified" | "yooCheck" | "yooRead" | "reconcile" }
->;
-
-function receiveYooKassa(state: PaymentState, message: YooMessage, now: number): PaymentTurn {
-  const withAttempt = (
-    attempt: YooAttempt,
-    turn: Omit<PaymentTurn, "state"> = {},
-    extra?: Record<string, unknown>,
-  ): PaymentTurn => {
-    // The record keeps every status the attempt went through.
-    const previous = state.yoo[attempt.id];
-    const recorded: YooAttempt =
-      previous?.status === attempt.status
-        ? attempt
-        : { ...attempt, history: [...attempt.history, { status: attempt.status, at: now }] };
-    return {
-      ...turn,
-      state: { ...state, yoo: { ...pruned(state.yoo, now), [attempt.id]: recorded } },
-      writes: [attemptWrite(recorded, now, extra), ...(turn.writes ?? [])],
-    };
-  };
-  switch (message.type) {
-    case "createYooPayment": {
-      const seq = state.seq + 1;
-      const attempt: YooAttempt = {
-        id: `y${seq.toString(36)}`,
-        userId: message.userId,
-        kopecks: message.kopecks,
-        createdAt: now,
-        status: "creating",
-        history: [],
-      };
-      const turn = withAttempt(attempt, {
-        reply: { attemptId: attempt.id },
-        effects: [{ type: "yooCreate", attempt }],
-      });
-      return { ...turn, state: { ...turn.state, seq } };
-    }
-    case "yooCreated": {
-      const attempt = state.yoo[message.attemptId];
-      if (attempt === undefined || attempt.status !== "creating") return { state };
-      const pending: YooAttempt = { ...attempt, status: "pending", paymentId: message.paymentId };
-      const news: YooUserNews = { type: "yooReady", attemptId: attempt.id, url: message.url, kopecks: attempt.kopecks };
-      return withAttempt(pending, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
-    }
-    case "yooCreateFailed": {
-      const attempt = state.yoo[message.attemptId];
-      if (attempt === undefined || attempt.status !== "creating") return { state };
-      const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "failed" };
-      return withAttempt(
-        { ...attempt, status: "failed" },
-        { effects: [{ type: "tellUser", userId: attempt.userId, news }] },
-        { failure: message.code },
-      );
-    }
-    case "yooNotified": {
-      const attempt = attemptOfPayment(state.yoo, message.paymentId);
-      if (attempt === undefined) return { state, reply: { known: false } };
-      return { state, reply: { known: true }, effects: [{ type: "yooReadPayment", attempt, tell: false }] };
-    }
-    case "yooCheck": {
-      const attempt = state.yoo[message.attemptId];
-      if (attempt === undefined || attempt.userId !== message.userId || attempt.paymentId === undefined) {
-        const news: YooUserNews = { type: "yooStatus", attemptId: message.attemptId, status: "failed" };
-        return { state, effects: [{ type: "tellUser", userId: message.userId, news }] };
-      }
-      return { state, effects: [{ type: "yooReadPayment", attempt, tell: true }] };
-    }
-    case "yooRead": {
-      const attempt = state.yoo[message.attemptId];
-      if (attempt === undefined) return { state };
-      const verdict = judgePayment(attempt, message.payment);
-      switch (verdict.kind) {
-        case "credit": {
-          const paymentId = message.payment.id;
-          const credit: Credit = {
-            key: yooCreditKey(paymentId),
-            userId: attempt.userId,
-            amount: verdict.amount,
-            reason: "YooKassa",
-          };
-          const turn = withAttempt(verdict.attempt, {
-            writes: [
-              {
-                op: "set",
-                key: ["payment", "yookassa", paymentId],
-                value: {
-                  provider: "yookassa",
-                  paymentId,
-                  attemptId: attempt.id,
-                  userId: attempt.userId,
-                  kopecks: verdict.amount,
-                  status: "paid",
-                  at: now,
-                },
-              },
-            ],
-            effects: [{ type: "deliverCredit", credit }],
-          });
-          return { ...turn, state: { ...turn.state, outbox: { ...state.outbox, [credit.key]: credit } } };
-        }
-        case "canceled": {
-          const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "canceled" };
-          return withAttempt(verdict.attempt, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
-        }
-        case "pending": {
-          if (!message.tell) return { state };
-          const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "pending" };
-          return { state, effects: [{ type: "tellUser", userId: attempt.userId, news }] };
-        }
-        case "ignore":
-          // A payment that does not match its attempt is recorded for an admin and credits nothing.
-          if (verdict.reason === "mismatch") {
-            return { state, writes: [attemptWrite(attempt, now, { mismatch: message.payment })] };
-          }
-          return { state };
-      }
-      break;
-    }
-    case "reconcile":
-      return {
-        state,
-        effects: followed(state.yoo, now)
-          .filter((attempt) => attempt.paymentId !== undefined)
-          .map((attempt) => ({ type: "yooReadPayment", attempt, tell: false })),
-      };
-  }
-  return { state };
 }
 
 function checkInvoice(

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { KvWrite } from "../../actors/mod.ts";
+import type { Credit, PaymentEffect, PaymentMessage, PaymentState, PaymentTurn } from "./payment-core.ts";
 
 export const RefundProvider = z.enum(["stars", "yookassa"]);
 export type RefundProvider = z.infer<typeof RefundProvider>;
@@ -55,4 +56,93 @@ export function refundWrite(refund: Refund, now: number): KvWrite {
 /** The outcome for the admin when a refund cannot start. */
 export function refused(paymentId: string, code: Extract<RefundOutcome, { status: "refused" }>["code"]): RefundOutcome {
   return { type: "refundOutcome", paymentId, status: "refused", code };
+}
+
+export type RefundMessage = Extract<
+  PaymentMessage,
+  { type: "refund" | "paymentRecordLoaded" | "refundDebited" | "providerRefunded" | "providerRefundFailed" }
+>;
+
+/** The refund steps of the payment actor. */
+export function receiveRefund(state: PaymentState, message: RefundMessage, now: number): PaymentTurn {
+  const withRefund = (refund: Refund, effects: PaymentEffect[], extra: Partial<PaymentState> = {}): PaymentTurn => ({
+    state: { ...state, ...extra, refunds: { ...state.refunds, [refund.key]: refund } },
+    writes: [refundWrite(refund, now)],
+    effects,
+  });
+  const toAdmin = (adminId: number, outcome: RefundOutcome): PaymentEffect => ({
+    type: "tellUser",
+    userId: adminId,
+    news: outcome,
+  });
+  switch (message.type) {
+    case "refund": {
+      const { type: _type, ...request } = message;
+      const existing = state.refunds[refundKey(request.provider, request.paymentId)];
+      if (existing !== undefined && existing.status !== "failed") {
+        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "already_refunded"))] };
+      }
+      return { state, effects: [{ type: "loadPaymentRecord", request }] };
+    }
+    case "paymentRecordLoaded": {
+      const { request } = message;
+      const record = PaidRecord.safeParse(message.record);
+      if (!record.success)
+        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "unknown_payment"))] };
+      if (record.data.status !== "paid") {
+        return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "not_paid"))] };
+      }
+      const refund: Refund = {
+        key: refundKey(request.provider, request.paymentId),
+        ...request,
+        userId: record.data.userId,
+        kopecks: record.data.kopecks,
+        status: "debiting",
+        at: now,
+      };
+      const current = state.refunds[refund.key];
+      if (current !== undefined && current.status !== "failed") return { state };
+      return withRefund(refund, [{ type: "refundDebit", refund }]);
+    }
+    case "refundDebited": {
+      const refund = state.refunds[message.key];
+      if (refund === undefined || refund.status !== "debiting") return { state };
+      if (!message.ok) {
+        return withRefund({ ...refund, status: "failed" }, [
+          toAdmin(refund.adminId, refused(refund.paymentId, "insufficient_funds")),
+        ]);
+      }
+      const refunding: Refund = { ...refund, status: "refunding" };
+      return withRefund(refunding, [{ type: "providerRefund", refund: refunding }]);
+    }
+    case "providerRefunded": {
+      const refund = state.refunds[message.key];
+      if (refund === undefined || refund.status !== "refunding") return { state };
+      return withRefund({ ...refund, status: "done" }, [
+        toAdmin(refund.adminId, {
+          type: "refundOutcome",
+          paymentId: refund.paymentId,
+          status: "done",
+          kopecks: refund.kopecks,
+        }),
+        { type: "tellUser", userId: refund.userId, news: { type: "refunded", kopecks: refund.kopecks } },
+      ]);
+    }
+    case "providerRefundFailed": {
+      const refund = state.refunds[message.key];
+      if (refund === undefined || refund.status !== "refunding") return { state };
+      // The provider kept the money: the user gets the debit back, once.
+      const credit: Credit = {
+        key: `revert:${refund.key}`,
+        userId: refund.userId,
+        amount: refund.kopecks,
+        reason: `refund failed: ${message.code}`,
+      };
+      return withRefund(
+        { ...refund, status: "failed" },
+        [{ type: "deliverCredit", credit }, toAdmin(refund.adminId, refused(refund.paymentId, "provider_failed"))],
+        { outbox: { ...state.outbox, [credit.key]: credit } },
+      );
+    }
+  }
 }

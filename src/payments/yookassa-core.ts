@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { KvWrite } from "../../actors/mod.ts";
+import type { Credit, PaymentMessage, PaymentState, PaymentTurn } from "./payment-core.ts";
 import { kopecksOf, type YooPayment } from "./yookassa.ts";
 
 /** How long a YooKassa attempt is followed (and remembered for duplicates). */
@@ -91,4 +92,137 @@ export function pruned(attempts: Readonly<Record<string, YooAttempt>>, now: numb
   for (const [id, attempt] of Object.entries(attempts))
     if (now - attempt.createdAt < ATTEMPT_TTL_MS) kept[id] = attempt;
   return kept;
+}
+
+export type YooMessage = Extract<
+  PaymentMessage,
+  { type: "createYooPayment" | "yooCreated" | "yooCreateFailed" | "yooNotified" | "yooCheck" | "yooRead" | "reconcile" }
+>;
+
+/** The YooKassa steps of the payment actor. */
+export function receiveYooKassa(state: PaymentState, message: YooMessage, now: number): PaymentTurn {
+  const withAttempt = (
+    attempt: YooAttempt,
+    turn: Omit<PaymentTurn, "state"> = {},
+    extra?: Record<string, unknown>,
+  ): PaymentTurn => {
+    // The record keeps every status the attempt went through.
+    const previous = state.yoo[attempt.id];
+    const recorded: YooAttempt =
+      previous?.status === attempt.status
+        ? attempt
+        : { ...attempt, history: [...attempt.history, { status: attempt.status, at: now }] };
+    return {
+      ...turn,
+      state: { ...state, yoo: { ...pruned(state.yoo, now), [attempt.id]: recorded } },
+      writes: [attemptWrite(recorded, now, extra), ...(turn.writes ?? [])],
+    };
+  };
+  switch (message.type) {
+    case "createYooPayment": {
+      const seq = state.seq + 1;
+      const attempt: YooAttempt = {
+        id: `y${seq.toString(36)}`,
+        userId: message.userId,
+        kopecks: message.kopecks,
+        createdAt: now,
+        status: "creating",
+        history: [],
+      };
+      const turn = withAttempt(attempt, {
+        reply: { attemptId: attempt.id },
+        effects: [{ type: "yooCreate", attempt }],
+      });
+      return { ...turn, state: { ...turn.state, seq } };
+    }
+    case "yooCreated": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined || attempt.status !== "creating") return { state };
+      const pending: YooAttempt = { ...attempt, status: "pending", paymentId: message.paymentId };
+      const news: YooUserNews = { type: "yooReady", attemptId: attempt.id, url: message.url, kopecks: attempt.kopecks };
+      return withAttempt(pending, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
+    }
+    case "yooCreateFailed": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined || attempt.status !== "creating") return { state };
+      const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "failed" };
+      return withAttempt(
+        { ...attempt, status: "failed" },
+        { effects: [{ type: "tellUser", userId: attempt.userId, news }] },
+        { failure: message.code },
+      );
+    }
+    case "yooNotified": {
+      const attempt = attemptOfPayment(state.yoo, message.paymentId);
+      if (attempt === undefined) return { state, reply: { known: false } };
+      return { state, reply: { known: true }, effects: [{ type: "yooReadPayment", attempt, tell: false }] };
+    }
+    case "yooCheck": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined || attempt.userId !== message.userId || attempt.paymentId === undefined) {
+        const news: YooUserNews = { type: "yooStatus", attemptId: message.attemptId, status: "failed" };
+        return { state, effects: [{ type: "tellUser", userId: message.userId, news }] };
+      }
+      return { state, effects: [{ type: "yooReadPayment", attempt, tell: true }] };
+    }
+    case "yooRead": {
+      const attempt = state.yoo[message.attemptId];
+      if (attempt === undefined) return { state };
+      const verdict = judgePayment(attempt, message.payment);
+      switch (verdict.kind) {
+        case "credit": {
+          const paymentId = message.payment.id;
+          const credit: Credit = {
+            key: yooCreditKey(paymentId),
+            userId: attempt.userId,
+            amount: verdict.amount,
+            reason: "YooKassa",
+          };
+          const turn = withAttempt(verdict.attempt, {
+            writes: [
+              {
+                op: "set",
+                key: ["payment", "yookassa", paymentId],
+                value: {
+                  provider: "yookassa",
+                  paymentId,
+                  attemptId: attempt.id,
+                  userId: attempt.userId,
+                  kopecks: verdict.amount,
+                  status: "paid",
+                  at: now,
+                },
+              },
+            ],
+            effects: [{ type: "deliverCredit", credit }],
+          });
+          return { ...turn, state: { ...turn.state, outbox: { ...state.outbox, [credit.key]: credit } } };
+        }
+        case "canceled": {
+          const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "canceled" };
+          return withAttempt(verdict.attempt, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
+        }
+        case "pending": {
+          if (!message.tell) return { state };
+          const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "pending" };
+          return { state, effects: [{ type: "tellUser", userId: attempt.userId, news }] };
+        }
+        case "ignore":
+          // A payment that does not match its attempt is recorded for an admin and credits nothing.
+          if (verdict.reason === "mismatch") {
+            return { state, writes: [attemptWrite(attempt, now, { mismatch: message.payment })] };
+          }
+          return { state };
+      }
+      break;
+    }
+    case "reconcile":
+      return {
+        state,
+        effects: followed(state.yoo, now)
+          .filter((attempt) => attempt.paymentId !== undefined)
+          .map((attempt) => ({ type: "yooReadPayment", attempt, tell: false })),
+      };
+  }
+  return { state };
 }
