@@ -1,35 +1,21 @@
 /**
- * The shell of the user actor's payments: issues Stars invoices (recorded
- * by the payment actor before they are sent), answers pre-checkout queries
- * and reports Stars payments to the payment actor until it has them.
+ * The shell of the user actor's payments and referrals: issues Stars
+ * invoices (recorded by the payment actor before they are sent), answers
+ * pre-checkout queries, reports Stars payments to the payment actor until
+ * it has them, starts and checks card payments, and asks an inviter's
+ * actor about a referral.
  */
 import type { ActorId } from "../../actors/routing.ts";
 import type { InvoiceCreated, PaymentCheck } from "../payments/payment-core.ts";
-import { collectStats, resolveUser, statsText, userReport } from "./admin-reports.ts";
-import type { AdminOutcome } from "./admin-turns.ts";
 import type { UserMessage } from "./core.ts";
 import { formatRub } from "./money.ts";
 import type { BotShell } from "./perform.ts";
-import { buttonsFor, escapeHtml } from "./render-parts.ts";
+import { buttonsFor } from "./render-parts.ts";
 import type { BotEffect } from "./views.ts";
 
 type PaymentEffect = Extract<
   BotEffect,
-  {
-    type:
-      | "invoice"
-      | "preCheckout"
-      | "reportStars"
-      | "refer"
-      | "adminRequest"
-      | "adminRefund"
-      | "adminStats"
-      | "adminBroadcast"
-      | "catalogVisibility"
-      | "adminLookup"
-      | "yooPay"
-      | "yooCheck";
-  }
+  { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "yooPay" | "yooCheck" }
 >;
 
 /** Attempts to report a payment before leaving it to the next start. */
@@ -106,54 +92,6 @@ export async function performPaymentEffect(
       }
       return;
     }
-    case "adminBroadcast": {
-      const started = await shell.catalog.ask("broadcast", effect.broadcastId, {
-        type: "start",
-        adminId: effect.adminId,
-        text: effect.text,
-      });
-      if (!started.ok) shell.log.warn({ error: started.error }, "broadcast not started");
-      return;
-    }
-    case "catalogVisibility": {
-      const reply = await shell.catalog.ask("catalog", "main", {
-        type: "setAdminHidden",
-        modelId: effect.modelId,
-        hidden: effect.hidden,
-      });
-      const outcome = reply.ok ? (reply.value as { ok: boolean; visible?: boolean }) : { ok: false };
-      const text = !outcome.ok
-        ? `No model ${escapeHtml(effect.modelId)}.`
-        : `${escapeHtml(effect.modelId)}: ${outcome.visible ? "visible to users" : "hidden from users"}.`;
-      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text, parse_mode: "HTML" });
-      return;
-    }
-    case "adminStats": {
-      const [stats, credits] = await Promise.all([
-        collectStats(shell.scan, Date.now(), shell.timeZone),
-        shell.jobs.kie.credits().catch(() => undefined),
-      ]);
-      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: statsText(stats, credits), parse_mode: "HTML" });
-      return;
-    }
-    case "adminLookup": {
-      const target = await resolveUser(shell.load, effect.query);
-      const text =
-        target === undefined
-          ? `No user ${escapeHtml(effect.query)}.`
-          : await userReport({ scan: shell.scan, loadMany: shell.load }, target);
-      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text, parse_mode: "HTML" });
-      return;
-    }
-    case "adminRefund": {
-      const told = await shell.catalog.tell("payment", "main", {
-        type: "refund",
-        adminId: effect.adminId,
-        ...effect.refund,
-      });
-      if (!told.ok) shell.log.warn({ error: told.error }, "refund not queued");
-      return;
-    }
     case "yooCheck": {
       const told = await shell.catalog.tell("payment", "main", {
         type: "yooCheck",
@@ -161,23 +99,6 @@ export async function performPaymentEffect(
         attemptId: effect.attemptId,
       });
       if (!told.ok) shell.log.warn({ error: told.error }, "payment check not queued");
-      return;
-    }
-    case "adminRequest": {
-      const reply = await shell.catalog.ask("user", effect.targetId, effect.message);
-      const outcome = reply.ok ? (reply.value as AdminOutcome) : { ok: false as const, code: reply.error.code };
-      shell.log.info(
-        { adminId: userId, targetId: effect.targetId, action: effect.message.action.kind, outcome },
-        "admin action",
-      );
-      const text = outcome.ok
-        ? shell.t(effect.lang, "admin-done", {
-            user: effect.targetId,
-            balance: formatRub(outcome.balanceKopecks, effect.lang),
-            blocked: outcome.blocked ? "yes" : "no",
-          })
-        : shell.t(effect.lang, "admin-refused", { code: outcome.code });
-      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text });
       return;
     }
     case "refer": {

@@ -15,6 +15,7 @@ import { historyKey } from "../jobs/keys.ts";
 import type { KvKey } from "../platform/types.ts";
 import type { UserMessage } from "./core.ts";
 import type { Lang, Translate } from "./i18n.ts";
+import { performAdminEffect } from "./perform-admin.ts";
 import { type JobShell, performJobEffect } from "./perform-jobs.ts";
 import { performPaymentEffect } from "./perform-payments.ts";
 import { PAGE_SIZE, renderView, type Screen, type ViewContext, type ViewData } from "./render.ts";
@@ -89,15 +90,17 @@ export async function performBotEffect(
     case "preCheckout":
     case "reportStars":
     case "refer":
-    case "adminRequest":
-    case "adminRefund":
-    case "adminStats":
-    case "adminBroadcast":
-    case "catalogVisibility":
-    case "adminLookup":
     case "yooPay":
     case "yooCheck":
       await performPaymentEffect(shell, effect, id, tellSelf);
+      return;
+    case "adminRequest":
+    case "adminRefund":
+    case "adminStats":
+    case "adminLookup":
+    case "adminBroadcast":
+    case "catalogVisibility":
+      await performAdminEffect(shell, effect, id);
       return;
     default:
       await performJobEffect(shell, effect, id, tellSelf);
