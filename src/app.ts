@@ -79,7 +79,13 @@ export type CatalogReload =
 /** The worker groups of the program. */
 export function workerGroups(config: Config, catalog: CatalogAppData, botUsername: string): WorkerGroupSpec[] {
   const shardData: ShardAppData = {
-    telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot },
+    // Each shard sends its share of the bot's overall rate.
+    telegram: {
+      botToken: config.botToken,
+      apiRoot: config.telegramApiRoot,
+      messagesPerSecond: config.telegramMessagesPerSecond / config.shards,
+      retries: config.telegramRetries,
+    },
     botUsername,
     support: config.support,
     freeDailyLimit: config.freeDailyLimit,
@@ -124,7 +130,12 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
       size: 1,
       module: new URL("./payments/app.ts", import.meta.url),
       appData: {
-        telegram: { botToken: config.botToken, apiRoot: config.telegramApiRoot },
+        telegram: {
+          botToken: config.botToken,
+          apiRoot: config.telegramApiRoot,
+          messagesPerSecond: config.telegramMessagesPerSecond,
+          retries: config.telegramRetries,
+        },
         ...(config.yookassa
           ? {
               yookassa: {
@@ -146,7 +157,12 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { config, platform, log } = options;
   if (config.kv.kind === "file") await platform.ensureDir(parentDir(config.kv.path));
   const api = createTelegramApi(
-    { botToken: config.botToken, apiRoot: config.telegramApiRoot },
+    {
+      botToken: config.botToken,
+      apiRoot: config.telegramApiRoot,
+      messagesPerSecond: config.telegramMessagesPerSecond,
+      retries: config.telegramRetries,
+    },
     options.fetch ?? options.platform.fetch,
   );
   // The one network call of a start: it checks the token and names the bot for referral links.

@@ -161,6 +161,18 @@ export const ConfigSchema = z
       { stars: 250, kopecks: 37_500 },
       { stars: 500, kopecks: 75_000 },
     ]),
+    TELEGRAM_MESSAGES_PER_SECOND: z.coerce
+      .number({ error: "messages per second to Telegram, 1 to 10000" })
+      .int({ error: "messages per second to Telegram, 1 to 10000" })
+      .min(1, { error: "messages per second to Telegram, 1 to 10000" })
+      .max(10_000, { error: "messages per second to Telegram, 1 to 10000" })
+      .default(30),
+    TELEGRAM_RETRIES: z.coerce
+      .number({ error: "a whole number of retries of a failed Bot API call, 0 to 10" })
+      .int({ error: "a whole number of retries of a failed Bot API call, 0 to 10" })
+      .min(0, { error: "a whole number of retries of a failed Bot API call, 0 to 10" })
+      .max(10, { error: "a whole number of retries of a failed Bot API call, 0 to 10" })
+      .default(3),
     KIE_CREATES_PER_10S: z.coerce
       .number({ error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
       .int({ error: "a whole number of new KIE tasks per 10 seconds, 1 to 1000" })
@@ -233,6 +245,10 @@ export interface Config {
     readonly text: number;
   };
   readonly pollFirstMs: number;
+  /** Telegram's overall limit for the bot, shared by the threads that send. */
+  readonly telegramMessagesPerSecond: number;
+  /** Retries of a Bot API call after 429 (honouring `retry_after`), 5xx or a network error. */
+  readonly telegramRetries: number;
   /** KIE's account limit on new tasks per 10 seconds (shared by the shards). */
   readonly kieCreatesPer10s: number;
   readonly maxJobsPerUser: number;
@@ -314,6 +330,8 @@ export function parseConfig(
     },
     pollFirstMs: Math.round(value.JOB_POLL_FIRST_SECONDS * 1000),
     kieCreatesPer10s: value.KIE_CREATES_PER_10S,
+    telegramMessagesPerSecond: value.TELEGRAM_MESSAGES_PER_SECOND,
+    telegramRetries: value.TELEGRAM_RETRIES,
     maxJobsPerUser: value.MAX_JOBS_PER_USER,
     starsPackages: value.STARS_PACKAGES,
     ...(value.YOOKASSA_SHOP_ID !== undefined && value.YOOKASSA_SECRET_KEY !== undefined

@@ -267,7 +267,7 @@ describe("generation end to end", () => {
     await send(user.press(generate), 2);
     await until(() => texts().some((text) => text.includes("Generating…")));
     const made = await send(user.press(generate.replace("|y|", "|k|")), 2);
-    expect(made[0]?.body.text).toBe("Generation canceled.");
+    expect(made.find((call) => call.method === "answerCallbackQuery")?.body.text).toBe("Generation canceled.");
     await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
     outcome = (task) => successFor(task);
     const reads = [...kie.tasks.values()][0]?.reads ?? 0;

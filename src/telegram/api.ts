@@ -1,10 +1,19 @@
 /** The Bot API client every thread builds the same way. */
+import { autoRetry } from "@grammyjs/auto-retry";
+import { apiThrottler } from "@grammyjs/transformer-throttler";
 import { Api } from "grammy/web";
 
 /** What a thread needs to call the Bot API; plain data so it can be posted to workers. */
 export interface TelegramSettings {
   readonly botToken: string;
   readonly apiRoot: string;
+  /**
+   * Messages per second this thread may send overall (its share of
+   * Telegram's ~30/s for a bot). Absent: no throttling (a dry run).
+   */
+  readonly messagesPerSecond?: number;
+  /** Retries of a call that failed with 429, 5xx or a network error (default 3). */
+  readonly retries?: number;
 }
 
 /**
@@ -12,12 +21,29 @@ export interface TelegramSettings {
  * standard) one, passed in so tests can intercept it. The `grammy/web` build
  * is used on both runtimes: the Node build's AbortSignal polyfill is not
  * accepted by Deno's fetch.
+ *
+ * Calls are throttled under Telegram's limits (overall, and 20 a minute per
+ * group) and retried on 429 (honouring `retry_after`), on 5xx and on network
+ * errors, a few times at most. Calls to one private chat keep their order;
+ * the rare 429 for one chat is left to the retry.
  */
 export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof fetch = fetch): Api {
-  return new Api(settings.botToken, {
+  const api = new Api(settings.botToken, {
     apiRoot: settings.apiRoot,
     // grammY's typings name node-fetch's types; the web build calls this with web ones.
     fetch: ((input: RequestInfo | URL, init?: RequestInit) => fetchImpl(input, init)) as never,
     timeoutSeconds: 60,
   });
+  const rate = settings.messagesPerSecond;
+  if (rate !== undefined) {
+    const perSecond = Math.max(1, Math.floor(rate));
+    api.config.use(
+      apiThrottler({
+        global: { reservoir: perSecond, reservoirRefreshAmount: perSecond, reservoirRefreshInterval: 1000 },
+        out: { maxConcurrent: 1 },
+      }),
+    );
+    api.config.use(autoRetry({ maxRetryAttempts: settings.retries ?? 3, maxDelaySeconds: 30 }));
+  }
+  return api;
 }

@@ -1,0 +1,58 @@
+/** The Bot API client: a 429 is retried after its `retry_after`, a 5xx a few times, and a 400 is not retried. */
+import { HttpResponse, http } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createTelegramApi } from "../src/telegram/api.ts";
+import { TEST_TOKEN } from "./helpers/app.ts";
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+const api = () =>
+  createTelegramApi(
+    { botToken: TEST_TOKEN, apiRoot: "https://api.telegram.org", messagesPerSecond: 30, retries: 2 },
+    fetch,
+  );
+const ok = (id: number) => ({ ok: true, result: { message_id: id, date: 0, chat: { id: 1, type: "private" } } });
+
+describe("Bot API client", () => {
+  it("retries a 429 after retry_after and then succeeds", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`https://api.telegram.org/bot${TEST_TOKEN}/sendMessage`, () => {
+        calls++;
+        return calls === 1
+          ? HttpResponse.json(
+              {
+                ok: false,
+                error_code: 429,
+                description: "Too Many Requests: retry after 1",
+                parameters: { retry_after: 1 },
+              },
+              { status: 429 },
+            )
+          : HttpResponse.json(ok(7));
+      }),
+    );
+    const sent = await api().sendMessage(1, "hi");
+    expect(sent.message_id).toBe(7);
+    expect(calls).toBe(2);
+  });
+
+  it("does not retry a 400", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`https://api.telegram.org/bot${TEST_TOKEN}/sendMessage`, () => {
+        calls++;
+        return HttpResponse.json(
+          { ok: false, error_code: 400, description: "Bad Request: chat not found" },
+          { status: 400 },
+        );
+      }),
+    );
+    await expect(api().sendMessage(1, "hi")).rejects.toMatchObject({ error_code: 400 });
+    expect(calls).toBe(1);
+  });
+});
