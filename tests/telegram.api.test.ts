@@ -3,6 +3,7 @@ import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTelegramApi } from "../src/telegram/api.ts";
+import { rateLimiter } from "../src/telegram/rate-limit.ts";
 import { TEST_TOKEN } from "./helpers/app.ts";
 
 const server = setupServer();
@@ -54,5 +55,29 @@ describe("Bot API client", () => {
     );
     await expect(api().sendMessage(1, "hi")).rejects.toMatchObject({ error_code: 400 });
     expect(calls).toBe(1);
+  });
+});
+
+describe("rate limiter", () => {
+  const call = (limiter: ReturnType<typeof rateLimiter>, chatId: number | undefined) =>
+    limiter(
+      async () => ({ ok: true, result: true }) as never,
+      "sendMessage",
+      (chatId === undefined ? {} : { chat_id: chatId, text: "x" }) as never,
+    );
+
+  it("lets a burst through, then spaces calls at the overall rate; calls without a chat pass", async () => {
+    const waits: number[] = [];
+    const limiter = rateLimiter({ perSecond: 2, now: () => 0, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 0; i < 5; i++) await call(limiter, 100 + i);
+    await call(limiter, undefined);
+    expect(waits).toEqual([500, 1000, 1500]);
+  });
+
+  it("holds a group to 20 messages a minute", async () => {
+    const waits: number[] = [];
+    const limiter = rateLimiter({ perSecond: 1000, now: () => 0, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 0; i < 21; i++) await call(limiter, -1001);
+    expect(waits).toEqual([3000]);
   });
 });

@@ -1,7 +1,7 @@
 /** The Bot API client every thread builds the same way. */
 import { autoRetry } from "@grammyjs/auto-retry";
-import { apiThrottler } from "@grammyjs/transformer-throttler";
 import { Api } from "grammy/web";
+import { rateLimiter } from "./rate-limit.ts";
 
 /** What a thread needs to call the Bot API; plain data so it can be posted to workers. */
 export interface TelegramSettings {
@@ -22,10 +22,9 @@ export interface TelegramSettings {
  * is used on both runtimes: the Node build's AbortSignal polyfill is not
  * accepted by Deno's fetch.
  *
- * Calls are throttled under Telegram's limits (overall, and 20 a minute per
- * group) and retried on 429 (honouring `retry_after`), on 5xx and on network
- * errors, a few times at most. Calls to one private chat keep their order;
- * the rare 429 for one chat is left to the retry.
+ * Calls are spaced under Telegram's limits (overall, and 20 a minute per
+ * group; see `rate-limit.ts`) and retried on 429 (honouring `retry_after`),
+ * on 5xx and on network errors, a few times at most.
  */
 export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof fetch = fetch): Api {
   const api = new Api(settings.botToken, {
@@ -36,13 +35,7 @@ export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof 
   });
   const rate = settings.messagesPerSecond;
   if (rate !== undefined) {
-    const perSecond = Math.max(1, Math.floor(rate));
-    api.config.use(
-      apiThrottler({
-        global: { reservoir: perSecond, reservoirRefreshAmount: perSecond, reservoirRefreshInterval: 1000 },
-        out: { maxConcurrent: 1 },
-      }),
-    );
+    api.config.use(rateLimiter({ perSecond: Math.max(1, Math.floor(rate)) }));
     api.config.use(autoRetry({ maxRetryAttempts: settings.retries ?? 3, maxDelaySeconds: 30 }));
   }
   return api;
