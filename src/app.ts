@@ -22,6 +22,8 @@ import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { listenForPolls, resumeOpenJobs, type TellUser, taskOwner } from "./jobs/driver.ts";
+import { OPEN_JOBS } from "./jobs/keys.ts";
+import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
@@ -54,8 +56,8 @@ export interface App {
   readonly kv: KvStore;
   /** Answers one request of the bot's HTTP surface (what the HTTP server serves; tests call it directly). */
   handleHttp(request: Request, client?: HttpClientInfo): Promise<Response>;
-  /** The HTTP server, when the configuration asks for one (KIE callbacks). */
-  readonly http: HttpServer | undefined;
+  /** The HTTP server (health, readiness, metrics, callbacks, notifications). */
+  readonly http: HttpServer;
   /** Routes one update and waits until the user's turn is durable. */
   dispatch(update: unknown): Promise<Result<unknown> | RouteOutcome>;
   /** Checks the token with getMe, then long-polls until `stop`. */
@@ -197,8 +199,22 @@ export async function startApp(options: AppOptions): Promise<App> {
   for await (const entry of kv.list({ prefix: ["broadcast_active"] })) {
     await supervisor.tell("broadcast", String(entry.key[1]), { type: "resume" });
   }
+  let stopping = false;
+  const metrics = new BotMetrics({
+    hosts: () => supervisor.stats(),
+    commitLatency: () => supervisor.store.latency(),
+    openJobs: async () => {
+      let open = 0;
+      for await (const _ of kv.list({ prefix: OPEN_JOBS })) open++;
+      return open;
+    },
+  });
   const httpApp = createHttpApp({
     log,
+    health: {
+      readiness: () => readinessProblems(kv, supervisor, () => stopping),
+      metrics: () => metrics.render(),
+    },
     ...(config.kieCallback
       ? {
           kieCallback: {
@@ -225,13 +241,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Routes read the peer's address from Hono's `env` (e.g. a sender allowlist).
   const handleHttp = async (request: Request, client: HttpClientInfo = { remoteAddress: undefined }) =>
     await httpApp.fetch(request, client);
-  // Without KIE callbacks or YooKassa notifications there is nothing to serve yet.
-  const http =
-    config.kieCallback || config.yookassa
-      ? await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp)
-      : undefined;
-  if (http) log.info({ port: http.port }, "serving HTTP");
-  const router = createUpdateRouter(supervisor, log);
+  const http = await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp);
+  log.info({ port: http.port }, "serving HTTP");
+  const router = createUpdateRouter(supervisor, log, (type, outcome, seconds) =>
+    metrics.update(type, outcome, seconds),
+  );
   let poller: LongPoller | undefined;
   let stopped: Promise<boolean> | undefined;
 
@@ -265,8 +279,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     },
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {
+        // Not ready from now on: load balancers stop sending work here.
+        stopping = true;
         await poller?.stop();
-        await http?.close();
+        await http.close();
         const drained = await supervisor.stop(deadlineMs);
         kv.close();
         await polls;
@@ -319,4 +335,26 @@ async function registerCommands(api: Api, log: Log, t: Translate): Promise<void>
 function parentDir(path: string): string {
   const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   return cut <= 0 ? "." : path.slice(0, cut);
+}
+
+/** Why this instance should not take traffic now (empty when it should). */
+async function readinessProblems(kv: KvStore, supervisor: Supervisor, stopping: () => boolean): Promise<string[]> {
+  if (stopping()) return ["stopping"];
+  const within = async <T>(work: Promise<T>, ms: number): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("timeout")), ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const problems: string[] = [];
+  await within(kv.get(["health"]), 1_000).catch(() => problems.push("kv unreachable"));
+  await within(supervisor.stats(), 1_000).catch(() => problems.push("workers not answering"));
+  return problems;
 }

@@ -106,7 +106,7 @@ export const ConfigSchema = z
       .transform((url) => url.replace(/\/+$/, ""))
       .optional(),
     KIE_WEBHOOK_HMAC_KEY: z.string().trim().min(8, { error: "the webhook HMAC key from kie.ai settings" }).optional(),
-    HTTP_PORT: z.coerce
+    PORT: z.coerce
       .number({ error: "a TCP port, 0 to 65535 (0: any free port)" })
       .int({ error: "a TCP port, 0 to 65535 (0: any free port)" })
       .min(0, { error: "a TCP port, 0 to 65535 (0: any free port)" })
@@ -319,7 +319,7 @@ export function parseConfig(
     ...(value.PUBLIC_BASE_URL !== undefined && value.KIE_WEBHOOK_HMAC_KEY !== undefined
       ? { kieCallback: { publicBaseUrl: value.PUBLIC_BASE_URL, hmacKey: value.KIE_WEBHOOK_HMAC_KEY } }
       : {}),
-    httpPort: value.HTTP_PORT,
+    httpPort: value.PORT,
     resultHosts: value.RESULT_HOSTS,
     resultMaxBytes: value.RESULT_MAX_MB * 1024 * 1024,
     jobDeadlines: {

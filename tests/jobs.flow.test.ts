@@ -45,7 +45,7 @@ const HMAC = "test-webhook-hmac-key";
 const CALLBACKS = {
   PUBLIC_BASE_URL: "https://bot.example.com",
   KIE_WEBHOOK_HMAC_KEY: HMAC,
-  HTTP_PORT: "0",
+  PORT: "0",
   // Polls wait a minute: only the callback can finish the job within the test.
   JOB_POLL_FIRST_SECONDS: "60",
 };

@@ -25,6 +25,7 @@ describe("the bot process (as `npm start` runs it)", () => {
         KV_PATH: `${dir.path}/bot.kv`,
         CATALOG_DIR: catalogDir,
         SHARDS: "1",
+        PORT: "0",
       },
       dir.path,
     );

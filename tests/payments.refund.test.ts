@@ -58,7 +58,7 @@ describe("refunds by an admin", () => {
       ADMIN_IDS: String(ADMIN),
       YOOKASSA_SHOP_ID: "123456",
       YOOKASSA_SECRET_KEY: "test_secret_key",
-      HTTP_PORT: "0",
+      PORT: "0",
     };
     const started = await startBot(kvPath, calls, env, "real");
     defer(() => started.app.stop().then(() => undefined));

@@ -48,7 +48,7 @@ const server = setupServer(
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
 
-const YOOKASSA = { YOOKASSA_SHOP_ID: "123456", YOOKASSA_SECRET_KEY: "test_secret_key", HTTP_PORT: "0" };
+const YOOKASSA = { YOOKASSA_SHOP_ID: "123456", YOOKASSA_SECRET_KEY: "test_secret_key", PORT: "0" };
 const settle = (id: string, patch: Record<string, unknown>) => payments.set(id, { ...payments.get(id), ...patch });
 
 function notification(paymentId: string, event = "payment.succeeded") {

@@ -17,9 +17,12 @@ import { HTTPException } from "hono/http-exception";
 import { type KieCallbackDeps, kieCallbackRoutes } from "../kie/callback-route.ts";
 import { type YooKassaRouteDeps, yookassaRoutes } from "../payments/yookassa-route.ts";
 import type { HttpClientInfo } from "../platform/types.ts";
+import { type HealthDeps, healthRoutes } from "./health.ts";
 
 /** What the HTTP app serves; each optional part mounts its routes only when present. */
 export interface HttpDeps {
+  /** Health, readiness and metrics. */
+  readonly health?: HealthDeps;
   /** Present when PUBLIC_BASE_URL and KIE_WEBHOOK_HMAC_KEY are configured. */
   readonly kieCallback?: KieCallbackDeps;
   /** Present when YooKassa is configured. */
@@ -31,6 +34,7 @@ export interface HttpDeps {
 /** Builds the app: `POST /kie/callback` when configured, a JSON 404 for everything else. */
 export function createHttpApp(deps: HttpDeps): Hono<{ Bindings: HttpClientInfo }> {
   const app = new Hono<{ Bindings: HttpClientInfo }>();
+  if (deps.health) app.route("/", healthRoutes(deps.health));
   if (deps.kieCallback) app.route("/kie", kieCallbackRoutes(deps.kieCallback));
   if (deps.yookassa) app.route("/yookassa", yookassaRoutes(deps.yookassa));
   app.notFound((c) => c.json({ ok: false, error: "not_found" }, 404));

@@ -13,6 +13,8 @@ export function testConfig(kvPath: string, env: Record<string, string> = {}): Co
       KV_PATH: kvPath,
       LOG_LEVEL: "silent",
       SHARDS: "2",
+      // Any free port: test files run in parallel.
+      PORT: "0",
       // Tests drive one chat far faster than a person: Telegram's overall limit would only slow them.
       TELEGRAM_MESSAGES_PER_SECOND: "10000",
       // Failing Bot API calls are what some tests are about: no waiting out retries (tests/telegram.api.test.ts covers them).
