@@ -27,6 +27,7 @@ import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
+import { markHandled, recordUpdate, unhandledUpdates } from "./telegram/inbox.ts";
 import { LongPoller } from "./telegram/poller.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
 import { routeUpdate } from "./telegram/update.ts";
@@ -62,6 +63,11 @@ export interface App {
   dispatch(update: unknown): Promise<Result<unknown> | RouteOutcome>;
   /** Checks the token with getMe, then long-polls until `stop`. */
   startPolling(): Promise<UserFromGetMe>;
+  /**
+   * Webhook mode: handles updates the inbox kept from before a stop, then
+   * points Telegram at the webhook route (never dropping pending updates).
+   */
+  startWebhook(): Promise<UserFromGetMe>;
   /** The bot, as getMe described it at start. */
   readonly me: UserFromGetMe;
   /**
@@ -200,6 +206,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     await supervisor.tell("broadcast", String(entry.key[1]), { type: "resume" });
   }
   let stopping = false;
+  const router = createUpdateRouter(supervisor, log, (type, outcome, seconds) =>
+    metrics.update(type, outcome, seconds),
+  );
   const metrics = new BotMetrics({
     hosts: () => supervisor.stats(),
     commitLatency: () => supervisor.store.latency(),
@@ -209,8 +218,30 @@ export async function startApp(options: AppOptions): Promise<App> {
       return open;
     },
   });
+  // Updates handed to actors from the webhook (or replayed from the inbox) are marked handled when durable.
+  const handleRecorded = (update: unknown) => {
+    const updateId = (update as { update_id: number }).update_id;
+    router
+      .dispatch(update)
+      .then(async (result) => {
+        if (result === "skipped" || (typeof result === "object" && result.ok)) await markHandled(kv, updateId);
+        else log.warn({ updateId, result }, "update not handled; replayed at the next start");
+      })
+      .catch((error: unknown) => log.error({ err: error, updateId }, "update handling failed"));
+  };
   const httpApp = createHttpApp({
     log,
+    ...(config.transport.mode === "webhook"
+      ? {
+          webhook: {
+            secret: config.transport.secret,
+            stopping: () => stopping,
+            record: (update) => recordUpdate(kv, update),
+            handle: handleRecorded,
+            log,
+          },
+        }
+      : {}),
     health: {
       readiness: () => readinessProblems(kv, supervisor, () => stopping),
       metrics: () => metrics.render(),
@@ -243,9 +274,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     await httpApp.fetch(request, client);
   const http = await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp);
   log.info({ port: http.port }, "serving HTTP");
-  const router = createUpdateRouter(supervisor, log, (type, outcome, seconds) =>
-    metrics.update(type, outcome, seconds),
-  );
   let poller: LongPoller | undefined;
   let stopped: Promise<boolean> | undefined;
 
@@ -263,6 +291,17 @@ export async function startApp(options: AppOptions): Promise<App> {
         if (!(error instanceof GrammyError)) log.error({ err: error }, "polling stopped");
       });
       log.info({ bot: me.username, shards: config.shards }, "polling for updates");
+      return me;
+    },
+    async startWebhook() {
+      if (config.transport.mode !== "webhook") throw new Error("BOT_MODE is not webhook");
+      for (const update of await unhandledUpdates(kv)) handleRecorded(update);
+      await api.setWebhook(config.transport.url, {
+        secret_token: config.transport.secret,
+        allowed_updates: ALLOWED_UPDATES as never,
+        drop_pending_updates: false,
+      });
+      log.info({ bot: me.username, url: config.transport.url }, "receiving updates by webhook");
       return me;
     },
     async reloadCatalog(files) {

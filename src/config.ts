@@ -106,6 +106,12 @@ export const ConfigSchema = z
       .transform((url) => url.replace(/\/+$/, ""))
       .optional(),
     KIE_WEBHOOK_HMAC_KEY: z.string().trim().min(8, { error: "the webhook HMAC key from kie.ai settings" }).optional(),
+    BOT_MODE: z.enum(["polling", "webhook"], { error: "polling or webhook" }).default("polling"),
+    WEBHOOK_SECRET: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{16,256}$/, { error: "16 to 256 characters: letters, digits, _ and -" })
+      .optional(),
     PORT: z.coerce
       .number({ error: "a TCP port, 0 to 65535 (0: any free port)" })
       .int({ error: "a TCP port, 0 to 65535 (0: any free port)" })
@@ -205,6 +211,12 @@ export const ConfigSchema = z
         message: "YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY go together",
       });
     }
+    if (env.BOT_MODE === "webhook") {
+      for (const name of ["PUBLIC_BASE_URL", "WEBHOOK_SECRET"] as const) {
+        if (env[name] === undefined)
+          ctx.addIssue({ code: "custom", path: [name], message: "required when BOT_MODE is webhook" });
+      }
+    }
     // Unsigned callbacks would let anyone end other users' jobs: a public address needs the key.
     if (env.PUBLIC_BASE_URL !== undefined && env.KIE_WEBHOOK_HMAC_KEY === undefined) {
       ctx.addIssue({
@@ -234,6 +246,10 @@ export interface Config {
   /** KIE calls back to `<publicBaseUrl>/kie/callback` when set; jobs are polled either way. */
   readonly kieCallback?: { readonly publicBaseUrl: string; readonly hmacKey: string };
   readonly httpPort: number;
+  /** How updates arrive: long polling, or Telegram's webhook at `<PUBLIC_BASE_URL>/telegram/webhook`. */
+  readonly transport:
+    | { readonly mode: "polling" }
+    | { readonly mode: "webhook"; readonly url: string; readonly secret: string };
   /** Hosts (and their subdomains) result files may be downloaded from. */
   readonly resultHosts: readonly string[];
   readonly resultMaxBytes: number;
@@ -320,6 +336,10 @@ export function parseConfig(
       ? { kieCallback: { publicBaseUrl: value.PUBLIC_BASE_URL, hmacKey: value.KIE_WEBHOOK_HMAC_KEY } }
       : {}),
     httpPort: value.PORT,
+    transport:
+      value.BOT_MODE === "webhook" && value.PUBLIC_BASE_URL !== undefined && value.WEBHOOK_SECRET !== undefined
+        ? { mode: "webhook", url: `${value.PUBLIC_BASE_URL}/telegram/webhook`, secret: value.WEBHOOK_SECRET }
+        : { mode: "polling" },
     resultHosts: value.RESULT_HOSTS,
     resultMaxBytes: value.RESULT_MAX_MB * 1024 * 1024,
     jobDeadlines: {
@@ -359,5 +379,6 @@ export function secretsOf(config: Config): string[] {
   if (config.kv.kind === "remote" && config.kv.accessToken) secrets.push(config.kv.accessToken);
   if (config.kieCallback) secrets.push(config.kieCallback.hmacKey);
   if (config.yookassa) secrets.push(config.yookassa.secretKey);
+  if (config.transport.mode === "webhook") secrets.push(config.transport.secret);
   return secrets;
 }

@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   });
 
   try {
-    await app.startPolling();
+    if (config.transport.mode === "webhook") await app.startWebhook();
+    else await app.startPolling();
   } catch (error) {
     log.error({ err: error }, "could not reach Telegram with this token");
     await app.stop();

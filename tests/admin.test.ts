@@ -38,7 +38,7 @@ describe("admin commands", () => {
 
     const credit = admin.text("/credit 501 100 compensation for a lost result");
     await started.send(credit, 2);
-    await started.send(credit, 1); // the same request again (Telegram redelivered it)
+    await started.send(credit, 0); // the same update again (Telegram redelivered it): not handled twice
     await started.send(admin.text("/debit 501 30,50 correction"));
     const tooMuch = await started.send(admin.text("/debit 501 1000 too much"));
     expect(String(tooMuch[0]?.body.text)).toBe("Not done: insufficient_funds.");

@@ -67,6 +67,29 @@ describe("configuration", () => {
     ).toEqual(["YOOKASSA_PACKAGES", "YOOKASSA_IPS"]);
   });
 
+  it("webhook mode needs the public address and a secret, which counts as a secret", () => {
+    expect(problemsOf({ ...valid, BOT_MODE: "webhook" })).toEqual([
+      "PUBLIC_BASE_URL: required when BOT_MODE is webhook",
+      "WEBHOOK_SECRET: required when BOT_MODE is webhook",
+    ]);
+    const config = parseConfig(
+      {
+        ...valid,
+        BOT_MODE: "webhook",
+        PUBLIC_BASE_URL: "https://bot.example.com",
+        KIE_WEBHOOK_HMAC_KEY: "hmac-key-123456",
+        WEBHOOK_SECRET: "a-secret-of-twenty-chars",
+      },
+      { cpuCount: 1 },
+    );
+    expect(config.transport).toEqual({
+      mode: "webhook",
+      url: "https://bot.example.com/telegram/webhook",
+      secret: "a-secret-of-twenty-chars",
+    });
+    expect(secretsOf(config)).toContain("a-secret-of-twenty-chars");
+  });
+
   it("names every invalid variable at once", () => {
     const problems = problemsOf({
       ...valid,

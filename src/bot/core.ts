@@ -124,6 +124,8 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
     case "update": {
+      // Telegram redelivers (a webhook retry, an inbox replayed after a restart): handled once.
+      if (message.update.update_id !== 0 && message.update.update_id <= state.lastUpdateId) return { state };
       const turn = withUsernameIndex(
         state,
         answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx)),
@@ -192,6 +194,7 @@ function answersFirst(turn: UserTurn): UserTurn {
 
 /** Fields written only with the next durable change (a user's language counts once chosen). */
 const SOFT_FIELDS: ReadonlySet<string> = new Set([
+  "lastUpdateId",
   "lastSeenAt",
   "firstSeenAt",
   "flood",
@@ -224,6 +227,7 @@ function seen(state: UserState, update: Update, now: number): UserState {
   return {
     ...state,
     lang,
+    lastUpdateId: Math.max(state.lastUpdateId, update.update_id),
     lastSeenAt: now,
     firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt,
     ...(username === undefined ? {} : { username }),

@@ -17,10 +17,13 @@ import { HTTPException } from "hono/http-exception";
 import { type KieCallbackDeps, kieCallbackRoutes } from "../kie/callback-route.ts";
 import { type YooKassaRouteDeps, yookassaRoutes } from "../payments/yookassa-route.ts";
 import type { HttpClientInfo } from "../platform/types.ts";
+import { type WebhookDeps, webhookRoutes } from "../telegram/webhook-route.ts";
 import { type HealthDeps, healthRoutes } from "./health.ts";
 
 /** What the HTTP app serves; each optional part mounts its routes only when present. */
 export interface HttpDeps {
+  /** Present in webhook mode. */
+  readonly webhook?: WebhookDeps;
   /** Health, readiness and metrics. */
   readonly health?: HealthDeps;
   /** Present when PUBLIC_BASE_URL and KIE_WEBHOOK_HMAC_KEY are configured. */
@@ -35,6 +38,7 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Hono<{ Bindings: HttpClientInfo }> {
   const app = new Hono<{ Bindings: HttpClientInfo }>();
   if (deps.health) app.route("/", healthRoutes(deps.health));
+  if (deps.webhook) app.route("/telegram", webhookRoutes(deps.webhook));
   if (deps.kieCallback) app.route("/kie", kieCallbackRoutes(deps.kieCallback));
   if (deps.yookassa) app.route("/yookassa", yookassaRoutes(deps.yookassa));
   app.notFound((c) => c.json({ ok: false, error: "not_found" }, 404));
