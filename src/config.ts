@@ -112,6 +112,11 @@ export const ConfigSchema = z
       .trim()
       .regex(/^[A-Za-z0-9_-]{16,256}$/, { error: "16 to 256 characters: letters, digits, _ and -" })
       .optional(),
+    SHUTDOWN_TIMEOUT: z.coerce
+      .number({ error: "seconds a stop waits for messages in flight, 1 to 600" })
+      .min(1, { error: "seconds a stop waits for messages in flight, 1 to 600" })
+      .max(600, { error: "seconds a stop waits for messages in flight, 1 to 600" })
+      .default(10),
     PORT: z.coerce
       .number({ error: "a TCP port, 0 to 65535 (0: any free port)" })
       .int({ error: "a TCP port, 0 to 65535 (0: any free port)" })
@@ -246,6 +251,8 @@ export interface Config {
   /** KIE calls back to `<publicBaseUrl>/kie/callback` when set; jobs are polled either way. */
   readonly kieCallback?: { readonly publicBaseUrl: string; readonly hmacKey: string };
   readonly httpPort: number;
+  /** How long a stop waits for messages in flight, in milliseconds. */
+  readonly shutdownTimeoutMs: number;
   /** How updates arrive: long polling, or Telegram's webhook at `<PUBLIC_BASE_URL>/telegram/webhook`. */
   readonly transport:
     | { readonly mode: "polling" }
@@ -336,6 +343,7 @@ export function parseConfig(
       ? { kieCallback: { publicBaseUrl: value.PUBLIC_BASE_URL, hmacKey: value.KIE_WEBHOOK_HMAC_KEY } }
       : {}),
     httpPort: value.PORT,
+    shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT * 1000,
     transport:
       value.BOT_MODE === "webhook" && value.PUBLIC_BASE_URL !== undefined && value.WEBHOOK_SECRET !== undefined
         ? { mode: "webhook", url: `${value.PUBLIC_BASE_URL}/telegram/webhook`, secret: value.WEBHOOK_SECRET }

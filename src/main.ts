@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping");
-    const drained = await app.stop();
+    const drained = await app.stop(config.shutdownTimeoutMs);
     log.info({ drained }, "stopped");
     platform.exit(0);
   };
