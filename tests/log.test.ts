@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLogger, redactSecrets } from "../src/log.ts";
+import { createTelegramApi } from "../src/telegram/api.ts";
 
 const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const kieKey = "kie-secret-key-0123456789";
@@ -28,5 +29,23 @@ describe("logging", () => {
 
   it("redacts anything shaped like a bot token even when it is not configured", () => {
     expect(redactSecrets(`/bot${token}/x`, [])).toBe("/bot[redacted]/x");
+  });
+});
+
+describe("a failing Bot API call in the logs", () => {
+  it("never shows the token, whatever grammY and fetch put in the error", async () => {
+    const failing: typeof fetch = async (input) => {
+      throw new TypeError(`fetch failed: ${String(input)}`, {
+        cause: new Error(`connect ECONNREFUSED ${String(input)}`),
+      });
+    };
+    const api = createTelegramApi({ botToken: token, apiRoot: "https://api.telegram.org", retries: 0 }, failing);
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", secrets: [token] }, {}, { write: (line) => lines.push(line) });
+    const error = await api.sendMessage(1, "hi").catch((failure: unknown) => failure);
+    expect(String((error as Error).message)).toContain("sendMessage");
+    log.error({ err: error }, "effect failed after commit");
+    expect(lines.join("\n")).not.toContain(token.split(":")[1]);
+    expect(lines.join("\n")).toContain("Network request for 'sendMessage' failed!");
   });
 });
