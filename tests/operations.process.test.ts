@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { TEST_TOKEN } from "./helpers/app.ts";
+import { TEST_TOKEN, textUpdate } from "./helpers/app.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { startFakeBotApi } from "./helpers/fake-bot-api.ts";
 import { type RunningBot, startBotProcess } from "./helpers/process.ts";
@@ -70,4 +70,37 @@ describe("the bot process (as `npm start` runs it)", () => {
     expect(await bot.exited).toBe(1);
     expect(bot.stderr()).toMatch(/images\.json model "[^"]+" at fields\[\d+\]\.maxLength/);
   });
+
+  it.each(["node", "deno"] as const)(
+    "`%s` boots against a local Bot API, answers /start over long polling, and stops with exit code 0",
+    async (runtime) => {
+      const fake = await startFakeBotApi();
+      defer(() => fake.close());
+      const dir = tempDir();
+      defer(() => dir.remove());
+      const bot = startBotProcess(
+        {
+          BOT_TOKEN: TEST_TOKEN,
+          KIE_API_KEY: "kie-test-key-123",
+          TELEGRAM_API_ROOT: fake.apiRoot,
+          KV_PATH: `${dir.path}/bot.kv`,
+          SHARDS: "1",
+          PORT: "0",
+        },
+        dir.path,
+        runtime,
+      );
+      defer(() => {
+        if (bot.child.exitCode === null) bot.child.kill("SIGKILL");
+      });
+      await bot.waitFor((line) => line.msg === "ready", 30_000);
+      fake.push(textUpdate(81, "/start", { first_name: "Ops" }));
+      const sent = () => fake.calls.filter((call) => call.method === "sendMessage");
+      for (let i = 0; i < 200 && sent().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(String(sent()[0]?.payload.text)).toContain("Привет, Ops!");
+      bot.child.kill("SIGTERM");
+      expect(await bot.exited).toBe(0);
+    },
+    60_000,
+  );
 });

@@ -1,10 +1,14 @@
-/** Running `src/main.ts` as operators do (`npm start`), for process-level tests. */
+/** Running the bot as operators do (`npm start`, `deno task start`), for process-level tests. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const main = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
+/** The Deno binary of the `deno` npm package (its wrapper script does not pass signals on). */
+const denoBinary = join(dirname(createRequire(import.meta.url).resolve("deno/package.json")), "deno");
 
 export interface RunningBot {
   readonly child: ChildProcess;
@@ -16,12 +20,21 @@ export interface RunningBot {
   exited: Promise<number | null>;
 }
 
-/** Starts the bot as a child process with exactly `env` (plus PATH). */
-export function startBotProcess(env: Record<string, string>, cwd: string): RunningBot {
-  const child = spawn(process.execPath, ["--import", tsx, main], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", ...env },
-  });
+/**
+ * Starts the bot as a child process with exactly `env` (plus PATH): `npm
+ * start`'s command on Node, or `deno task start` (run from the project,
+ * where `deno.json` is) on Deno.
+ */
+export function startBotProcess(
+  env: Record<string, string>,
+  cwd: string,
+  runtime: "node" | "deno" = "node",
+): RunningBot {
+  const fullEnv = { PATH: process.env.PATH ?? "", ...env };
+  const child =
+    runtime === "node"
+      ? spawn(process.execPath, ["--import", tsx, main], { cwd, env: fullEnv })
+      : spawn(denoBinary, ["task", "start"], { cwd: root, env: { ...fullEnv, HOME: process.env.HOME ?? cwd } });
   const lines: Record<string, unknown>[] = [];
   let stderr = "";
   let buffer = "";
