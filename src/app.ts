@@ -28,6 +28,7 @@ import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
 import { markHandled, recordUpdate, unhandledUpdates } from "./telegram/inbox.ts";
+import { PollingLease } from "./telegram/lease.ts";
 import { LongPoller } from "./telegram/poller.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
 import { routeUpdate } from "./telegram/update.ts";
@@ -219,15 +220,25 @@ export async function startApp(options: AppOptions): Promise<App> {
     },
   });
   // Updates handed to actors from the webhook (or replayed from the inbox) are marked handled when durable.
-  const handleRecorded = (update: unknown) => {
+  // A full mailbox or a restarting worker is waited out; anything else is left for the next start's replay.
+  // `recorded` is the inbox record being written alongside (polling): the update is marked once both are done.
+  const handleRecorded = (update: unknown, recorded: Promise<unknown> = Promise.resolve("new")) => {
     const updateId = (update as { update_id: number }).update_id;
-    router
-      .dispatch(update)
-      .then(async (result) => {
-        if (result === "skipped" || (typeof result === "object" && result.ok)) await markHandled(kv, updateId);
-        else log.warn({ updateId, result }, "update not handled; replayed at the next start");
-      })
-      .catch((error: unknown) => log.error({ err: error, updateId }, "update handling failed"));
+    void (async () => {
+      for (let delay = 50; !stopping; delay = Math.min(delay * 2, 2_000)) {
+        const result = await router.dispatch(update);
+        if (result === "skipped" || (typeof result === "object" && result.ok)) {
+          if ((await recorded) === "new") await markHandled(kv, updateId);
+          return;
+        }
+        const code = typeof result === "object" ? result.error.code : result;
+        if (!["overloaded", "worker_crashed", "timeout", "retry"].includes(code)) {
+          log.warn({ updateId, code }, "update not handled; replayed at the next start");
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    })().catch((error: unknown) => log.error({ err: error, updateId }, "update handling failed"));
   };
   const httpApp = createHttpApp({
     log,
@@ -236,7 +247,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           webhook: {
             secret: config.transport.secret,
             stopping: () => stopping,
-            record: (update) => recordUpdate(kv, update),
+            record: async (update) => (await recordUpdate(kv, update)) === "new",
             handle: handleRecorded,
             log,
           },
@@ -275,6 +286,12 @@ export async function startApp(options: AppOptions): Promise<App> {
   const http = await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp);
   log.info({ port: http.port }, "serving HTTP");
   let poller: LongPoller | undefined;
+  let leaseTimer: ReturnType<typeof setInterval> | undefined;
+  const lease = new PollingLease(kv, {
+    instanceId: crypto.randomUUID(),
+    ttlMs: config.pollLeaseMs,
+    now: () => platform.clock.now(),
+  });
   let stopped: Promise<boolean> | undefined;
 
   return {
@@ -286,11 +303,34 @@ export async function startApp(options: AppOptions): Promise<App> {
     http,
     dispatch: (update) => router.dispatch(update),
     async startPolling() {
-      poller = new LongPoller(api, (update) => router.route(update), log, { allowedUpdates: ALLOWED_UPDATES });
-      poller.start().catch((error) => {
-        if (!(error instanceof GrammyError)) log.error({ err: error }, "polling stopped");
-      });
-      log.info({ bot: me.username, shards: config.shards }, "polling for updates");
+      for (const update of await unhandledUpdates(kv)) handleRecorded(update);
+      // Only the lease holder polls and processes. An update goes to its actor at once and is recorded
+      // (fenced by the lease) alongside; its offset is confirmed to Telegram only once the record is durable.
+      const route = async (input: unknown): Promise<RouteOutcome> => {
+        if (!lease.holds(platform.clock.now())) return "retry";
+        const update = input as { update_id: number };
+        const recorded = recordUpdate(kv, update, lease.fence);
+        handleRecorded(update, recorded);
+        return (await recorded) === "fenced" ? "retry" : "accepted";
+      };
+      const tick = async () => {
+        const held = !stopping && (await lease.tryHold().catch(() => false));
+        if (held && poller === undefined) {
+          poller = new LongPoller(api, route, log, { allowedUpdates: ALLOWED_UPDATES });
+          poller.start().catch((error) => {
+            if (!(error instanceof GrammyError)) log.error({ err: error }, "polling stopped");
+          });
+          log.info({ bot: me.username, shards: config.shards }, "polling for updates (lease held)");
+        } else if (!held && poller !== undefined) {
+          log.warn({}, "the polling lease is lost; standing by");
+          const lost = poller;
+          poller = undefined;
+          await lost.stop();
+        }
+      };
+      await tick();
+      if (poller === undefined) log.info({ bot: me.username }, "another instance polls this bot; standing by");
+      leaseTimer = setInterval(() => void tick(), Math.max(100, config.pollLeaseMs / 3));
       return me;
     },
     async startWebhook() {
@@ -320,7 +360,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       stopped ??= (async () => {
         // Not ready from now on: load balancers stop sending work here.
         stopping = true;
+        clearInterval(leaseTimer);
         await poller?.stop();
+        await lease.release().catch(() => undefined);
         await http.close();
         const drained = await supervisor.stop(deadlineMs);
         kv.close();

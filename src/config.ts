@@ -112,6 +112,11 @@ export const ConfigSchema = z
       .trim()
       .regex(/^[A-Za-z0-9_-]{16,256}$/, { error: "16 to 256 characters: letters, digits, _ and -" })
       .optional(),
+    POLL_LEASE_SECONDS: z.coerce
+      .number({ error: "seconds the polling lease lasts without renewal, 0.3 to 300" })
+      .min(0.3, { error: "seconds the polling lease lasts without renewal, 0.3 to 300" })
+      .max(300, { error: "seconds the polling lease lasts without renewal, 0.3 to 300" })
+      .default(15),
     SHUTDOWN_TIMEOUT: z.coerce
       .number({ error: "seconds a stop waits for messages in flight, 1 to 600" })
       .min(1, { error: "seconds a stop waits for messages in flight, 1 to 600" })
@@ -251,6 +256,8 @@ export interface Config {
   /** KIE calls back to `<publicBaseUrl>/kie/callback` when set; jobs are polled either way. */
   readonly kieCallback?: { readonly publicBaseUrl: string; readonly hmacKey: string };
   readonly httpPort: number;
+  /** How long the polling lease lasts without renewal (a standby takes over after it), in milliseconds. */
+  readonly pollLeaseMs: number;
   /** How long a stop waits for messages in flight, in milliseconds. */
   readonly shutdownTimeoutMs: number;
   /** How updates arrive: long polling, or Telegram's webhook at `<PUBLIC_BASE_URL>/telegram/webhook`. */
@@ -344,6 +351,7 @@ export function parseConfig(
       : {}),
     httpPort: value.PORT,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT * 1000,
+    pollLeaseMs: Math.round(value.POLL_LEASE_SECONDS * 1000),
     transport:
       value.BOT_MODE === "webhook" && value.PUBLIC_BASE_URL !== undefined && value.WEBHOOK_SECRET !== undefined
         ? { mode: "webhook", url: `${value.PUBLIC_BASE_URL}/telegram/webhook`, secret: value.WEBHOOK_SECRET }

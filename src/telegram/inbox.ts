@@ -5,21 +5,30 @@
  * redelivered update is not handled again.
  */
 import type { KvStore } from "../platform/types.ts";
+import type { Fence } from "./lease.ts";
 
 /** How long an update's record is kept (Telegram redelivers for a day at most). */
 const KEEP_MS = 24 * 3_600_000;
 
 const inboxKey = (updateId: number) => ["inbox", updateId];
 
-/** Records an update; false when it was recorded before (a redelivery). */
-export async function recordUpdate(kv: KvStore, update: { readonly update_id: number }): Promise<boolean> {
+/**
+ * Records an update: "new", "duplicate" when it was recorded before (a
+ * redelivery), or "fenced" when `fence` no longer holds (another instance
+ * took the polling lease: this one must not process anything).
+ */
+export async function recordUpdate(
+  kv: KvStore,
+  update: { readonly update_id: number },
+  fence?: Fence,
+): Promise<"new" | "duplicate" | "fenced"> {
   const key = inboxKey(update.update_id);
-  const outcome = await kv
-    .atomic()
-    .check({ key, versionstamp: null })
-    .set(key, { update, done: false }, { expireIn: KEEP_MS })
-    .commit();
-  return outcome.ok;
+  const op = kv.atomic().check({ key, versionstamp: null });
+  if (fence) op.check({ key: fence.key, versionstamp: fence.versionstamp });
+  const outcome = await op.set(key, { update, done: false }, { expireIn: KEEP_MS }).commit();
+  if (outcome.ok) return "new";
+  if (fence && (await kv.get(fence.key)).versionstamp !== fence.versionstamp) return "fenced";
+  return "duplicate";
 }
 
 /** Marks an update handled (its user's turn is durable). */

@@ -53,6 +53,7 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}) {
         });
       }
       if (method === "getUpdates") {
+        calls.push({ method, payload });
         const offset = Number(payload.offset ?? 0);
         queue = queue.filter((update) => (update as { update_id: number }).update_id >= offset);
         waiting = {
