@@ -27,7 +27,7 @@ import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
-import { markHandled, recordUpdate, unhandledUpdates } from "./telegram/inbox.ts";
+import { handledMarker, recordUpdate, unhandledUpdates } from "./telegram/inbox.ts";
 import { PollingLease } from "./telegram/lease.ts";
 import { LongPoller } from "./telegram/poller.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
@@ -220,6 +220,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     },
   });
   // Updates handed to actors from the webhook (or replayed from the inbox) are marked handled when durable.
+  const handled = handledMarker(kv);
   // A full mailbox or a restarting worker is waited out; anything else is left for the next start's replay.
   // `recorded` is the inbox record being written alongside (polling): the update is marked once both are done.
   const handleRecorded = (update: unknown, recorded: Promise<unknown> = Promise.resolve("new")) => {
@@ -228,7 +229,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       for (let delay = 50; !stopping; delay = Math.min(delay * 2, 2_000)) {
         const result = await router.dispatch(update);
         if (result === "skipped" || (typeof result === "object" && result.ok)) {
-          if ((await recorded) === "new") await markHandled(kv, updateId);
+          if ((await recorded) === "new") handled.mark(updateId);
           return;
         }
         const code = typeof result === "object" ? result.error.code : result;
@@ -365,6 +366,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         await lease.release().catch(() => undefined);
         await http.close();
         const drained = await supervisor.stop(deadlineMs);
+        await handled.flush().catch(() => undefined);
         kv.close();
         await polls;
         return drained;

@@ -31,9 +31,33 @@ export async function recordUpdate(
   return "duplicate";
 }
 
-/** Marks an update handled (its user's turn is durable). */
-export async function markHandled(kv: KvStore, updateId: number): Promise<void> {
-  await kv.atomic().set(inboxKey(updateId), { done: true }, { expireIn: KEEP_MS }).commit();
+/**
+ * Marks updates handled (their users' turns are durable), a batch per short
+ * interval in one commit: marking is off the path of any reply, and one
+ * commit per update would compete with the users' own commits. An update
+ * whose mark was lost in a crash is replayed at start, and its user's actor
+ * skips it (it remembers the last update it handled).
+ */
+export function handledMarker(kv: KvStore, intervalMs = 50): { mark(updateId: number): void; flush(): Promise<void> } {
+  const pending: number[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = async () => {
+    clearTimeout(timer);
+    timer = undefined;
+    while (pending.length > 0) {
+      const batch = pending.splice(0, 500);
+      const op = kv.atomic();
+      for (const updateId of batch) op.set(inboxKey(updateId), { done: true }, { expireIn: KEEP_MS });
+      await op.commit();
+    }
+  };
+  return {
+    mark(updateId) {
+      pending.push(updateId);
+      timer ??= setTimeout(() => void flush().catch(() => undefined), intervalMs);
+    },
+    flush,
+  };
 }
 
 /** Updates recorded but not marked handled (the process stopped in between), oldest first. */
