@@ -222,24 +222,29 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Updates handed to actors from the webhook (or replayed from the inbox) are marked handled when durable.
   const handled = handledMarker(kv);
   // A full mailbox or a restarting worker is waited out; anything else is left for the next start's replay.
-  // `recorded` is the inbox record being written alongside (polling): the update is marked once both are done.
-  const handleRecorded = (update: unknown, recorded: Promise<unknown> = Promise.resolve("new")) => {
+  // Hands an update to its actor until its turn is durable; a full mailbox or a restarting worker is waited out.
+  const handleUntilDurable = async (update: unknown): Promise<boolean> => {
     const updateId = (update as { update_id: number }).update_id;
-    void (async () => {
-      for (let delay = 50; !stopping; delay = Math.min(delay * 2, 2_000)) {
-        const result = await router.dispatch(update);
-        if (result === "skipped" || (typeof result === "object" && result.ok)) {
-          if ((await recorded) === "new") handled.mark(updateId);
-          return;
-        }
-        const code = typeof result === "object" ? result.error.code : result;
-        if (!["overloaded", "worker_crashed", "timeout", "retry"].includes(code)) {
-          log.warn({ updateId, code }, "update not handled; replayed at the next start");
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
+    for (let delay = 50; !stopping; delay = Math.min(delay * 2, 2_000)) {
+      const result = await router.dispatch(update);
+      if (result === "skipped" || (typeof result === "object" && result.ok)) return true;
+      const code = typeof result === "object" ? result.error.code : result;
+      if (!["overloaded", "worker_crashed", "timeout", "retry"].includes(code)) {
+        log.warn({ updateId, code }, "update not handled");
+        return false;
       }
-    })().catch((error: unknown) => log.error({ err: error, updateId }, "update handling failed"));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+    return false;
+  };
+  // Recorded updates (webhook, replay): marked handled once durable, else replayed at the next start.
+  const handleRecorded = (update: unknown) => {
+    const updateId = (update as { update_id: number }).update_id;
+    handleUntilDurable(update)
+      .then((durable) => {
+        if (durable) handled.mark(updateId);
+      })
+      .catch((error: unknown) => log.error({ err: error, updateId }, "update handling failed"));
   };
   const httpApp = createHttpApp({
     log,
@@ -305,19 +310,22 @@ export async function startApp(options: AppOptions): Promise<App> {
     dispatch: (update) => router.dispatch(update),
     async startPolling() {
       for (const update of await unhandledUpdates(kv)) handleRecorded(update);
-      // Only the lease holder polls and processes. An update goes to its actor at once and is recorded
-      // (fenced by the lease) alongside; its offset is confirmed to Telegram only once the record is durable.
+      // Only the lease holder polls and processes. A batch's updates go to their actors at once; before
+      // the next getUpdates confirms the batch, each turn is durable and the update recorded under the
+      // holder's fence (a takeover in between stops this instance).
+      const settling: Promise<"new" | "duplicate" | "fenced">[] = [];
       const route = async (input: unknown): Promise<RouteOutcome> => {
         if (!lease.holds(platform.clock.now())) return "retry";
         const update = input as { update_id: number };
-        const recorded = recordUpdate(kv, update, lease.fence);
-        handleRecorded(update, recorded);
-        return (await recorded) === "fenced" ? "retry" : "accepted";
+        const fence = lease.fence;
+        settling.push(handleUntilDurable(update).then(() => recordUpdate(kv, update, fence, true)));
+        return "accepted";
       };
+      const settle = async () => !(await Promise.all(settling.splice(0))).includes("fenced");
       const tick = async () => {
         const held = !stopping && (await lease.tryHold().catch(() => false));
         if (held && poller === undefined) {
-          poller = new LongPoller(api, route, log, { allowedUpdates: ALLOWED_UPDATES });
+          poller = new LongPoller(api, route, log, { allowedUpdates: ALLOWED_UPDATES, settle });
           poller.start().catch((error) => {
             if (!(error instanceof GrammyError)) log.error({ err: error }, "polling stopped");
           });

@@ -13,7 +13,7 @@ const KEEP_MS = 24 * 3_600_000;
 const inboxKey = (updateId: number) => ["inbox", updateId];
 
 /**
- * Records an update: "new", "duplicate" when it was recorded before (a
+ * Records an update (`done` when it is already handled): "new", "duplicate" when it was recorded before (a
  * redelivery), or "fenced" when `fence` no longer holds (another instance
  * took the polling lease: this one must not process anything).
  */
@@ -21,11 +21,13 @@ export async function recordUpdate(
   kv: KvStore,
   update: { readonly update_id: number },
   fence?: Fence,
+  done = false,
 ): Promise<"new" | "duplicate" | "fenced"> {
   const key = inboxKey(update.update_id);
   const op = kv.atomic().check({ key, versionstamp: null });
   if (fence) op.check({ key: fence.key, versionstamp: fence.versionstamp });
-  const outcome = await op.set(key, { update, done: false }, { expireIn: KEEP_MS }).commit();
+  const value = done ? { done: true } : { update, done: false };
+  const outcome = await op.set(key, value, { expireIn: KEEP_MS }).commit();
   if (outcome.ok) return "new";
   if (fence && (await kv.get(fence.key)).versionstamp !== fence.versionstamp) return "fenced";
   return "duplicate";

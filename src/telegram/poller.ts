@@ -11,6 +11,12 @@ import type { RouteOutcome } from "./router.ts";
 /** Options of the poller. */
 export interface PollerOptions {
   readonly allowedUpdates: readonly string[];
+  /**
+   * Called after a batch was handed over and before the next getUpdates
+   * (whose offset confirms the batch to Telegram): waits until the batch is
+   * durable; false stops polling (this instance lost the polling lease).
+   */
+  readonly settle?: () => Promise<boolean>;
   readonly timeoutSeconds?: number;
   readonly limit?: number;
 }
@@ -84,6 +90,10 @@ export class LongPoller {
         await this.#deliver(update, signal);
         if (signal.aborted) return;
         this.#offset = update.update_id + 1;
+      }
+      if (updates.length > 0 && this.options.settle && !(await this.options.settle())) {
+        this.log.warn({}, "polling stops: the batch could not be recorded under this instance's lease");
+        return;
       }
     }
   }
