@@ -125,7 +125,7 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
     }
     case "update": {
       // Telegram redelivers (a webhook retry, an inbox replayed after a restart): handled once.
-      if (message.update.update_id !== 0 && message.update.update_id <= state.lastUpdateId) return { state };
+      if (message.update.update_id !== 0 && state.recentUpdates.includes(message.update.update_id)) return { state };
       const turn = withUsernameIndex(
         state,
         answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx)),
@@ -192,9 +192,12 @@ function answersFirst(turn: UserTurn): UserTurn {
   return { ...turn, immediate, effects: effects.filter((effect) => effect.type !== "answer") };
 }
 
+/** Updates each user remembers for redeliveries (Telegram redelivers recent ones only). */
+const RECENT_UPDATES = 32;
+
 /** Fields written only with the next durable change (a user's language counts once chosen). */
 const SOFT_FIELDS: ReadonlySet<string> = new Set([
-  "lastUpdateId",
+  "recentUpdates",
   "lastSeenAt",
   "firstSeenAt",
   "flood",
@@ -227,7 +230,7 @@ function seen(state: UserState, update: Update, now: number): UserState {
   return {
     ...state,
     lang,
-    lastUpdateId: Math.max(state.lastUpdateId, update.update_id),
+    recentUpdates: [...state.recentUpdates, update.update_id].slice(-RECENT_UPDATES),
     lastSeenAt: now,
     firstSeenAt: state.firstSeenAt === 0 ? now : state.firstSeenAt,
     ...(username === undefined ? {} : { username }),

@@ -70,8 +70,12 @@ const StateV4 = z.object({
   referralPending: z.number().int().optional(),
   /** True once the welcome gift was credited (or there was none to give). */
   welcomed: z.boolean().default(false),
-  /** The last Telegram update handled: a redelivered one (webhook retry, restart) is not handled again. */
-  lastUpdateId: z.number().int().nonnegative().default(0),
+  /**
+   * The latest Telegram updates handled (ids, newest last): a redelivered
+   * one (webhook retry, restart) is not handled again. A set, not the
+   * highest id: concurrent webhook calls may arrive out of order.
+   */
+  recentUpdates: z.array(z.number().int()).default([]),
   /** The Telegram @username last seen (admins look users up by it). */
   username: z.string().optional(),
   /** True while the bot waits for the amount of a card top-up (the next text message). */
@@ -129,7 +133,7 @@ export function initialUserState(lang: Lang = "ru"): UserState {
     referralBonusEarned: 0,
     welcomed: false,
     awaitingAmount: false,
-    lastUpdateId: 0,
+    recentUpdates: [],
   };
 }
 

@@ -4,13 +4,30 @@
  * and replayed at start if it never was. Recording twice is refused, so a
  * redelivered update is not handled again.
  */
-import type { KvStore } from "../platform/types.ts";
+import { isLockedError } from "../../actors/store.ts";
+import type { KvCommitOutcome, KvStore } from "../platform/types.ts";
 import type { Fence } from "./lease.ts";
 
 /** How long an update's record is kept (Telegram redelivers for a day at most). */
 const KEEP_MS = 24 * 3_600_000;
 
 const inboxKey = (updateId: number) => ["inbox", updateId];
+
+/**
+ * Commits, waiting out SQLite's "database is locked" (another process on the
+ * same KV file is writing), as the store does for actors.
+ */
+async function commitPatiently(commit: () => Promise<KvCommitOutcome>): Promise<KvCommitOutcome> {
+  const deadline = Date.now() + 10_000;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return await commit();
+    } catch (error) {
+      if (!isLockedError(error) || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
+    }
+  }
+}
 
 /**
  * Records an update (`done` when it is already handled): "new", "duplicate" when it was recorded before (a
@@ -24,10 +41,12 @@ export async function recordUpdate(
   done = false,
 ): Promise<"new" | "duplicate" | "fenced"> {
   const key = inboxKey(update.update_id);
-  const op = kv.atomic().check({ key, versionstamp: null });
-  if (fence) op.check({ key: fence.key, versionstamp: fence.versionstamp });
   const value = done ? { done: true } : { update, done: false };
-  const outcome = await op.set(key, value, { expireIn: KEEP_MS }).commit();
+  const outcome = await commitPatiently(() => {
+    const op = kv.atomic().check({ key, versionstamp: null });
+    if (fence) op.check({ key: fence.key, versionstamp: fence.versionstamp });
+    return op.set(key, value, { expireIn: KEEP_MS }).commit();
+  });
   if (outcome.ok) return "new";
   if (fence && (await kv.get(fence.key)).versionstamp !== fence.versionstamp) return "fenced";
   return "duplicate";
@@ -48,9 +67,11 @@ export function handledMarker(kv: KvStore, intervalMs = 50): { mark(updateId: nu
     timer = undefined;
     while (pending.length > 0) {
       const batch = pending.splice(0, 500);
-      const op = kv.atomic();
-      for (const updateId of batch) op.set(inboxKey(updateId), { done: true }, { expireIn: KEEP_MS });
-      await op.commit();
+      await commitPatiently(() => {
+        const op = kv.atomic();
+        for (const updateId of batch) op.set(inboxKey(updateId), { done: true }, { expireIn: KEEP_MS });
+        return op.commit();
+      });
     }
   };
   return {
