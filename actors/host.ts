@@ -292,6 +292,8 @@ export class ActorHost implements HostApi {
             this.#resident.delete(key);
             if (outcome.reason === "conflict") {
               this.#conflicts++;
+              // Another instance wrote this actor meanwhile: back off a little (with jitter) so the two stop colliding.
+              await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
               continue;
             }
             return fail("store_failed", outcome.message);

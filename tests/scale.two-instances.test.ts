@@ -55,7 +55,12 @@ describe("two instances on one KV", () => {
     expect(answers.map((answer) => answer?.status)).toEqual(Array(21).fill(200));
     const kv = instances[0]?.app.kv;
     if (kv === undefined) throw new Error("no KV");
-    await until(async () => (await userRecords(kv, 600)).ledger.length >= 16, 15_000);
+    await until(async () => (await userRecords(kv, 600)).ledger.length >= 16, 15_000).catch(async () => {
+      const told = calls.filter((call) => call.body.chat_id === 500).map((call) => String(call.body.text));
+      throw new Error(
+        `${(await userRecords(kv, 600)).ledger.length} credits applied; the admin was told: ${told.join(" | ")}`,
+      );
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const records = await userRecords(kv, 600);
     expect(records.state.wallet.balance).toBe(16 * 100);
