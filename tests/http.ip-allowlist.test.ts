@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { YOOKASSA_IPS } from "../src/config.ts";
 import { ipAllowlist, isIpRange } from "../src/http/ip-allowlist.ts";
 
 describe("IP allowlist", () => {
-  const yookassa = ipAllowlist([
-    "185.71.76.0/27",
-    "185.71.77.0/27",
-    "77.75.153.0/25",
-    "77.75.156.11",
-    "77.75.156.35",
-    "77.75.154.128/25",
-    "2a02:5180::/32",
-  ]);
+  const yookassa = ipAllowlist(YOOKASSA_IPS);
 
   it("accepts addresses inside the ranges, IPv4-mapped ones included", () => {
     for (const ip of [

@@ -9,6 +9,16 @@ import { tempDir } from "./helpers/runtime.ts";
 
 const shipped = fileURLToPath(new URL("../catalog/data/", import.meta.url));
 
+/** What the bot process needs to run against a local Bot API, with its KV in `dir`. */
+const processEnv = (apiRoot: string, dir: string) => ({
+  BOT_TOKEN: TEST_TOKEN,
+  KIE_API_KEY: "kie-test-key-123",
+  TELEGRAM_API_ROOT: apiRoot,
+  KV_PATH: `${dir}/bot.kv`,
+  SHARDS: "1",
+  PORT: "0",
+});
+
 describe("the bot process (as `npm start` runs it)", () => {
   const defer = useCleanups();
 
@@ -17,18 +27,7 @@ describe("the bot process (as `npm start` runs it)", () => {
     defer(() => fake.close());
     const dir = tempDir();
     defer(() => dir.remove());
-    const bot = startBotProcess(
-      {
-        BOT_TOKEN: TEST_TOKEN,
-        KIE_API_KEY: "kie-test-key-123",
-        TELEGRAM_API_ROOT: fake.apiRoot,
-        KV_PATH: `${dir.path}/bot.kv`,
-        CATALOG_DIR: catalogDir,
-        SHARDS: "1",
-        PORT: "0",
-      },
-      dir.path,
-    );
+    const bot = startBotProcess({ ...processEnv(fake.apiRoot, dir.path), CATALOG_DIR: catalogDir }, dir.path);
     defer(() => {
       if (bot.child.exitCode === null) bot.child.kill("SIGKILL");
     });
@@ -78,18 +77,7 @@ describe("the bot process (as `npm start` runs it)", () => {
       defer(() => fake.close());
       const dir = tempDir();
       defer(() => dir.remove());
-      const bot = startBotProcess(
-        {
-          BOT_TOKEN: TEST_TOKEN,
-          KIE_API_KEY: "kie-test-key-123",
-          TELEGRAM_API_ROOT: fake.apiRoot,
-          KV_PATH: `${dir.path}/bot.kv`,
-          SHARDS: "1",
-          PORT: "0",
-        },
-        dir.path,
-        runtime,
-      );
+      const bot = startBotProcess(processEnv(fake.apiRoot, dir.path), dir.path, runtime);
       defer(() => {
         if (bot.child.exitCode === null) bot.child.kill("SIGKILL");
       });

@@ -21,7 +21,7 @@ import { performPaymentEffect } from "./perform-payments.ts";
 import { PAGE_SIZE, renderView, type Screen, type ViewContext, type ViewData } from "./render.ts";
 import { HISTORY_PAGE_SIZE } from "./render-jobs.ts";
 import type { Wizard } from "./state.ts";
-import type { Account, BotEffect, Notice, Prefill, Target, View } from "./views.ts";
+import type { Account, BotEffect, Notice, Target, View } from "./views.ts";
 import { currentStep } from "./wizard.ts";
 
 /** What the shell needs besides the effect. */
@@ -111,14 +111,7 @@ export async function performBotEffect(
 export async function startWizard(
   shell: BotShell,
   id: ActorId,
-  what: {
-    readonly target: Target;
-    readonly lang: Lang;
-    readonly modelId: string;
-    readonly page: number;
-    readonly wizardId: string;
-    readonly prefill?: Prefill;
-  },
+  what: Omit<Extract<BotEffect, { type: "plan" }>, "type">,
   tellSelf: (message: UserMessage) => void,
 ): Promise<void> {
   const plan = await askCatalog<InputPlan | { ok: false }>(shell, { type: "plan", modelId: what.modelId });
@@ -216,14 +209,8 @@ async function dataFor(shell: BotShell, view: View, lang: Lang, userId: number):
       ]);
       return { ...(sections ? { sections } : {}), ...(page && "items" in page ? { page } : {}) };
     }
-    case "card": {
-      const card = await askCatalog<ViewData["card"] | { ok: false }>(shell, {
-        type: "card",
-        modelId: view.modelId,
-        lang,
-      });
-      return card && "id" in card ? { card } : {};
-    }
+    case "card":
+      return await cardData(shell, view.modelId, lang);
     case "wizard":
       return await wizardData(shell, view.wizard, lang);
     case "job":

@@ -139,23 +139,19 @@ export function initialUserState(lang: Lang = "ru"): UserState {
 
 /** Parses a stored state, migrating older versions. */
 export function restoreUserState(stored: unknown): UserState {
-  const v1 = StateV1.safeParse(stored);
-  if (v1.success) return { ...initialUserState(v1.data.lang), ...v1.data, v: 4 };
-  // Users from before version 4 are not new: no welcome gift for them.
-  const noJobs = {
-    jobs: {},
-    historySeq: 0,
-    blocked: false,
-    pendingStars: {},
-    invited: 0,
-    referralBonusEarned: 0,
+  // Older versions get the fields they lack from a new user's state; they are not new, so no welcome gift.
+  const migrated = (old: { readonly lang: Lang }) => ({
+    ...initialUserState(old.lang),
+    ...old,
+    v: 4 as const,
     welcomed: true,
-    awaitingAmount: false,
-  };
+  });
+  const v1 = StateV1.safeParse(stored);
+  if (v1.success) return migrated(v1.data);
   const v2 = StateV2.safeParse(stored);
-  if (v2.success) return { ...v2.data, ...noJobs, v: 4, wallet: emptyWallet() };
+  if (v2.success) return migrated(v2.data);
   const v3 = StateV3.safeParse(stored);
-  if (v3.success) return { ...v3.data, ...noJobs, v: 4 };
+  if (v3.success) return migrated(v3.data);
   return StateV4.parse(stored);
 }
 
