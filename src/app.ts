@@ -5,7 +5,7 @@
  */
 
 import type { UserFromGetMe } from "grammy/types";
-import { type Api, GrammyError } from "grammy/web";
+import type { Api } from "grammy/web";
 import {
   type Log,
   type Result,
@@ -27,14 +27,9 @@ import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
-import { handledMarker, recordUpdate, unhandledUpdates } from "./telegram/inbox.ts";
-import { PollingLease } from "./telegram/lease.ts";
-import { LongPoller } from "./telegram/poller.ts";
+import { createIntake } from "./telegram/intake.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
 import { routeUpdate } from "./telegram/update.ts";
-
-/** Update types the bot handles (also sent as `allowed_updates`). */
-export const ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member"];
 
 /** How to run the program. */
 export interface AppOptions {
@@ -206,7 +201,6 @@ export async function startApp(options: AppOptions): Promise<App> {
   for await (const entry of kv.list({ prefix: ["broadcast_active"] })) {
     await supervisor.tell("broadcast", String(entry.key[1]), { type: "resume" });
   }
-  let stopping = false;
   const router = createUpdateRouter(supervisor, log, (type, outcome, seconds) =>
     metrics.update(type, outcome, seconds),
   );
@@ -219,48 +213,20 @@ export async function startApp(options: AppOptions): Promise<App> {
       return open;
     },
   });
-  // Updates handed to actors from the webhook (or replayed from the inbox) are marked handled when durable.
-  const handled = handledMarker(kv);
-  // A full mailbox or a restarting worker is waited out; anything else is left for the next start's replay.
-  // Hands an update to its actor until its turn is durable; a full mailbox or a restarting worker is waited out.
-  const handleUntilDurable = async (update: unknown): Promise<boolean> => {
-    const updateId = (update as { update_id: number }).update_id;
-    for (let delay = 50; !stopping; delay = Math.min(delay * 2, 2_000)) {
-      const result = await router.dispatch(update);
-      if (result === "skipped" || (typeof result === "object" && result.ok)) return true;
-      const code = typeof result === "object" ? result.error.code : result;
-      if (!["overloaded", "worker_crashed", "timeout", "retry"].includes(code)) {
-        log.warn({ updateId, code }, "update not handled");
-        return false;
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-    return false;
-  };
-  // Recorded updates (webhook, replay): marked handled once durable, else replayed at the next start.
-  const handleRecorded = (update: unknown) => {
-    const updateId = (update as { update_id: number }).update_id;
-    handleUntilDurable(update)
-      .then((durable) => {
-        if (durable) handled.mark(updateId);
-      })
-      .catch((error: unknown) => log.error({ err: error, updateId }, "update handling failed"));
-  };
+  const intake = createIntake({
+    kv,
+    api,
+    router,
+    log,
+    me,
+    now: () => platform.clock.now(),
+    pollLeaseMs: config.pollLeaseMs,
+  });
   const httpApp = createHttpApp({
     log,
-    ...(config.transport.mode === "webhook"
-      ? {
-          webhook: {
-            secret: config.transport.secret,
-            stopping: () => stopping,
-            record: async (update) => (await recordUpdate(kv, update)) === "new",
-            handle: handleRecorded,
-            log,
-          },
-        }
-      : {}),
+    ...(config.transport.mode === "webhook" ? { webhook: intake.webhook(config.transport.secret) } : {}),
     health: {
-      readiness: () => readinessProblems(kv, supervisor, () => stopping),
+      readiness: () => readinessProblems(kv, supervisor, intake.stopping),
       metrics: () => metrics.render(),
     },
     ...(config.kieCallback
@@ -291,13 +257,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     await httpApp.fetch(request, client);
   const http = await platform.serveHttp({ port: config.httpPort, hostname: "0.0.0.0" }, handleHttp);
   log.info({ port: http.port }, "serving HTTP");
-  let poller: LongPoller | undefined;
-  let leaseTimer: ReturnType<typeof setInterval> | undefined;
-  const lease = new PollingLease(kv, {
-    instanceId: crypto.randomUUID(),
-    ttlMs: config.pollLeaseMs,
-    now: () => platform.clock.now(),
-  });
   let stopped: Promise<boolean> | undefined;
 
   return {
@@ -309,48 +268,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     http,
     dispatch: (update) => router.dispatch(update),
     async startPolling() {
-      for (const update of await unhandledUpdates(kv)) handleRecorded(update);
-      // Only the lease holder polls and processes. A batch's updates go to their actors at once; before
-      // the next getUpdates confirms the batch, each turn is durable and the update recorded under the
-      // holder's fence (a takeover in between stops this instance).
-      const settling: Promise<"new" | "duplicate" | "fenced">[] = [];
-      const route = async (input: unknown): Promise<RouteOutcome> => {
-        if (!lease.holds(platform.clock.now())) return "retry";
-        const update = input as { update_id: number };
-        const fence = lease.fence;
-        settling.push(handleUntilDurable(update).then(() => recordUpdate(kv, update, fence, true)));
-        return "accepted";
-      };
-      const settle = async () => !(await Promise.all(settling.splice(0))).includes("fenced");
-      const tick = async () => {
-        const held = !stopping && (await lease.tryHold().catch(() => false));
-        if (held && poller === undefined) {
-          poller = new LongPoller(api, route, log, { allowedUpdates: ALLOWED_UPDATES, settle });
-          poller.start().catch((error) => {
-            if (!(error instanceof GrammyError)) log.error({ err: error }, "polling stopped");
-          });
-          log.info({ bot: me.username, shards: config.shards }, "polling for updates (lease held)");
-        } else if (!held && poller !== undefined) {
-          log.warn({}, "the polling lease is lost; standing by");
-          const lost = poller;
-          poller = undefined;
-          await lost.stop();
-        }
-      };
-      await tick();
-      if (poller === undefined) log.info({ bot: me.username }, "another instance polls this bot; standing by");
-      leaseTimer = setInterval(() => void tick(), Math.max(100, config.pollLeaseMs / 3));
+      await intake.startPolling();
+      log.info({ bot: me.username, shards: config.shards }, "started in polling mode");
       return me;
     },
     async startWebhook() {
       if (config.transport.mode !== "webhook") throw new Error("BOT_MODE is not webhook");
-      for (const update of await unhandledUpdates(kv)) handleRecorded(update);
-      await api.setWebhook(config.transport.url, {
-        secret_token: config.transport.secret,
-        allowed_updates: ALLOWED_UPDATES as never,
-        drop_pending_updates: false,
-      });
-      log.info({ bot: me.username, url: config.transport.url }, "receiving updates by webhook");
+      await intake.startWebhook(config.transport.url, config.transport.secret);
       return me;
     },
     async reloadCatalog(files) {
@@ -368,13 +292,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop(deadlineMs = 10_000) {
       stopped ??= (async () => {
         // Not ready from now on: load balancers stop sending work here.
-        stopping = true;
-        clearInterval(leaseTimer);
-        await poller?.stop();
-        await lease.release().catch(() => undefined);
+        await intake.stop();
         await http.close();
         const drained = await supervisor.stop(deadlineMs);
-        await handled.flush().catch(() => undefined);
+        await intake.flush();
         kv.close();
         await polls;
         return drained;
