@@ -69,7 +69,11 @@ describe("long polling", () => {
     server.use(fake.handler);
     fake.batches.push([10, 11], [12]);
     const held = heldHandling();
-    const polling = startPolling(api(), silentLog, { allowedUpdates: ["message"], handle: held.handle, concurrency: 2 });
+    const polling = startPolling(api(), silentLog, {
+      allowedUpdates: ["message"],
+      handle: held.handle,
+      concurrency: 2,
+    });
     try {
       // Both updates of the batch are handled at once.
       await expect.poll(() => held.started).toEqual([10, 11]);
