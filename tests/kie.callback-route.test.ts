@@ -11,7 +11,7 @@ const VECTOR_SIGNATURE = "xG6/yOyrMyJtUdc1yjmHpKLHSHF3MpzOPa6uxSj3qb4=";
 const NOW_MS = Number(TIMESTAMP) * 1000 + 2_000;
 const OWNER: TaskOwner = { userId: 42, jobId: "job-1" };
 
-function setup(overrides: Partial<KieCallbackDeps> = {}) {
+function setup(overrides: Partial<KieCallbackDeps> = {}, routeTimeoutMs?: number) {
   const lookupTask = vi.fn(async (taskId: string) => (taskId === TASK ? OWNER : undefined));
   const notify = vi.fn(async (_owner: TaskOwner, _taskId: string) => true);
   const lines: { level: string; obj: object }[] = [];
@@ -26,7 +26,7 @@ function setup(overrides: Partial<KieCallbackDeps> = {}) {
     },
     ...overrides,
   };
-  return { app: createHttpApp({ kieCallback: deps }), lookupTask, notify, lines };
+  return { app: createHttpApp({ kieCallback: deps, routeTimeoutMs }), lookupTask, notify, lines };
 }
 
 function post(
@@ -53,6 +53,13 @@ async function signed(taskId: string, timestamp = TIMESTAMP): Promise<Record<str
 const veoBody = (taskId = TASK) => JSON.stringify({ code: 200, msg: "ok", data: { task_id: taskId, info: {} } });
 
 describe("POST /kie/callback", () => {
+  it("answers 503 when the route takes longer than the limit, so KIE calls again", async () => {
+    const { app, notify } = setup({ lookupTask: () => new Promise(() => {}) }, 50);
+    const response = await post(app, veoBody(), await signed(TASK));
+    expect(response.status).toBe(503);
+    expect(notify).not.toHaveBeenCalled();
+  });
+
   it("accepts the reference test vector for a known task and notifies the owner once", async () => {
     const { app, lookupTask, notify, lines } = setup();
     const response = await post(app, veoBody(), {

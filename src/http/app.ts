@@ -14,6 +14,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { timeout } from "hono/timeout";
 import { type KieCallbackDeps, kieCallbackRoutes } from "../kie/callback-route.ts";
 import { type YooKassaRouteDeps, yookassaRoutes } from "../payments/yookassa-route.ts";
 import type { HttpClientInfo } from "../platform/types.ts";
@@ -30,13 +31,17 @@ export interface HttpDeps {
   readonly kieCallback?: KieCallbackDeps;
   /** Present when YooKassa is configured. */
   readonly yookassa?: YooKassaRouteDeps;
+  /** How long any route may take (default 10 s; request bodies are already read and capped by the platform). */
+  readonly routeTimeoutMs?: number;
   /** Where a route's unexpected failure is reported (route groups log their expected ones themselves). */
   readonly log?: { error(obj: object, msg?: string): void };
 }
 
-/** Builds the app: `POST /kie/callback` when configured, a JSON 404 for everything else. */
+/** Builds the app: the configured route groups, each under the time limit, and a JSON 404 for everything else. */
 export function createHttpApp(deps: HttpDeps): Hono<{ Bindings: HttpClientInfo }> {
   const app = new Hono<{ Bindings: HttpClientInfo }>();
+  // No route may keep its caller waiting: past the limit the answer is 503, and the sender retries.
+  app.use(timeout(deps.routeTimeoutMs ?? 10_000, () => new HTTPException(503, { message: "timeout" })));
   if (deps.health) app.route("/", healthRoutes(deps.health));
   if (deps.webhook) app.route("/telegram", webhookRoutes(deps.webhook));
   if (deps.kieCallback) app.route("/kie", kieCallbackRoutes(deps.kieCallback));

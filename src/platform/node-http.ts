@@ -110,6 +110,9 @@ export async function nodeServeHttp(options: HttpServeOptions, handler: HttpHand
   const server = http.createServer((req, res) => {
     respond(req, res, handler).catch(() => res.destroy());
   });
+  // A slow or stalled client cannot hold a connection for long (Node's defaults are minutes).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => {
