@@ -8,6 +8,7 @@ import type { LogSettings } from "../src/log.ts";
 import { createLogger } from "../src/log.ts";
 import type { Clock } from "../src/platform/types.ts";
 import type { AnyBehavior, Log } from "./behavior.ts";
+import { Counters } from "./counters.ts";
 import { DirectRoutes } from "./direct.ts";
 import { ActorHost, type HostLimits, type HostServices } from "./host.ts";
 
@@ -21,6 +22,8 @@ export interface HostAppContext {
   /** Which group and worker this host is (for logs and sharding-aware apps). */
   readonly group: string;
   readonly index: number;
+  /** Counters reported with the host's stats (`/metrics` in the main thread). */
+  readonly counters: Counters;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function startHost(
     tell: (kind, id, message) => services.tell(kind, id, message),
     ask: (kind, id, message, deadlineMs) => (routes ?? services).ask(kind, id, message, deadlineMs),
   };
+  const counters = new Counters();
   const behaviors = await app.createBehaviors({
     appData: boot.appData,
     services: messenger,
@@ -76,6 +80,7 @@ export async function startHost(
     clock,
     group: boot.group,
     index: boot.index,
+    counters,
   });
   return new ActorHost({
     behaviors,
@@ -83,6 +88,7 @@ export async function startHost(
     clock,
     log,
     limits: boot.limits,
+    counters,
     ...(routes ? { routes } : {}),
     ...(portEndpoint ? { portEndpoint } : {}),
   });

@@ -14,6 +14,7 @@ import type { Endpoint } from "comlink";
 import type { KvKey } from "../src/platform/types.ts";
 import { batched } from "./batcher.ts";
 import type { AnyBehavior, Log, Turn } from "./behavior.ts";
+import type { CounterSample, Counters } from "./counters.ts";
 import { type DirectRoutes, serveDirect } from "./direct.ts";
 import { Mailboxes } from "./mailbox.ts";
 import { type ActorError, fail, ok, type Result } from "./result.ts";
@@ -71,6 +72,8 @@ export interface HostStats {
   readonly turns: number;
   readonly conflicts: number;
   readonly failures: number;
+  /** What the host's app counted (KIE calls, payments, jobs). */
+  readonly counters: readonly CounterSample[];
 }
 
 /** The host as the supervisor drives it, locally or over comlink. */
@@ -126,6 +129,8 @@ export interface ActorHostOptions {
   readonly clock: { now(): number; monotonic(): number };
   readonly log: Log;
   readonly limits: HostLimits;
+  /** The app's counters, reported with the stats. */
+  readonly counters?: Counters;
 }
 
 /** The virtual actors of one thread. */
@@ -134,6 +139,7 @@ export class ActorHost implements HostApi {
   readonly #clock: ActorHostOptions["clock"];
   readonly #log: Log;
   readonly #limits: HostLimits;
+  readonly #counters: Counters | undefined;
   readonly #resident = new Map<string, Resident>();
   readonly #mailboxes: Mailboxes;
   readonly #sweeper: ReturnType<typeof setInterval>;
@@ -152,6 +158,7 @@ export class ActorHost implements HostApi {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#limits = options.limits;
+    this.#counters = options.counters;
     this.#mailboxes = new Mailboxes(options.limits.mailboxBound, options.limits.hostBound);
     const services = options.services;
     this.#routes = options.routes;
@@ -214,6 +221,7 @@ export class ActorHost implements HostApi {
       turns: this.#turns,
       conflicts: this.#conflicts,
       failures: this.#failures,
+      counters: this.#counters?.snapshot() ?? [],
     };
   }
 

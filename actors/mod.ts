@@ -16,6 +16,7 @@
 export { batched } from "./batcher.ts";
 // Defining actors
 export type { ActorBehavior, AnyBehavior, EffectContext, KvWrite, Log, Turn, TurnContext } from "./behavior.ts";
+export { type CounterSample, Counters } from "./counters.ts";
 export {
   ActorHost,
   type Envelope,

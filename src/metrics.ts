@@ -2,14 +2,35 @@
  * Prometheus metrics of the main thread (`/metrics`): updates by type and
  * outcome and how long handing one to its actor took, counted as they
  * happen; actors, mailboxes, KV commit latency and open jobs, read from the
- * runtime when scraped. prom-client does the exposition format.
+ * runtime when scraped, and the counters of the workers (KIE calls, jobs,
+ * payments), summed over the workers that count them. prom-client does the
+ * exposition format.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { CounterSample } from "../actors/mod.ts";
+
+/** What a scrape reads of one host. */
+interface HostProbe {
+  readonly resident: number;
+  readonly queued: number;
+  readonly failures: number;
+  readonly counters: readonly CounterSample[];
+}
+
+/** The workers' counters that `/metrics` exposes, with their labels. */
+const WORKER_COUNTERS = {
+  kie_calls_total: {
+    help: "KIE API calls by endpoint and outcome (ok or the error code)",
+    labels: ["endpoint", "outcome"],
+  },
+  jobs_total: { help: "Jobs by the state they reached (created, then a final state)", labels: ["state"] },
+  payments_total: { help: "Payment events by provider and outcome", labels: ["provider", "outcome"] },
+} as const;
 
 /** What a scrape reads from the runtime. */
 export interface RuntimeProbe {
-  /** Per worker group: resident actors, queued messages, turns, conflicts, failures. */
-  hosts(): Promise<Record<string, readonly { resident: number; queued: number; turns: number; failures: number }[]>>;
+  /** Per worker group: resident actors, queued messages, failures and counters of each host. */
+  hosts(): Promise<Record<string, readonly HostProbe[]>>;
   /** Latency of the store's atomic commits, in milliseconds. */
   commitLatency(): { p50: number; p99: number; max: number };
   /** Jobs not yet delivered. */
@@ -58,8 +79,18 @@ export class BotMetrics {
       registers: [this.registry],
     });
     const jobs = new Gauge({ name: "jobs_open", help: "Jobs not yet delivered", registers: [this.registry] });
+    const counters = new Map(
+      Object.entries(WORKER_COUNTERS).map(([name, { help, labels }]) => [
+        name,
+        new Counter({ name, help, labelNames: labels, registers: [this.registry] }),
+      ]),
+    );
     this.#collect = async () => {
       const hosts = await probe.hosts();
+      for (const counter of counters.values()) counter.reset();
+      for (const sample of Object.values(hosts).flatMap((stats) => stats.flatMap((host) => host.counters))) {
+        counters.get(sample.name)?.inc(sample.labels, sample.value);
+      }
       for (const [group, stats] of Object.entries(hosts)) {
         resident.set(
           { group },

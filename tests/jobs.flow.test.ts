@@ -195,6 +195,12 @@ describe("generation end to end", () => {
     const records = await userRecords(app.kv, userId);
     expect(records.ledger.filter((record) => record.entry.type === "hold")).toHaveLength(1);
     expect(records.jobs).toHaveLength(1);
+    // The shard's counters reach the main thread's /metrics.
+    const metrics = await (await app.handleHttp(new Request("http://bot.local/metrics"))).text();
+    expect(metrics).toContain('jobs_total{state="created"} 1');
+    expect(metrics).toContain('jobs_total{state="succeeded"} 1');
+    expect(metrics).toContain('kie_calls_total{endpoint="/api/v1/flux/kontext/generate",outcome="ok"} 1');
+    expect(metrics).toMatch(/kie_calls_total\{endpoint="\/api\/v1\/flux\/kontext\/record-info",outcome="ok"\} [1-9]/);
   });
 
   it("a result Telegram cannot take right now is not sent twice: the user is pointed to the history", async () => {

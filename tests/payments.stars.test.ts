@@ -114,6 +114,8 @@ describe("Telegram Stars top-ups", () => {
     expect(told).toHaveLength(1);
     expect(String(told[0]?.body.text)).toContain("Available: 150 ₽");
     expect((await started.app.kv.get(["payment", "stars", "charge-1"])).value).toMatchObject({ status: "paid" });
+    const metrics = await (await started.app.handleHttp(new Request("http://bot.local/metrics"))).text();
+    expect(metrics).toContain('payments_total{provider="stars",outcome="credited"} 1');
 
     // The invoice is paid now: Telegram's next pre-checkout for it is refused.
     calls.length = 0;

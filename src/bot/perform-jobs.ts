@@ -34,6 +34,8 @@ export interface JobShell {
   readonly fetch: typeof fetch;
   /** Limits of fetching result files when Telegram cannot take them by URL. */
   readonly results: { readonly allowedHosts: readonly string[]; readonly maxBytes: number; readonly timeoutMs: number };
+  /** Counts a job reaching a state: created when submitted, then its final state (metrics). */
+  readonly count?: (state: Job["state"]) => void;
 }
 
 /** Telegram lets bots download files up to 20 MB. */
@@ -70,6 +72,7 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
       });
       return;
     case "submit":
+      shell.jobs.count?.("created");
       detach(shell, async () => tellSelf(await submit(shell, effect.job)));
       return;
     case "checkStatus":
@@ -79,6 +82,7 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
       await progress(shell, id, effect.job, effect.now, tellSelf);
       return;
     case "deliver":
+      if (!effect.resumed) shell.jobs.count?.(effect.job.state);
       detach(shell, async () => {
         const undeliverable = await deliver(shell, id, effect.job, effect.resumed);
         tellSelf({ type: "delivered", jobId: effect.job.id, undeliverable });

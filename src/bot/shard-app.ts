@@ -43,7 +43,7 @@ export interface ShardAppData {
 }
 
 const app: HostApp = {
-  async createBehaviors({ appData, services, log, clock }) {
+  async createBehaviors({ appData, services, log, clock, counters }) {
     const data = appData as ShardAppData;
     const shell: BotShell = {
       api: createTelegramApi(data.telegram, platform.fetch),
@@ -57,11 +57,17 @@ const app: HostApp = {
       scan: (prefix, options) => services.scan(prefix, options),
       log,
       jobs: {
-        kie: new KieClient({ ...data.kie, fetch: platform.fetch, now: () => clock.now() }),
+        kie: new KieClient({
+          ...data.kie,
+          fetch: platform.fetch,
+          now: () => clock.now(),
+          observe: (endpoint, outcome) => counters.inc("kie_calls_total", { endpoint, outcome }),
+        }),
         callBackUrl: data.callBackUrl,
         telegram: data.telegram,
         fetch: platform.fetch,
         results: data.results,
+        count: (state) => counters.inc("jobs_total", { state }),
       },
       starsPackages: data.starsPackages,
       yooPackages: data.yooPackages,

@@ -31,6 +31,8 @@ export interface KieClientOptions {
   readonly createLimit?: { readonly count: number; readonly windowMs: number };
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** Sees every HTTP call's endpoint (its path) and outcome ("ok" or the error code), for metrics. */
+  readonly observe?: (endpoint: string, outcome: string) => void;
 }
 
 const Envelope = z.looseObject({
@@ -172,6 +174,17 @@ export class KieClient {
   }
 
   async #call(method: "GET" | "POST", baseUrl: string, path: string, body?: unknown): Promise<unknown> {
+    try {
+      const data = await this.#request(method, baseUrl, path, body);
+      this.#options.observe?.(pathOnly(path), "ok");
+      return data;
+    } catch (error) {
+      this.#options.observe?.(pathOnly(path), error instanceof KieError ? error.code : "error");
+      throw error;
+    }
+  }
+
+  async #request(method: "GET" | "POST", baseUrl: string, path: string, body?: unknown): Promise<unknown> {
     const form = body instanceof FormData;
     const timeoutMs = form ? (this.#options.uploadTimeoutMs ?? 120_000) : (this.#options.timeoutMs ?? 20_000);
     let response: Response;

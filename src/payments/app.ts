@@ -38,12 +38,16 @@ export interface PaymentAppData {
 /** Longest wait between two attempts to deliver a credit. */
 const MAX_RETRY_MS = 60_000;
 
+/** Counts a payment event by provider and outcome (metrics). */
+export type CountPayment = (provider: string, outcome: string) => void;
+
 /** The payment actor; `messenger` reaches the users' actors and reads payment records. */
 export function paymentBehavior(
   messenger: HostServices,
   api: Api,
   yookassa: YooKassaClient | undefined,
   returnUrl: string,
+  count: CountPayment = () => {},
 ): ActorBehavior<PaymentState, PaymentMessage, unknown, PaymentEffect> {
   const attempts = new Map<string, number>();
   return {
@@ -60,6 +64,10 @@ export function paymentBehavior(
           const told = await messenger.ask("user", credit.userId, { type: "credit", ...credit });
           if (told.ok) {
             attempts.delete(credit.key);
+            // Keys name their source: "stars:…", "yookassa:…", or "revert:…" for a refund the provider refused.
+            const source = credit.key.slice(0, credit.key.indexOf(":"));
+            if (source === "revert") count("refund", "reverted");
+            else count(source, "credited");
             ctx.tellSelf({ type: "creditAcked", key: credit.key });
             return;
           }
@@ -91,10 +99,12 @@ export function paymentBehavior(
               });
               const url = payment.confirmation?.confirmation_url;
               if (url === undefined) throw new Error("YooKassa gave no confirmation URL");
+              count("yookassa", "created");
               ctx.tellSelf({ type: "yooCreated", attemptId: attempt.id, paymentId: payment.id, url });
             } catch (error) {
               const code = (error as { code?: string }).code ?? "malformed";
               ctx.log.warn({ attemptId: attempt.id, code }, "YooKassa payment not created");
+              count("yookassa", "create_failed");
               ctx.tellSelf({ type: "yooCreateFailed", attemptId: attempt.id, code });
             }
           })();
@@ -146,10 +156,12 @@ export function paymentBehavior(
                 kopecks: refund.kopecks,
               });
             }
+            count(refund.provider, "refunded");
             ctx.tellSelf({ type: "providerRefunded", key: refund.key });
           } catch (error) {
             const code = (error as { code?: string; description?: string }).code ?? "refused";
             ctx.log.warn({ key: refund.key, err: error }, "the provider did not refund");
+            count(refund.provider, "refund_failed");
             ctx.tellSelf({ type: "providerRefundFailed", key: refund.key, code: String(code) });
           }
           return;
@@ -165,7 +177,7 @@ export function paymentBehavior(
 }
 
 const app: HostApp = {
-  createBehaviors: ({ services, appData }) => {
+  createBehaviors: ({ services, appData, counters }) => {
     const data = appData as PaymentAppData;
     const yoo = data.yookassa;
     const client = yoo ? new YooKassaClient({ ...yoo, fetch: platform.fetch }) : undefined;
@@ -174,7 +186,11 @@ const app: HostApp = {
       (timer as { unref?: () => void }).unref?.();
     }
     const api = createTelegramApi(data.telegram, platform.fetch);
-    return [paymentBehavior(services, api, client, yoo?.returnUrl ?? "https://t.me"), broadcastBehavior(services, api)];
+    const count: CountPayment = (provider, outcome) => counters.inc("payments_total", { provider, outcome });
+    return [
+      paymentBehavior(services, api, client, yoo?.returnUrl ?? "https://t.me", count),
+      broadcastBehavior(services, api),
+    ];
   },
 };
 
