@@ -23,6 +23,7 @@ import { type Config, secretsOf } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { listenForPolls, resumeOpenJobs, type TellUser, taskOwner } from "./jobs/driver.ts";
 import { OPEN_JOBS } from "./jobs/keys.ts";
+import { startHeartbeat } from "./jobs/liveness.ts";
 import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
@@ -81,7 +82,12 @@ export type CatalogReload =
   | { readonly ok: false; readonly problems: readonly unknown[] };
 
 /** The worker groups of the program. */
-export function workerGroups(config: Config, catalog: CatalogAppData, botUsername: string): WorkerGroupSpec[] {
+export function workerGroups(
+  config: Config,
+  catalog: CatalogAppData,
+  botUsername: string,
+  instanceId: string,
+): WorkerGroupSpec[] {
   const shardData: ShardAppData = {
     // Each shard sends its share of the bot's overall rate.
     telegram: {
@@ -110,6 +116,7 @@ export function workerGroups(config: Config, catalog: CatalogAppData, botUsernam
     referralBonus: config.referralBonus,
     welcomeGiftKopecks: config.welcomeGiftKopecks,
     adminIds: config.adminIds,
+    instanceId,
     yooPackages: config.yookassa?.packages ?? [],
   };
   return [
@@ -174,11 +181,12 @@ export async function startApp(options: AppOptions): Promise<App> {
   const readFiles = () => readCatalogFiles(catalogReader((path) => platform.readTextFile(path), config.catalogDir));
   const catalogFiles = options.catalogFiles ?? (await readFiles());
   const kv = await platform.openKv(config.kv);
+  const instanceId = crypto.randomUUID();
   const supervisor = new Supervisor({
     mode: options.mode,
     platform,
     kv,
-    groups: workerGroups(config, { files: catalogFiles }, me.username),
+    groups: workerGroups(config, { files: catalogFiles }, me.username, instanceId),
     log,
     logging: { level: config.logLevel, secrets: secretsOf(config) },
     limits: options.limits ?? {},
@@ -192,10 +200,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   await registerCommands(api, log, await loadTranslator((url) => platform.readTextFile(url)));
   await warmShards(supervisor, config.shards);
   const tellUser: TellUser = (userId, message) => supervisor.tell("user", userId, message);
-  const polls = listenForPolls(kv, tellUser, log).catch((error: unknown) => {
+  const heartbeat = await startHeartbeat(kv, instanceId, () => platform.clock.now());
+  const polls = listenForPolls(kv, tellUser, log, () => platform.clock.now()).catch((error: unknown) => {
     log.error({ err: error }, "the KV queue listener stopped; jobs resume at the next start");
   });
-  await resumeOpenJobs(kv, tellUser, log);
+  await resumeOpenJobs(kv, tellUser, log, platform.clock.now());
   // Credits recorded but not yet acknowledged by their users go out again; broadcasts go on.
   await supervisor.tell("payment", "main", { type: "resume" });
   for await (const entry of kv.list({ prefix: ["broadcast_active"] })) {
@@ -296,6 +305,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         await http.close();
         const drained = await supervisor.stop(deadlineMs);
         await intake.flush();
+        // Gone from the live instances only now: its jobs are no one else's while it drains them.
+        await heartbeat.stop().catch(() => undefined);
         kv.close();
         await polls;
         return drained;

@@ -1,7 +1,7 @@
 /**
  * The user actor's job core under any interleaving of top-ups, confirmations,
- * submissions, successes, failures, timeouts, cancels, duplicate messages
- * and deliveries: the balance is always credits minus captures, available
+ * submissions, successes, failures, timeouts, cancels, duplicate messages,
+ * deliveries and resumes by another instance: the balance is always credits minus captures, available
  * money never goes negative, free generations never exceed the quota, and
  * each job is settled once.
  */
@@ -23,13 +23,16 @@ const RULES: UserRules = {
   referralBonus: 10,
   welcomeGiftKopecks: 0,
   adminIds: [],
+  instanceId: "instance-a",
 };
 
 type Step =
   | { readonly op: "credit"; readonly amount: number }
   | { readonly op: "confirm"; readonly price: number; readonly free: boolean; readonly presses: number }
   | { readonly op: "submit" | "succeed" | "fail" | "timeout" | "cancel" | "deliver" | "poll"; readonly job: number }
-  | { readonly op: "tick"; readonly ms: number };
+  | { readonly op: "tick"; readonly ms: number }
+  /** Another instance starts and resumes; the one that made the jobs may still be alive. */
+  | { readonly op: "restart"; readonly firstAlive: boolean };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant("credit" as const), amount: fc.integer({ min: 1, max: 50_000 }) }),
@@ -44,6 +47,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     job: fc.integer({ min: 0, max: 7 }),
   }),
   fc.record({ op: fc.constant("tick" as const), ms: fc.integer({ min: 1_000, max: 12 * 3_600_000 }) }),
+  fc.record({ op: fc.constant("restart" as const), firstAlive: fc.boolean() }),
 );
 
 describe("job core invariants", () => {
@@ -73,7 +77,7 @@ describe("job core invariants", () => {
         for (const next of steps) {
           const id =
             ids[
-              next.op === "credit" || next.op === "confirm" || next.op === "tick"
+              next.op === "credit" || next.op === "confirm" || next.op === "tick" || next.op === "restart"
                 ? 0
                 : next.job % Math.max(1, ids.length)
             ];
@@ -121,6 +125,16 @@ describe("job core invariants", () => {
             case "tick":
               now += next.ms;
               break;
+            case "restart": {
+              const live = next.firstAlive ? [RULES.instanceId, "instance-b"] : ["instance-b"];
+              for (let copy = 0; copy < 2; copy++) {
+                const rules = { ...RULES, instanceId: "instance-b" };
+                const turn = receiveJobMessage(state, { type: "resume", live }, { userId: 1, now, rules });
+                state = turn.state;
+                for (const write of turn.writes ?? []) record(write);
+              }
+              break;
+            }
             default: {
               if (id === undefined) break;
               const message = messageFor(next.op, id, state.jobs[id]?.polls ?? 0);

@@ -17,7 +17,16 @@ import {
   settlementOf,
   transition,
 } from "../jobs/job.ts";
-import { historyKey, jobKey, ledgerKey, openJobKey, type PollDue, TASK_INDEX_TTL_MS, taskKey } from "../jobs/keys.ts";
+import {
+  historyKey,
+  jobKey,
+  ledgerKey,
+  openJobKey,
+  type PollDue,
+  type ResumeDue,
+  TASK_INDEX_TTL_MS,
+  taskKey,
+} from "../jobs/keys.ts";
 import type { TaskStatus } from "../kie/task-status.ts";
 import { type FreeRules, reserveFree, settleFree } from "../ledger/free-quota.ts";
 import { applyEntry } from "../ledger/ledger.ts";
@@ -39,6 +48,8 @@ export interface UserRules {
   readonly welcomeGiftKopecks: number;
   /** Telegram user ids allowed to use the admin commands. */
   readonly adminIds: readonly number[];
+  /** This instance (jobs name the instance performing their slow step). */
+  readonly instanceId: string;
 }
 
 /** What a user actor's turn may read besides state and message. */
@@ -81,7 +92,8 @@ export type JobMessage =
     }
   | { readonly type: "statusShown"; readonly jobId: string; readonly messageId: number }
   | { readonly type: "delivered"; readonly jobId: string; readonly undeliverable?: boolean }
-  | { readonly type: "resume" };
+  /** Take over open jobs; `live` are the instances alive now, whose jobs are left to them. */
+  | { readonly type: "resume"; readonly live?: readonly string[] };
 
 /** Error codes of jobs that fail on our side (KIE codes come from `KieError`). */
 export const JOB_FAILURES = {
@@ -165,7 +177,7 @@ export function receiveJobMessage(state: UserState, message: JobMessage, ctx: Us
     case "delivered":
       return onDelivered(state, message.jobId, message.undeliverable === true, ctx);
     case "resume":
-      return resume(state, ctx);
+      return resume(state, message.live ?? [], ctx);
   }
 }
 
@@ -247,6 +259,7 @@ function createJob(
     updatedAt: now,
     deadlineAt: now + ctx.rules.deadlines[quote.output],
     polls: 0,
+    instance: ctx.rules.instanceId,
     ...(target.messageId === undefined ? {} : { statusMessageId: target.messageId }),
   };
   writes.push(
@@ -335,7 +348,12 @@ function finish(
 ): UserTurn {
   const { now, userId } = ctx;
   const seq = state.historySeq;
-  const final = transition(job, to, now, { ...patch, deliveringAt: now, historySeq: seq });
+  const final = transition(job, to, now, {
+    ...patch,
+    deliveringAt: now,
+    historySeq: seq,
+    instance: ctx.rules.instanceId,
+  });
   const writes: KvWrite[] = [];
   let wallet = state.wallet;
   const settlement = settlementOf(final);
@@ -380,18 +398,31 @@ function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ct
   return { state: { ...state, wallet, jobs }, writes };
 }
 
+/** How long a resume waits before it looks again at a job another live instance performs. */
+export const RESUME_RECHECK_MS = 30_000;
+
 /**
  * After a restart: a job without a task cannot be trusted to exist at KIE
  * (its creation may or may not have arrived), so it fails and releases; a
  * submitted job is read at once and its poll chain restarted; a final job
  * whose delivery was under way is not sent again.
+ *
+ * A job being submitted or delivered by another instance that is alive
+ * (several instances on one KV) is left to it, and looked at again later.
  */
-function resume(state: UserState, ctx: UserContext): UserTurn {
+function resume(state: UserState, live: readonly string[], ctx: UserContext): UserTurn {
   let next = state;
   const writes: KvWrite[] = [];
   const effects: BotEffect[] = [];
+  let recheck = false;
   for (const job of Object.values(state.jobs)) {
     let turn: UserTurn;
+    const elsewhere =
+      job.instance !== undefined && job.instance !== ctx.rules.instanceId && live.includes(job.instance);
+    if (elsewhere && job.state !== "submitted") {
+      recheck = true;
+      continue;
+    }
     if (job.state === "created") {
       turn = finish(next, job, "failed", ctx, { failure: { code: JOB_FAILURES.interrupted, message: "restart" } });
     } else if (job.state === "submitted") {
@@ -407,6 +438,10 @@ function resume(state: UserState, ctx: UserContext): UserTurn {
     next = turn.state;
     writes.push(...(turn.writes ?? []));
     effects.push(...(turn.effects ?? []));
+  }
+  if (recheck) {
+    const due: ResumeDue = { t: "resume", userId: ctx.userId };
+    writes.push({ op: "enqueue", value: due, delay: RESUME_RECHECK_MS });
   }
   return { state: next, writes, effects };
 }

@@ -38,6 +38,8 @@ export interface ShardAppData {
   readonly referralBonus: number;
   readonly welcomeGiftKopecks: number;
   readonly adminIds: readonly number[];
+  /** This instance, as its heartbeat names it. */
+  readonly instanceId: string;
   /** Card top-up amounts in kopecks (empty: YooKassa is off). */
   readonly yooPackages: readonly number[];
 }
@@ -80,6 +82,7 @@ const app: HostApp = {
       referralBonus: data.referralBonus,
       welcomeGiftKopecks: data.welcomeGiftKopecks,
       adminIds: data.adminIds,
+      instanceId: data.instanceId,
     };
     await warmUpShard(shell, services, data.telegram, rules);
     return [

@@ -6,34 +6,41 @@
  */
 import type { Log, Result } from "../../actors/mod.ts";
 import type { KvStore } from "../platform/types.ts";
-import { OPEN_JOBS, OPEN_PAYMENTS, PollDue, TaskOwner, taskKey } from "./keys.ts";
+import { OPEN_JOBS, OPEN_PAYMENTS, QueueMessage, TaskOwner, taskKey } from "./keys.ts";
+import { liveInstances } from "./liveness.ts";
 
 /** Sends a message to a user's actor (the supervisor's `tell`). */
 export type TellUser = (userId: number, message: unknown) => Promise<Result<void>>;
 
 /**
- * Listens to the KV queue until the KV closes. A poll the runtime cannot
- * take now (stopping, overloaded) is thrown back to the queue, which
- * delivers it again later, after a restart if need be.
+ * Listens to the KV queue until the KV closes: polls that fall due, and
+ * second looks at jobs another instance was performing at a resume. A
+ * message the runtime cannot take now (stopping, overloaded) is thrown back
+ * to the queue, which delivers it again later, after a restart if need be.
  */
-export function listenForPolls(kv: KvStore, tell: TellUser, log: Log): Promise<void> {
+export function listenForPolls(kv: KvStore, tell: TellUser, log: Log, now: () => number): Promise<void> {
   return kv.listenQueue(async (value) => {
-    const due = PollDue.safeParse(value);
+    const due = QueueMessage.safeParse(value);
     if (!due.success) {
       log.warn({ issues: due.error.issues.length }, "unknown KV queue message dropped");
       return;
     }
-    const { userId, jobId, seq } = due.data;
-    const told = await tell(userId, { type: "poll", jobId, seq });
-    if (!told.ok) throw new Error(`poll of job ${jobId} not taken: ${told.error.code}`);
+    const message =
+      due.data.t === "poll"
+        ? { type: "poll", jobId: due.data.jobId, seq: due.data.seq }
+        : { type: "resume", live: await liveInstances(kv, now()) };
+    const told = await tell(due.data.userId, message);
+    if (!told.ok) throw new Error(`${due.data.t} of user ${due.data.userId} not taken: ${told.error.code}`);
   });
 }
 
 /**
  * Tells every user with an open job or an unrecorded payment to resume
- * them; returns how many users were told.
+ * them (leaving to each live instance the jobs it performs); returns how
+ * many users were told.
  */
-export async function resumeOpenJobs(kv: KvStore, tell: TellUser, log: Log): Promise<number> {
+export async function resumeOpenJobs(kv: KvStore, tell: TellUser, log: Log, now: number): Promise<number> {
+  const live = await liveInstances(kv, now);
   const users = new Set<number>();
   for (const prefix of [OPEN_JOBS, OPEN_PAYMENTS]) {
     for await (const entry of kv.list({ prefix })) {
@@ -43,7 +50,7 @@ export async function resumeOpenJobs(kv: KvStore, tell: TellUser, log: Log): Pro
   }
   await Promise.all(
     [...users].map(async (userId) => {
-      const told = await tell(userId, { type: "resume" });
+      const told = await tell(userId, { type: "resume", live });
       if (!told.ok) log.error({ userId, error: told.error }, "could not resume a user's jobs");
     }),
   );

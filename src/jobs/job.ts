@@ -56,6 +56,11 @@ export const Job = z.object({
    * job found final with this set after a restart is not sent again.
    */
   deliveringAt: z.number().optional(),
+  /**
+   * The instance performing the job's slow step (its submission, or its
+   * delivery): a start-up resume leaves the job to it while it is alive.
+   */
+  instance: z.string().optional(),
   /** Its entry in the user's history (written with the final state). */
   historySeq: z.number().int().nonnegative().optional(),
   createdAt: z.number(),
@@ -97,7 +102,9 @@ export class JobTransitionError extends Error {
   }
 }
 
-type Patch = Partial<Pick<Job, "taskId" | "family" | "result" | "failure" | "deliveringAt" | "polls" | "historySeq">>;
+type Patch = Partial<
+  Pick<Job, "taskId" | "family" | "result" | "failure" | "deliveringAt" | "polls" | "historySeq" | "instance">
+>;
 
 /** The job in state `to` at `now`; throws {@link JobTransitionError} when `to` does not follow. */
 export function transition(job: Job, to: JobState, now: number, patch: Patch = {}): Job {

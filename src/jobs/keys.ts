@@ -46,3 +46,10 @@ export const PollDue = z.object({
   seq: z.number().int().nonnegative(),
 });
 export type PollDue = z.infer<typeof PollDue>;
+
+/** A KV queue message: look again at a user's open jobs that another instance was performing. */
+export const ResumeDue = z.object({ t: z.literal("resume"), userId: z.number().int() });
+export type ResumeDue = z.infer<typeof ResumeDue>;
+
+/** What the KV queue carries. */
+export const QueueMessage = z.discriminatedUnion("t", [PollDue, ResumeDue]);
