@@ -216,6 +216,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const metrics = new BotMetrics({
     hosts: () => supervisor.stats(),
     commitLatency: () => supervisor.store.latency(),
+    commits: () => supervisor.store.stats,
     openJobs: async () => {
       let open = 0;
       for await (const _ of kv.list({ prefix: OPEN_JOBS })) open++;

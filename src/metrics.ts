@@ -33,6 +33,8 @@ export interface RuntimeProbe {
   hosts(): Promise<Record<string, readonly HostProbe[]>>;
   /** Latency of the store's atomic commits, in milliseconds. */
   commitLatency(): { p50: number; p99: number; max: number };
+  /** The store's counts: actor saves committed, and the atomic commits (batches) that carried them. */
+  commits(): { readonly commits: number; readonly batches: number; readonly conflicts: number };
   /** Jobs not yet delivered. */
   openJobs(): Promise<number>;
 }
@@ -79,6 +81,12 @@ export class BotMetrics {
       registers: [this.registry],
     });
     const jobs = new Gauge({ name: "jobs_open", help: "Jobs not yet delivered", registers: [this.registry] });
+    const kvCommits = new Counter({
+      name: "kv_commits_total",
+      help: "Actor saves committed (kind=save), and the KV atomic commits that carried them (kind=batch) or lost a check (kind=conflict)",
+      labelNames: ["kind"],
+      registers: [this.registry],
+    });
     const counters = new Map(
       Object.entries(WORKER_COUNTERS).map(([name, { help, labels }]) => [
         name,
@@ -110,6 +118,11 @@ export class BotMetrics {
       commit.set({ quantile: "0.99" }, latency.p99 / 1000);
       commit.set({ quantile: "1" }, latency.max / 1000);
       jobs.set(await probe.openJobs());
+      const store = probe.commits();
+      kvCommits.reset();
+      kvCommits.inc({ kind: "save" }, store.commits);
+      kvCommits.inc({ kind: "batch" }, store.batches);
+      kvCommits.inc({ kind: "conflict" }, store.conflicts);
     };
   }
 

@@ -29,6 +29,8 @@ describe("health, readiness and metrics", () => {
     expect(Number(metrics.match(/actors_resident\{group="user"\} (\d+)/)?.[1])).toBeGreaterThanOrEqual(1);
     expect(metrics).toContain("kv_commit_latency_seconds");
     expect(metrics).toContain("jobs_open 0");
+    // The /start made the user's first save.
+    expect(Number(metrics.match(/kv_commits_total\{kind="save"\} (\d+)/)?.[1])).toBeGreaterThanOrEqual(1);
 
     expect((await get("/nowhere")).status).toBe(404);
     await app.stop();
