@@ -63,6 +63,12 @@ export interface HostLimits {
   readonly idleMs: number;
   /** Reload-and-retry rounds after a lost versionstamp check. */
   readonly maxConflictRetries: number;
+  /**
+   * Checks a resident actor's state against KV before each turn (another
+   * instance may have changed it). Needed when several instances share the
+   * KV; a single instance's resident state is always current.
+   */
+  readonly revalidate: boolean;
 }
 
 /** What a host reports about itself (heartbeats, metrics, benchmarks). */
@@ -86,6 +92,8 @@ export interface HostApi {
    */
   deliver(envelopes: readonly Envelope[]): Promise<(ActorError | null)[]>;
   ping(): Promise<HostStats>;
+  /** Turns the check of resident state against KV before each turn on or off (see `HostLimits.revalidate`). */
+  revalidate(on: boolean): Promise<void>;
   /** Serves direct asks from another worker on `port` (the supervisor transfers it). */
   connect(port: MessagePort): Promise<void>;
   /** Sends asks for `kinds` over `port` from now on. */
@@ -140,6 +148,7 @@ export class ActorHost implements HostApi {
   readonly #log: Log;
   readonly #limits: HostLimits;
   readonly #counters: Counters | undefined;
+  #revalidating: boolean;
   readonly #resident = new Map<string, Resident>();
   readonly #mailboxes: Mailboxes;
   readonly #sweeper: ReturnType<typeof setInterval>;
@@ -158,6 +167,7 @@ export class ActorHost implements HostApi {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#limits = options.limits;
+    this.#revalidating = options.limits.revalidate;
     this.#counters = options.counters;
     this.#mailboxes = new Mailboxes(options.limits.mailboxBound, options.limits.hostBound);
     const services = options.services;
@@ -197,6 +207,11 @@ export class ActorHost implements HostApi {
 
   ping(): Promise<HostStats> {
     return Promise.resolve(this.stats());
+  }
+
+  revalidate(on: boolean): Promise<void> {
+    this.#revalidating = on;
+    return Promise.resolve();
   }
 
   async drain(deadlineMs: number): Promise<boolean> {
@@ -266,7 +281,7 @@ export class ActorHost implements HostApi {
       let resident: Resident;
       let turn: Turn<unknown, unknown, unknown>;
       try {
-        resident = this.#resident.get(key) ?? (await this.#activate(behavior, key, envelope.id));
+        resident = await this.#current(behavior, key, envelope.id);
         turn = behavior.receive(resident.state, envelope.message, { id: envelope.id, now: this.#clock.now() });
       } catch (error) {
         const failed = this.#failTurn(key, envelope, error, behavior.describe?.(envelope.message));
@@ -319,11 +334,22 @@ export class ActorHost implements HostApi {
     return fail("conflict", `${envelope.kind} ${envelope.id} kept changing under its turn`);
   }
 
-  async #activate(behavior: AnyBehavior, key: string, id: ActorId): Promise<Resident> {
+  /** The actor's state for a turn: resident, checked against KV when revalidating, or activated from KV. */
+  async #current(behavior: AnyBehavior, key: string, id: ActorId): Promise<Resident> {
+    const resident = this.#resident.get(key);
+    if (resident === undefined) return await this.#activate(behavior, key, id);
+    if (!this.#revalidating || !behavior.persistent) return resident;
+    const stored = await this.#load([behavior.kind, id]);
+    // Unchanged in KV: the resident copy stands, with its soft state.
+    if (stored.versionstamp === resident.versionstamp) return resident;
+    return await this.#activate(behavior, key, id, stored);
+  }
+
+  async #activate(behavior: AnyBehavior, key: string, id: ActorId, loaded?: StoredState): Promise<Resident> {
     let state: unknown;
     let versionstamp: string | null = null;
     if (behavior.persistent) {
-      const stored = await this.#load([behavior.kind, id]);
+      const stored = loaded ?? (await this.#load([behavior.kind, id]));
       versionstamp = stored.versionstamp;
       state = stored.versionstamp === null ? behavior.initialState(id) : behavior.restoreState(stored.value, id);
     } else {

@@ -50,6 +50,7 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
   hostBound: 20_000,
   idleMs: 10 * 60_000,
   maxConflictRetries: 5,
+  revalidate: false,
   askDeadlineMs: 30_000,
   heartbeatMs: 2_000,
   hangMs: 10_000,
@@ -108,6 +109,7 @@ export class Supervisor {
   #seq = 0;
   #stopping = false;
   #started = false;
+  #revalidate: boolean;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   readonly #services: HostServices;
 
@@ -115,6 +117,7 @@ export class Supervisor {
     this.#options = options;
     this.#log = options.log;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#revalidate = this.limits.revalidate;
     this.store = new Store(options.kv, {
       log: options.log,
       limits: options.platform.kvLimits,
@@ -165,6 +168,16 @@ export class Supervisor {
    */
   setAppData(group: string, appData: unknown): void {
     this.#appData.set(group, appData);
+  }
+
+  /**
+   * Turns on (or off) the check of every resident actor's state against KV
+   * before each turn, in every host and in hosts started later: for when
+   * another instance shares the KV.
+   */
+  async setRevalidate(on: boolean): Promise<void> {
+    this.#revalidate = on;
+    await Promise.all(this.#allSlots().map((slot) => slot.host?.revalidate(on)));
   }
 
   /** Kills a worker as a crash would (for operators and fault tests); it restarts by itself. */
@@ -247,7 +260,7 @@ export class Supervisor {
       index,
       module: group.module.href,
       appData: this.#appData.has(group.name) ? this.#appData.get(group.name) : group.appData,
-      limits: hostLimits,
+      limits: { ...hostLimits, revalidate: this.#revalidate },
       askDeadlineMs,
       logging: this.#options.logging,
     };

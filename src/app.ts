@@ -28,6 +28,7 @@ import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
+import { inboxCommitCount } from "./telegram/inbox.ts";
 import { createIntake } from "./telegram/intake.ts";
 import { createUpdateRouter, type RouteOutcome } from "./telegram/router.ts";
 import { routeUpdate } from "./telegram/update.ts";
@@ -189,7 +190,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     groups: workerGroups(config, { files: catalogFiles }, me.username, instanceId),
     log,
     logging: { level: config.logLevel, secrets: secretsOf(config) },
-    limits: options.limits ?? {},
+    limits: { ...options.limits, revalidate: config.kvShared },
   });
   try {
     await supervisor.start();
@@ -200,7 +201,22 @@ export async function startApp(options: AppOptions): Promise<App> {
   await registerCommands(api, log, await loadTranslator((url) => platform.readTextFile(url)));
   await warmShards(supervisor, config.shards);
   const tellUser: TellUser = (userId, message) => supervisor.tell("user", userId, message);
-  const heartbeat = await startHeartbeat(kv, instanceId, () => platform.clock.now());
+  let shared = config.kvShared;
+  const heartbeat = await startHeartbeat(
+    kv,
+    instanceId,
+    () => platform.clock.now(),
+    (others) => {
+      if (shared) return;
+      shared = true;
+      // Resident state could go stale under another instance's writes: check it against KV from now on.
+      log.warn(
+        { others: others.length },
+        "another instance shares this KV; actors now check their state before each turn (set KV_SHARED=true)",
+      );
+      void supervisor.setRevalidate(true);
+    },
+  );
   const polls = listenForPolls(kv, tellUser, log, () => platform.clock.now()).catch((error: unknown) => {
     log.error({ err: error }, "the KV queue listener stopped; jobs resume at the next start");
   });
@@ -216,7 +232,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const metrics = new BotMetrics({
     hosts: () => supervisor.stats(),
     commitLatency: () => supervisor.store.latency(),
-    commits: () => supervisor.store.stats,
+    commits: () => ({ ...supervisor.store.stats, inbox: inboxCommitCount() }),
     openJobs: async () => {
       let open = 0;
       for await (const _ of kv.list({ prefix: OPEN_JOBS })) open++;

@@ -88,6 +88,7 @@ export const ConfigSchema = z
     KV_PATH: z.string().trim().min(1, { error: "a file path for the embedded KV" }).default("./data/bot.kv"),
     KV_URL: httpsOrLocalUrl("a KV Connect URL").optional(),
     KV_ACCESS_TOKEN: z.string().trim().min(1).optional(),
+    KV_SHARED: z.enum(["true", "false"], { error: "true or false" }).optional(),
     ADMIN_IDS: positiveIds.default([]),
     SUPPORT_CONTACT: z.string().trim().min(1).max(100).optional(),
     FREE_DAILY_LIMIT: z.coerce
@@ -245,6 +246,12 @@ export interface Config {
   readonly kieApiBaseUrl: string;
   readonly kieUploadBaseUrl: string;
   readonly kv: KvLocation;
+  /**
+   * Other instances may share the KV: actors check their resident state
+   * against KV before each turn. Default: true with `KV_URL`; an instance
+   * that sees another one's heartbeat turns it on by itself.
+   */
+  readonly kvShared: boolean;
   /** A folder with the catalog data files, instead of the shipped `catalog/data/`. */
   readonly catalogDir?: string;
   readonly adminIds: readonly number[];
@@ -382,6 +389,7 @@ export function parseConfig(
         }
       : {}),
     trustProxy: value.TRUST_PROXY === "true",
+    kvShared: value.KV_SHARED === undefined ? value.KV_URL !== undefined : value.KV_SHARED === "true",
     referralBonus: value.REFERRAL_BONUS,
     welcomeGiftKopecks: value.WELCOME_GIFT_KOPECKS,
     logLevel: value.LOG_LEVEL,

@@ -34,7 +34,7 @@ export interface RuntimeProbe {
   /** Latency of the store's atomic commits, in milliseconds. */
   commitLatency(): { p50: number; p99: number; max: number };
   /** The store's counts: actor saves committed, and the atomic commits (batches) that carried them. */
-  commits(): { readonly commits: number; readonly batches: number; readonly conflicts: number };
+  commits(): { readonly commits: number; readonly batches: number; readonly conflicts: number; readonly inbox: number };
   /** Jobs not yet delivered. */
   openJobs(): Promise<number>;
 }
@@ -83,7 +83,7 @@ export class BotMetrics {
     const jobs = new Gauge({ name: "jobs_open", help: "Jobs not yet delivered", registers: [this.registry] });
     const kvCommits = new Counter({
       name: "kv_commits_total",
-      help: "Actor saves committed (kind=save), and the KV atomic commits that carried them (kind=batch) or lost a check (kind=conflict)",
+      help: "Actor saves committed (save), the KV atomic commits that carried them (batch) or lost a check (conflict), and the update inbox's commits (inbox)",
       labelNames: ["kind"],
       registers: [this.registry],
     });
@@ -123,6 +123,7 @@ export class BotMetrics {
       kvCommits.inc({ kind: "save" }, store.commits);
       kvCommits.inc({ kind: "batch" }, store.batches);
       kvCommits.inc({ kind: "conflict" }, store.conflicts);
+      kvCommits.inc({ kind: "inbox" }, store.inbox);
     };
   }
 

@@ -41,3 +41,29 @@ describe("fencing between two runtimes on one KV file", () => {
     expect(conflicts + retries.reduce((sum, n) => sum + n, 0)).toBeGreaterThan(0);
   });
 });
+
+describe("resident state with two runtimes on one KV file", () => {
+  const defer = useCleanups();
+
+  it("is checked against KV before each turn when revalidating, so a read sees the other runtime's write", async () => {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const path = `${dir.path}/kv`;
+    const a = await startCounters({ mode: "in-thread", kvPath: path, workers: 1 });
+    defer(() => a.stop());
+    const b = await startCounters({ mode: "in-thread", kvPath: path, workers: 1 });
+    defer(() => b.stop());
+    const countIn = async (supervisor: Supervisor) =>
+      ((await supervisor.ask("counter", "shared", { type: "get" })) as { value: { count: number } }).value.count;
+
+    await a.supervisor.ask("counter", "shared", { type: "inc", op: "a1" });
+    expect(await countIn(a.supervisor)).toBe(1);
+    await b.supervisor.ask("counter", "shared", { type: "inc", op: "b1" });
+    // A's resident copy is stale, and a read-only turn does not find out by itself.
+    expect(await countIn(a.supervisor)).toBe(1);
+    await a.supervisor.setRevalidate(true);
+    expect(await countIn(a.supervisor)).toBe(2);
+    await b.supervisor.ask("counter", "shared", { type: "inc", op: "b2" });
+    expect(await countIn(a.supervisor)).toBe(3);
+  });
+});

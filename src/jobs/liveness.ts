@@ -13,18 +13,26 @@ export const HEARTBEAT_TTL_MS = 30_000;
 
 const Heartbeat = z.object({ expiresAt: z.number() });
 
-/** Writes this instance's heartbeat now and every third of its lifetime, until `stop`. */
+/**
+ * Writes this instance's heartbeat now and every third of its lifetime,
+ * until `stop`; after each beat, `onOthers` hears of the other live
+ * instances (the KV is shared).
+ */
 export async function startHeartbeat(
   kv: KvStore,
   instanceId: string,
   now: () => number,
+  onOthers: (others: readonly string[]) => void = () => {},
 ): Promise<{ stop(): Promise<void> }> {
   const key = [...INSTANCES, instanceId];
-  const beat = () =>
-    kv
+  const beat = async () => {
+    await kv
       .atomic()
       .set(key, { expiresAt: now() + HEARTBEAT_TTL_MS }, { expireIn: HEARTBEAT_TTL_MS })
       .commit();
+    const others = (await liveInstances(kv, now())).filter((id) => id !== instanceId);
+    if (others.length > 0) onOthers(others);
+  };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), HEARTBEAT_TTL_MS / 3);
   (timer as { unref?: () => void }).unref?.();

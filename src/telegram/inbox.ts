@@ -8,6 +8,11 @@ import { isLockedError } from "../../actors/store.ts";
 import type { KvCommitOutcome, KvStore } from "../platform/types.ts";
 import type { Fence } from "./lease.ts";
 
+let inboxCommits = 0;
+
+/** KV commits of the inbox so far in this process (records and handled marks), for metrics. */
+export const inboxCommitCount = () => inboxCommits;
+
 /** How long an update's record is kept (Telegram redelivers for a day at most). */
 const KEEP_MS = 24 * 3_600_000;
 
@@ -40,6 +45,7 @@ export async function recordUpdate(
   fence?: Fence,
   done = false,
 ): Promise<"new" | "duplicate" | "fenced"> {
+  inboxCommits++;
   const key = inboxKey(update.update_id);
   const value = done ? { done: true } : { update, done: false };
   const outcome = await commitPatiently(() => {
@@ -67,6 +73,7 @@ export function handledMarker(kv: KvStore, intervalMs = 50): { mark(updateId: nu
     timer = undefined;
     while (pending.length > 0) {
       const batch = pending.splice(0, 500);
+      inboxCommits++;
       await commitPatiently(() => {
         const op = kv.atomic();
         for (const updateId of batch) op.set(inboxKey(updateId), { done: true }, { expireIn: KEEP_MS });

@@ -14,11 +14,87 @@ export interface RecordedCall {
 export interface FakeBotApiHooks {
   readonly onCall?: (call: RecordedCall) => void;
   readonly onUpdatesSent?: (updates: readonly unknown[]) => void;
+  /** Sees every call answered with an injected fault (it is not in `calls` and not given to `onCall`). */
+  readonly onFault?: (call: RecordedCall, fault: BotApiFaultKind) => void;
 }
 
-export async function startFakeBotApi(hooks: FakeBotApiHooks = {}) {
-  const { onCall, onUpdatesSent } = hooks;
+/** The faults the fake can answer with, as Telegram does. */
+export type BotApiFaultKind = "too_many_requests" | "server_error" | "not_editable" | "blocked";
+
+/**
+ * Faults to inject, for chaos runs; without them the fake answers every call.
+ * Shares are probabilities per call (0 to 1). A faulted call did nothing: it
+ * is left out of `calls`, counted in `faultCounts` and reported to `onFault`.
+ */
+export interface FakeBotApiFaults {
+  /** Calls answered 429 "Too Many Requests" with `parameters.retry_after`. */
+  readonly tooManyRequests?: number;
+  /** The `retry_after` of a 429, in seconds (default 1). */
+  readonly retryAfterSeconds?: number;
+  /** Calls answered 502 "Bad Gateway". */
+  readonly serverError?: number;
+  /** `editMessageText` calls answered 400 "Bad Request: message can't be edited". */
+  readonly notEditable?: number;
+  /** True for chats whose user blocked the bot: every call to them answers 403. */
+  readonly blocked?: (chatId: number) => boolean;
+  /** Methods never faulted: the bot's start-up calls by default (a failed getMe stops a start). */
+  readonly exempt?: readonly string[];
+  /** Random numbers in [0, 1), for reproducible runs (default `Math.random`). */
+  readonly random?: () => number;
+}
+
+const START_UP_METHODS = ["getMe", "setWebhook", "deleteWebhook", "setMyCommands", "getUpdates"];
+
+/** The fault a call gets, if any, and Telegram's answer for it. */
+function faultFor(
+  faults: FakeBotApiFaults,
+  call: RecordedCall,
+): { kind: BotApiFaultKind; status: number; body: Record<string, unknown> } | undefined {
+  if ((faults.exempt ?? START_UP_METHODS).includes(call.method)) return undefined;
+  const random = faults.random ?? Math.random;
+  const chatId = Number(call.payload.chat_id);
+  if (Number.isFinite(chatId) && faults.blocked?.(chatId)) {
+    return {
+      kind: "blocked",
+      status: 403,
+      body: { ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" },
+    };
+  }
+  if (random() < (faults.tooManyRequests ?? 0)) {
+    const retryAfter = faults.retryAfterSeconds ?? 1;
+    return {
+      kind: "too_many_requests",
+      status: 429,
+      body: {
+        ok: false,
+        error_code: 429,
+        description: `Too Many Requests: retry after ${retryAfter}`,
+        parameters: { retry_after: retryAfter },
+      },
+    };
+  }
+  if (random() < (faults.serverError ?? 0)) {
+    return { kind: "server_error", status: 502, body: { ok: false, error_code: 502, description: "Bad Gateway" } };
+  }
+  if (call.method === "editMessageText" && random() < (faults.notEditable ?? 0)) {
+    return {
+      kind: "not_editable",
+      status: 400,
+      body: { ok: false, error_code: 400, description: "Bad Request: message can't be edited" },
+    };
+  }
+  return undefined;
+}
+
+export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: FakeBotApiFaults) {
+  const { onCall, onUpdatesSent, onFault } = hooks;
   const calls: RecordedCall[] = [];
+  const faultCounts: Record<BotApiFaultKind, number> = {
+    too_many_requests: 0,
+    server_error: 0,
+    not_editable: 0,
+    blocked: 0,
+  };
   let queue: unknown[] = [];
   let waiting: { res: ServerResponse; timer: ReturnType<typeof setTimeout> } | undefined;
   let messageId = 1;
@@ -65,6 +141,14 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}) {
         };
         return flushUpdates();
       }
+      const fault = faults === undefined ? undefined : faultFor(faults, { method, payload });
+      if (fault !== undefined) {
+        faultCounts[fault.kind]++;
+        onFault?.({ method, payload }, fault.kind);
+        res.writeHead(fault.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(fault.body));
+        return;
+      }
       calls.push({ method, payload });
       onCall?.({ method, payload });
       reply(res, {
@@ -80,6 +164,8 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}) {
   return {
     apiRoot: `http://127.0.0.1:${port}`,
     calls,
+    /** Faults injected so far, by kind (all zero without `faults`). */
+    faultCounts,
     /** Makes the next getUpdates answer with these updates. */
     push(...updates: unknown[]) {
       queue.push(...updates);

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { signCallback } from "../../src/kie/callback-signature.ts";
 
 export const RESULT_HOST = "https://tempfile.aiquickdraw.com";
 
@@ -29,7 +30,71 @@ export interface FakeKieOptions {
   readonly generationMs: number;
   /** Sees every task right after it was created (the answer is on its way). */
   readonly onCreate?: (task: FakeKieTask) => void;
+  /** Faults to inject (chaos runs); without them every request is answered as documented. */
+  readonly faults?: FakeKieFaults;
+  /** KIE's callbacks to the bot (chaos runs); without them the fake calls no one. */
+  readonly callbacks?: FakeKieCallbacks;
 }
+
+/**
+ * Shares (0 to 1) of requests answered with a fault instead of their
+ * answer, drawn in this order for each create and status read.
+ */
+export interface FakeKieFaults {
+  /**
+   * Requests held open for `hangMs` and then dropped, beyond the client's
+   * timeout. A create that hangs still creates its task: KIE got it, only
+   * the answer was lost (the outcome the bot cannot know).
+   */
+  readonly timeout?: number;
+  /** How long a hanging request is held (default 25 s: the bot's KIE timeout is 20 s). */
+  readonly hangMs?: number;
+  /** HTTP 500 with KIE's error envelope; nothing is created. */
+  readonly serverError?: number;
+  /** HTTP 429 with KIE's error envelope; nothing is created. */
+  readonly rateLimited?: number;
+  /** HTTP 200 whose body is not JSON; nothing is created. */
+  readonly malformedJson?: number;
+  /** Share of tasks (decided at creation) that end in `success` without any result URL. */
+  readonly emptyResult?: number;
+  /** Random numbers in [0, 1), for reproducible runs (default `Math.random`). */
+  readonly random?: () => number;
+}
+
+/**
+ * KIE calls back a task's `callBackUrl` when it finishes. The fake posts,
+ * signed as KIE signs (`src/kie/callback-signature.ts`), to the bot's
+ * current local address instead of the public URL in the request; some
+ * callbacks go twice, some early (while the task still generates) and
+ * each batch goes out shuffled, so they arrive duplicated and out of order.
+ */
+export interface FakeKieCallbacks {
+  readonly hmacKey: string;
+  /** The bot's callback URL now; undefined while it is down (the callback is dropped, as after KIE's retries). */
+  readonly target: () => string | undefined;
+  /** Share of callbacks sent twice (the second up to a second later). */
+  readonly duplicate?: number;
+  /** Share of tasks whose callback is sent while they still generate (before `success`). */
+  readonly early?: number;
+  /** Callbacks due within this window go out together, shuffled (default 200 ms). */
+  readonly batchMs?: number;
+}
+
+/** Faults and callback irregularities injected so far, by kind. */
+export interface FakeKieFaultCounts {
+  timeout: number;
+  server_error: number;
+  rate_limited: number;
+  malformed_json: number;
+  empty_result: number;
+  callback_duplicate: number;
+  callback_early: number;
+  /** Batches of callbacks sent in another order than they fell due. */
+  callback_reordered: number;
+}
+
+/** Callbacks sent, by the bot's answer ("dropped": the bot was down; "error": no answer). */
+export type FakeKieCallbackCounts = Record<string, number>;
 
 /** Request counts, for the benchmark's report. */
 export interface FakeKieCounts {
@@ -42,8 +107,30 @@ export interface FakeKieCounts {
   notFound: number;
 }
 
+/** A callback waiting to be sent. */
+interface DueCallback {
+  readonly taskId: string;
+  readonly dueAt: number;
+  readonly seq: number;
+}
+
 export async function startFakeKieServer(options: FakeKieOptions) {
   const tasks = new Map<string, FakeKieTask>();
+  const faults = options.faults;
+  const random = faults?.random ?? Math.random;
+  const emptyResultTasks = new Set<string>();
+  const faultCounts: FakeKieFaultCounts = {
+    timeout: 0,
+    server_error: 0,
+    rate_limited: 0,
+    malformed_json: 0,
+    empty_result: 0,
+    callback_duplicate: 0,
+    callback_early: 0,
+    callback_reordered: 0,
+  };
+  const callbackCounts: FakeKieCallbackCounts = {};
+  const callbacks = options.callbacks === undefined ? undefined : startCallbacks(options.callbacks);
   const counts: FakeKieCounts = {
     creates: 0,
     statusReads: 0,
@@ -58,6 +145,35 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     res.end(JSON.stringify(body));
   };
 
+  /** Answers with a fault drawn for this request, if one is; true when it did. `onHang` runs before a hang. */
+  const injectFault = (res: ServerResponse, onHang: () => void = () => undefined): boolean => {
+    if (faults === undefined) return false;
+    if (random() < (faults.timeout ?? 0)) {
+      faultCounts.timeout++;
+      onHang();
+      const timer = setTimeout(() => res.destroy(), faults.hangMs ?? 25_000);
+      res.once("close", () => clearTimeout(timer));
+      return true;
+    }
+    if (random() < (faults.serverError ?? 0)) {
+      faultCounts.server_error++;
+      send(res, 500, { code: 500, msg: "Server Error", data: null });
+      return true;
+    }
+    if (random() < (faults.rateLimited ?? 0)) {
+      faultCounts.rate_limited++;
+      send(res, 429, { code: 429, msg: "Too many requests", data: null });
+      return true;
+    }
+    if (random() < (faults.malformedJson ?? 0)) {
+      faultCounts.malformed_json++;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"code": 200, "msg": "success", "data": {"taskId": ');
+      return true;
+    }
+    return false;
+  };
+
   const create = (res: ServerResponse, text: string) => {
     let body: Record<string, unknown>;
     try {
@@ -68,11 +184,22 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     if (typeof body.model !== "string" || typeof body.input !== "object" || body.input === null) {
       return send(res, 200, { code: 422, msg: "model and input are required", data: null });
     }
-    const taskId = `task_market_${next++}`;
-    const task: FakeKieTask = { taskId, body, createdAt: performance.now(), readsAt: [] };
-    tasks.set(taskId, task);
-    counts.creates++;
-    send(res, 200, { code: 200, msg: "success", data: { taskId } });
+    const make = () => {
+      const taskId = `task_market_${next++}`;
+      const task: FakeKieTask = { taskId, body, createdAt: performance.now(), readsAt: [] };
+      tasks.set(taskId, task);
+      counts.creates++;
+      if (faults !== undefined && random() < (faults.emptyResult ?? 0)) {
+        faultCounts.empty_result++;
+        emptyResultTasks.add(taskId);
+      }
+      if (typeof body.callBackUrl === "string") callbacks?.schedule(taskId);
+      return task;
+    };
+    // A create that hangs was received: its task exists, only the answer is lost.
+    if (injectFault(res, () => options.onCreate?.(make()))) return;
+    const task = make();
+    send(res, 200, { code: 200, msg: "success", data: { taskId: task.taskId } });
     options.onCreate?.(task);
   };
 
@@ -82,6 +209,7 @@ export async function startFakeKieServer(options: FakeKieOptions) {
       counts.unknownTask++;
       return send(res, 200, { code: 422, msg: "recordInfo is null", data: null });
     }
+    if (injectFault(res)) return;
     counts.statusReads++;
     const age = performance.now() - task.createdAt;
     task.readsAt.push(age);
@@ -98,7 +226,9 @@ export async function startFakeKieServer(options: FakeKieOptions) {
         taskId: task.taskId,
         model,
         state: "success",
-        resultJson: JSON.stringify({ resultUrls: [`${RESULT_HOST}/i/${task.taskId}.png`] }),
+        resultJson: JSON.stringify({
+          resultUrls: emptyResultTasks.has(task.taskId) ? [] : [`${RESULT_HOST}/i/${task.taskId}.png`],
+        }),
         failCode: "",
         failMsg: "",
       },
@@ -129,10 +259,92 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     baseUrl: `http://127.0.0.1:${port}`,
     tasks,
     counts,
+    /** Faults injected so far, by kind (all zero without `faults` and `callbacks`). */
+    faultCounts,
+    /** Callbacks sent so far, by the bot's HTTP status ("dropped", "error"). */
+    callbackCounts,
     close: () =>
       new Promise<void>((resolve) => {
+        callbacks?.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+
+  /**
+   * KIE's callbacks: due when a task finishes (or early, while it still
+   * generates), sent in shuffled batches, some twice.
+   */
+  function startCallbacks(settings: FakeKieCallbacks) {
+    const due: DueCallback[] = [];
+    let seq = 0;
+    const queue = (taskId: string, dueAt: number) => due.push({ taskId, dueAt, seq: seq++ });
+    const post = async (taskId: string) => {
+      const target = settings.target();
+      if (target === undefined) {
+        callbackCounts.dropped = (callbackCounts.dropped ?? 0) + 1;
+        return;
+      }
+      const task = tasks.get(taskId);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const finished = task !== undefined && performance.now() - task.createdAt >= options.generationMs;
+      const body = {
+        code: 200,
+        msg: finished ? "success" : "generating",
+        data: { taskId, model: String(task?.body.model ?? ""), state: finished ? "success" : "generating" },
+      };
+      try {
+        const response = await fetch(target, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-webhook-timestamp": timestamp,
+            "x-webhook-signature": await signCallback(settings.hmacKey, taskId, timestamp),
+          },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+        await response.body?.cancel();
+        const key = String(response.status);
+        callbackCounts[key] = (callbackCounts[key] ?? 0) + 1;
+      } catch {
+        callbackCounts.error = (callbackCounts.error ?? 0) + 1;
+      }
+    };
+    const flush = () => {
+      const now = performance.now();
+      const ready = due.filter((callback) => callback.dueAt <= now);
+      if (ready.length === 0) return;
+      for (const callback of ready) due.splice(due.indexOf(callback), 1);
+      const shuffled = shuffle(ready);
+      if (shuffled.some((callback, index) => callback.seq !== ready[index]?.seq)) faultCounts.callback_reordered++;
+      for (const callback of shuffled) void post(callback.taskId);
+    };
+    const timer = setInterval(flush, settings.batchMs ?? 200);
+    return {
+      schedule(taskId: string) {
+        const doneAt = performance.now() + options.generationMs;
+        queue(taskId, doneAt);
+        if (random() < (settings.duplicate ?? 0)) {
+          faultCounts.callback_duplicate++;
+          queue(taskId, doneAt + random() * 1_000);
+        }
+        if (random() < (settings.early ?? 0)) {
+          faultCounts.callback_early++;
+          queue(taskId, doneAt - random() * options.generationMs);
+        }
+      },
+      stop: () => clearInterval(timer),
+    };
+  }
+
+  /** A shuffled copy (Fisher-Yates with the fake's random numbers). */
+  function shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [out[i], out[j]] = [out[j] as T, out[i] as T];
+    }
+    return out;
+  }
 }
