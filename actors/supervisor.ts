@@ -107,6 +107,8 @@ export class Supervisor {
   readonly #appData = new Map<string, unknown>();
   readonly #nonce = Math.random().toString(36).slice(2, 10);
   #seq = 0;
+  /** Messages from this thread are refused (a stop began); actors still reach each other. */
+  #intakeClosed = false;
   #stopping = false;
   #started = false;
   #revalidate: boolean;
@@ -130,8 +132,11 @@ export class Supervisor {
       settle: async (settlements) => {
         for (const { askId, result } of settlements) this.#asks.get(askId)?.(result);
       },
-      ask: (kind, id, message, deadlineMs) => this.ask(kind, id, message, deadlineMs),
-      tell: (kind, id, message) => this.tell(kind, id, message),
+      // Between actors: still delivered while a stop waits for the hosts to go idle.
+      ask: (kind, id, message, deadlineMs) =>
+        this.#send(kind, id, message, deadlineMs ?? this.limits.askDeadlineMs, true, false),
+      tell: (kind, id, message) =>
+        this.#send(kind, id, message, this.limits.askDeadlineMs, false, false) as Promise<Result<void>>,
     };
   }
 
@@ -154,12 +159,12 @@ export class Supervisor {
 
   /** Sends a message and waits for the actor's reply, at most `deadlineMs`. */
   ask<R = unknown>(kind: string, id: ActorId, message: unknown, deadlineMs?: number): Promise<Result<R>> {
-    return this.#send(kind, id, message, deadlineMs ?? this.limits.askDeadlineMs, true) as Promise<Result<R>>;
+    return this.#send(kind, id, message, deadlineMs ?? this.limits.askDeadlineMs, true, true) as Promise<Result<R>>;
   }
 
   /** Sends a message without waiting for its turn; resolves once the actor's host accepted it. */
   tell(kind: string, id: ActorId, message: unknown): Promise<Result<void>> {
-    return this.#send(kind, id, message, this.limits.askDeadlineMs, false) as Promise<Result<void>>;
+    return this.#send(kind, id, message, this.limits.askDeadlineMs, false, true) as Promise<Result<void>>;
   }
 
   /**
@@ -197,18 +202,44 @@ export class Supervisor {
   }
 
   /**
-   * Stops intake, lets queued messages finish within `deadlineMs`, writes
-   * pending commits and stops the workers. The caller closes the KV.
+   * Stops in two steps within `deadlineMs`. First messages from outside the
+   * workers (this thread's `ask` and `tell`) are refused while actors still
+   * reach each other, until every host is idle: a turn whose effect asks
+   * another actor (an admin's credit to a user) completes instead of failing
+   * half-done. Then the hosts refuse everything, drain what they hold and the
+   * pending commits are written. The caller closes the KV.
    */
   async stop(deadlineMs: number): Promise<boolean> {
+    const deadline = this.#options.platform.clock.monotonic() + deadlineMs;
+    const left = () => Math.max(0, deadline - this.#options.platform.clock.monotonic());
+    this.#intakeClosed = true;
+    await this.#quiesce(left);
     this.#stopping = true;
     clearInterval(this.#heartbeat);
     const slots = this.#allSlots();
-    const drained = await Promise.all(slots.map((slot) => this.#drain(slot, deadlineMs)));
+    const drained = await Promise.all(slots.map((slot) => this.#drain(slot, left())));
     await this.store.flush();
     await Promise.all(slots.map((slot) => this.#retire(slot)));
     for (const settle of this.#asks.values()) settle(fail("stopped", "the runtime stopped"));
     return drained.every(Boolean);
+  }
+
+  /**
+   * Waits until no host has a message queued or running and no message is
+   * on its way, seen twice in a row (a turn may pass work on between two
+   * looks), or until `left()` runs out.
+   */
+  async #quiesce(left: () => number): Promise<void> {
+    const slots = this.#allSlots();
+    const idle = async () => {
+      if (slots.some((slot) => slot.inflight.size > 0)) return false;
+      const stats = await Promise.all(slots.map((slot) => slot.host?.ping().catch(() => undefined)));
+      return stats.every((stat) => stat === undefined || stat.queued === 0);
+    };
+    for (let quiet = 0; quiet < 2 && left() > 0; ) {
+      quiet = (await idle()) ? quiet + 1 : 0;
+      if (quiet < 2) await new Promise((resolve) => setTimeout(resolve, Math.min(10, left())));
+    }
   }
 
   /** Drains one host; a worker that dies or stops answering counts as not drained. */
@@ -390,8 +421,17 @@ export class Supervisor {
     }
   }
 
-  #send(kind: string, id: ActorId, message: unknown, deadlineMs: number, awaitTurn: boolean): Promise<Result<unknown>> {
-    if (this.#stopping) return Promise.resolve(fail("stopped", "the runtime is stopping"));
+  #send(
+    kind: string,
+    id: ActorId,
+    message: unknown,
+    deadlineMs: number,
+    awaitTurn: boolean,
+    fromOutside: boolean,
+  ): Promise<Result<unknown>> {
+    if (this.#stopping || (fromOutside && this.#intakeClosed)) {
+      return Promise.resolve(fail("stopped", "the runtime is stopping"));
+    }
     const slots = this.#slots.get(kind);
     const slot = slots?.[workerIndexFor(id, slots.length)];
     if (slot === undefined) return Promise.resolve(fail("unknown_kind", `no worker group hosts "${kind}"`));

@@ -319,9 +319,11 @@ export async function startApp(options: AppOptions): Promise<App> {
       stopped ??= (async () => {
         // Not ready from now on: load balancers stop sending work here.
         await intake.stop();
-        await http.close();
+        // Requests in flight are answered (an update with 503: Telegram delivers it again) while actors drain.
+        const httpClosed = http.close(deadlineMs);
         const drained = await supervisor.stop(deadlineMs);
         await intake.flush();
+        await httpClosed;
         // Gone from the live instances only now: its jobs are no one else's while it drains them.
         await heartbeat.stop().catch(() => undefined);
         kv.close();

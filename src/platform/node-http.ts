@@ -86,7 +86,12 @@ async function writeResponse(res: ServerResponse, response: Response, method: st
   await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse, handler: HttpHandler): Promise<void> {
+async function respond(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: HttpHandler,
+  closing: () => boolean,
+): Promise<void> {
   const method = req.method ?? "GET";
   let request: Request;
   try {
@@ -102,13 +107,15 @@ async function respond(req: IncomingMessage, res: ServerResponse, handler: HttpH
   } catch {
     response = handlerFailedResponse();
   }
-  await writeResponse(res, response, method);
+  // Once the server is closing, a kept-alive connection ends with this answer.
+  await writeResponse(res, response, method, closing());
 }
 
 /** Listens on `hostname:port` and serves `handler`; see `Platform.serveHttp`. */
 export async function nodeServeHttp(options: HttpServeOptions, handler: HttpHandler): Promise<HttpServer> {
+  let closing = false;
   const server = http.createServer((req, res) => {
-    respond(req, res, handler).catch(() => res.destroy());
+    respond(req, res, handler, () => closing).catch(() => res.destroy());
   });
   // A slow or stalled client cannot hold a connection for long (Node's defaults are minutes).
   server.headersTimeout = 10_000;
@@ -124,9 +131,15 @@ export async function nodeServeHttp(options: HttpServeOptions, handler: HttpHand
   let closed: Promise<void> | undefined;
   return {
     port,
-    close() {
+    close(graceMs = 5_000) {
       closed ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        closing = true;
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close((error) => {
+          clearTimeout(cut);
+          if (error) reject(error);
+          else resolve();
+        });
         // Idle keep-alive sockets would hold `close` open; requests in flight still finish.
         server.closeIdleConnections();
       });

@@ -163,8 +163,15 @@ async function serveHttp(options: HttpServeOptions, handler: HttpHandler): Promi
   let closed: Promise<void> | undefined;
   return {
     port: server.addr.port,
-    close() {
-      closed ??= server.shutdown();
+    close(graceMs = 5_000) {
+      // Deno answers requests in flight and ends kept-alive connections; past the grace the stop goes on.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      closed ??= Promise.race([
+        server.shutdown(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
       return closed;
     },
   };

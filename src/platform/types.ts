@@ -106,8 +106,13 @@ export type ProcessSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 export interface HttpServer {
   /** The port actually bound (useful with port 0). */
   readonly port: number;
-  /** Stops accepting connections and resolves when closed. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections; requests in flight are answered, each
+   * with `Connection: close`, and kept-alive connections end. Resolves once
+   * every connection is gone, at the latest `graceMs` later (the rest are
+   * cut: a client that keeps a connection busy cannot hold a stop open).
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Where `serveHttp` listens. */

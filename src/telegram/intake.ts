@@ -50,6 +50,8 @@ export function createIntake(deps: IntakeDeps) {
       const result = await router.dispatch(update);
       if (result === "skipped" || (typeof result === "object" && result.ok)) return "durable";
       const code = typeof result === "object" ? result.error.code : result;
+      // The runtime stopped before the turn was durable: the update stays unhandled, for the next start.
+      if (code === "stopped") return "stopped";
       if (!["overloaded", "worker_crashed", "timeout", "retry"].includes(code)) {
         log.warn({ updateId: update.update_id, code }, "update not handled");
         return "failed";
