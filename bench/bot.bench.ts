@@ -74,6 +74,7 @@ function startBot(): ChildProcess {
     SHARDS: String(SHARDS),
     // The benchmark sends far more than Telegram's ~30 messages/s: the throttler would measure itself.
     TELEGRAM_MESSAGES_PER_SECOND: "10000",
+    TELEGRAM_CHAT_MESSAGES_PER_SECOND: "10000",
     PORT: "0",
   };
   const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));

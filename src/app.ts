@@ -95,6 +95,7 @@ export function workerGroups(
       botToken: config.botToken,
       apiRoot: config.telegramApiRoot,
       messagesPerSecond: config.telegramMessagesPerSecond / config.shards,
+      chatMessagesPerSecond: config.telegramChatMessagesPerSecond,
       retries: config.telegramRetries,
     },
     botUsername,
@@ -146,6 +147,7 @@ export function workerGroups(
           botToken: config.botToken,
           apiRoot: config.telegramApiRoot,
           messagesPerSecond: config.telegramMessagesPerSecond,
+          chatMessagesPerSecond: config.telegramChatMessagesPerSecond,
           retries: config.telegramRetries,
         },
         ...(config.yookassa
@@ -173,6 +175,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       botToken: config.botToken,
       apiRoot: config.telegramApiRoot,
       messagesPerSecond: config.telegramMessagesPerSecond,
+      chatMessagesPerSecond: config.telegramChatMessagesPerSecond,
       retries: config.telegramRetries,
     },
     options.fetch ?? options.platform.fetch,

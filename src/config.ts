@@ -184,6 +184,12 @@ export const ConfigSchema = z
       .min(1, { error: "messages per second to Telegram, 1 to 10000" })
       .max(10_000, { error: "messages per second to Telegram, 1 to 10000" })
       .default(30),
+    TELEGRAM_CHAT_MESSAGES_PER_SECOND: z.coerce
+      .number({ error: "messages per second to one chat, 1 to 10000" })
+      .int({ error: "messages per second to one chat, 1 to 10000" })
+      .min(1, { error: "messages per second to one chat, 1 to 10000" })
+      .max(10_000, { error: "messages per second to one chat, 1 to 10000" })
+      .default(1),
     TELEGRAM_RETRIES: z.coerce
       .number({ error: "a whole number of retries of a failed Bot API call, 0 to 10" })
       .int({ error: "a whole number of retries of a failed Bot API call, 0 to 10" })
@@ -284,6 +290,8 @@ export interface Config {
   readonly pollFirstMs: number;
   /** Telegram's overall limit for the bot, shared by the threads that send. */
   readonly telegramMessagesPerSecond: number;
+  /** Messages a second to one chat, after a burst of 5. */
+  readonly telegramChatMessagesPerSecond: number;
   /** Retries of a Bot API call after 429 (honouring `retry_after`), 5xx or a network error. */
   readonly telegramRetries: number;
   /** KIE's account limit on new tasks per 10 seconds (shared by the shards). */
@@ -374,6 +382,7 @@ export function parseConfig(
     pollFirstMs: Math.round(value.JOB_POLL_FIRST_SECONDS * 1000),
     kieCreatesPer10s: value.KIE_CREATES_PER_10S,
     telegramMessagesPerSecond: value.TELEGRAM_MESSAGES_PER_SECOND,
+    telegramChatMessagesPerSecond: value.TELEGRAM_CHAT_MESSAGES_PER_SECOND,
     telegramRetries: value.TELEGRAM_RETRIES,
     maxJobsPerUser: value.MAX_JOBS_PER_USER,
     starsPackages: value.STARS_PACKAGES,

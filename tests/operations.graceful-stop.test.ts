@@ -207,6 +207,7 @@ describe("a graceful stop under load (webhook mode, the bot as a process)", () =
       KIE_API_KEY: "kie-test-key-123",
       TELEGRAM_API_ROOT: fake.apiRoot,
       TELEGRAM_MESSAGES_PER_SECOND: "10000",
+      TELEGRAM_CHAT_MESSAGES_PER_SECOND: "10000",
       KV_PATH: kvPath,
       SHARDS: "2",
       PORT: "0",

@@ -75,6 +75,7 @@ describe("two bot processes on one KV file, webhooks for the same users", () => 
       PORT: "0",
       JOB_POLL_FIRST_SECONDS: "0.05",
       TELEGRAM_MESSAGES_PER_SECOND: "10000",
+      TELEGRAM_CHAT_MESSAGES_PER_SECOND: "10000",
       LOG_LEVEL: "info",
     };
     const bots: RunningBot[] = [startBotProcess(env, dir.path), startBotProcess(env, dir.path)];

@@ -74,6 +74,18 @@ describe("rate limiter", () => {
     expect(waits).toEqual([500, 1000, 1500]);
   });
 
+  it("lets a burst of 5 into one chat, then one message a second; other chats and chat actions are not held", async () => {
+    const waits: number[] = [];
+    const limiter = rateLimiter({ perSecond: 1000, now: () => 0, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 0; i < 7; i++) await call(limiter, 42);
+    await call(limiter, 43);
+    await limiter(async () => ({ ok: true, result: true }) as never, "sendChatAction", {
+      chat_id: 42,
+      action: "typing",
+    } as never);
+    expect(waits).toEqual([1000, 2000]);
+  });
+
   it("holds a group to 20 messages a minute", async () => {
     const waits: number[] = [];
     const limiter = rateLimiter({ perSecond: 1000, now: () => 0, sleep: async (ms) => void waits.push(ms) });

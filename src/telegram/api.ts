@@ -12,6 +12,8 @@ export interface TelegramSettings {
    * Telegram's ~30/s for a bot). Absent: no throttling (a dry run).
    */
   readonly messagesPerSecond?: number;
+  /** Messages per second to one chat (Telegram's ~1/s, after a short burst). */
+  readonly chatMessagesPerSecond?: number;
   /** Retries of a call that failed with 429, 5xx or a network error (default 3). */
   readonly retries?: number;
 }
@@ -23,7 +25,7 @@ export interface TelegramSettings {
  * accepted by Deno's fetch.
  *
  * Calls are spaced under Telegram's limits (overall, and 20 a minute per
- * group; see `rate-limit.ts`) and retried on 429 (honouring `retry_after`),
+ * group; about one a second per chat; see `rate-limit.ts`) and retried on 429 (honouring `retry_after`),
  * on 5xx and on network errors, a few times at most.
  */
 export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof fetch = fetch): Api {
@@ -35,7 +37,9 @@ export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof 
   });
   const rate = settings.messagesPerSecond;
   if (rate !== undefined) {
-    api.config.use(rateLimiter({ perSecond: Math.max(1, Math.floor(rate)) }));
+    api.config.use(
+      rateLimiter({ perSecond: Math.max(1, Math.floor(rate)), chatPerSecond: settings.chatMessagesPerSecond }),
+    );
     api.config.use(autoRetry({ maxRetryAttempts: settings.retries ?? 3, maxDelaySeconds: 30 }));
   }
   return api;

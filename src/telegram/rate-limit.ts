@@ -1,6 +1,7 @@
 /**
  * Keeps outgoing Bot API calls under Telegram's limits: about 30 messages a
- * second for the bot and 20 a minute per group. A token bucket per limit:
+ * second for the bot, about one a second per chat (short bursts pass) and
+ * 20 a minute per group. A token bucket per limit:
  * a call waits only when its bucket is empty, so under the limits it costs
  * nothing (a general-purpose scheduler cost milliseconds per call, measured
  * in `npm run bench:bot`). A 429 that still happens is left to auto-retry.
@@ -39,6 +40,9 @@ class Bucket {
 /** Options of the limiter; `now` and `sleep` are for tests. */
 export interface RateLimitOptions {
   readonly perSecond: number;
+  /** Messages a second to one private chat (default 1), after a burst of `chatBurst` (default 5). */
+  readonly chatPerSecond?: number;
+  readonly chatBurst?: number;
   readonly groupPerMinute?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -50,21 +54,28 @@ export function rateLimiter(options: RateLimitOptions): Transformer {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const overall = new Bucket(options.perSecond, options.perSecond / 1000, now());
   const groupPerMinute = options.groupPerMinute ?? 20;
-  const groups = new Map<number, Bucket>();
+  const chatPerSecond = options.chatPerSecond ?? 1;
+  const chatBurst = Math.max(options.chatBurst ?? 5, chatPerSecond);
+  // Buckets of chats (private chats and groups alike), forgotten once full again.
+  const chats = new Map<number, Bucket>();
+  const chatBucket = (chatId: number, at: number) => {
+    let bucket = chats.get(chatId);
+    if (bucket === undefined) {
+      bucket =
+        chatId < 0
+          ? new Bucket(groupPerMinute, groupPerMinute / 60_000, at)
+          : new Bucket(chatBurst, chatPerSecond / 1000, at);
+      chats.set(chatId, bucket);
+    }
+    return bucket;
+  };
   return async (prev, method, payload, signal) => {
     const chatId = payload && typeof payload === "object" && "chat_id" in payload ? Number(payload.chat_id) : undefined;
-    if (chatId !== undefined && Number.isFinite(chatId)) {
+    // A chat action is no message: it counts toward no limit.
+    if (chatId !== undefined && Number.isFinite(chatId) && method !== "sendChatAction") {
       const at = now();
-      let wait = overall.take(at);
-      if (chatId < 0) {
-        let group = groups.get(chatId);
-        if (group === undefined) {
-          group = new Bucket(groupPerMinute, groupPerMinute / 60_000, at);
-          groups.set(chatId, group);
-        }
-        wait = Math.max(wait, group.take(at));
-        if (groups.size > 1_000) for (const [id, bucket] of groups) if (bucket.idle(at)) groups.delete(id);
-      }
+      const wait = Math.max(overall.take(at), chatBucket(chatId, at).take(at));
+      if (chats.size > 10_000) for (const [id, bucket] of chats) if (bucket.idle(at)) chats.delete(id);
       if (wait > 0) await sleep(wait);
     }
     return prev(method, payload, signal);

@@ -17,6 +17,7 @@ export function testConfig(kvPath: string, env: Record<string, string> = {}): Co
       PORT: "0",
       // Tests drive one chat far faster than a person: Telegram's overall limit would only slow them.
       TELEGRAM_MESSAGES_PER_SECOND: "10000",
+      TELEGRAM_CHAT_MESSAGES_PER_SECOND: "10000",
       // Failing Bot API calls are what some tests are about: no waiting out retries (tests/telegram.api.test.ts covers them).
       TELEGRAM_RETRIES: "0",
       ...env,
