@@ -25,7 +25,8 @@ export async function warmUpShard(
   telegram: TelegramSettings,
   rules: UserRules,
 ): Promise<void> {
-  const dry: BotShell = { ...shell, api: createTelegramApi(telegram, dryFetch) };
+  // No rate limit: the dry session sends nothing to Telegram, and must neither wait nor use up its budget.
+  const dry: BotShell = { ...shell, api: createTelegramApi({ ...telegram, messagesPerSecond: undefined }, dryFetch) };
   await Promise.all([
     shell.api.getMe().catch(() => undefined),
     services.loadMany([["user", 0]]),
