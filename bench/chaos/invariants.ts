@@ -1,0 +1,194 @@
+/**
+ * The invariants checked over the whole KV once the bot has drained and
+ * stopped: money (every balance is the sum of its ledger, holds only for
+ * live jobs, each job charged once), payments (each credited exactly once,
+ * none lost), jobs (all finished, each delivered one result to its own
+ * user, every delivered one in the history) and updates (every update
+ * answered 200 was handled). Each violation carries its evidence: the KV
+ * records and the bot's log lines that concern it.
+ */
+
+import { availableOf } from "../../src/ledger/wallet.ts";
+import type { FakeKieTask } from "../../tests/helpers/fake-kie-server.ts";
+import type { BotRunner } from "./bot-runner.ts";
+import { balanceChangeOf, type KvState, type UserRecords } from "./kv-state.ts";
+import type { PlacedOrder, ReportedPayment } from "./load.ts";
+
+export interface Violation {
+  readonly invariant: string;
+  readonly userId?: number;
+  readonly jobId?: string;
+  readonly details: unknown;
+  readonly logs?: unknown[];
+}
+
+export interface InvariantInputs {
+  readonly kv: KvState;
+  /** Stars payments Telegram reported to the bot (answered 200). */
+  readonly payments: ReadonlyMap<string, ReportedPayment>;
+  /** Orders by prompt (what the fake KIE saw). */
+  readonly orders: ReadonlyMap<string, PlacedOrder>;
+  /** Result file URLs sent to Telegram, with the chat of each send. */
+  readonly results: ReadonlyMap<string, readonly number[]>;
+  readonly tasks: ReadonlyMap<string, FakeKieTask>;
+  readonly bot: BotRunner;
+}
+
+const LIVE_STATES = ["created", "submitted"];
+
+export function checkInvariants(inputs: InvariantInputs): Violation[] {
+  const violations: Violation[] = [];
+  const add = (violation: Violation) => {
+    const needles = [violation.jobId, violation.userId].filter((needle) => needle !== undefined);
+    const logs = needles.length === 0 ? [] : inputs.bot.linesAbout(...needles).slice(-20);
+    violations.push({ ...violation, ...(logs.length > 0 ? { logs } : {}) });
+  };
+  for (const item of inputs.kv.unreadable) add({ invariant: "kv_entry_readable", details: item });
+  for (const [userId, records] of inputs.kv.users) {
+    checkMoney(userId, records, add);
+    checkJobs(userId, records, add);
+  }
+  checkPayments(inputs, add);
+  checkResults(inputs, add);
+  for (const updateId of inputs.kv.unhandledUpdates) {
+    add({ invariant: "accepted_update_handled", details: { updateId } });
+  }
+  return violations;
+}
+
+type Add = (violation: Violation) => void;
+
+/** Balance = sum of the ledger; holds = holds not yet captured or released, each for a job still waiting for KIE. */
+function checkMoney(userId: number, records: UserRecords, add: Add): void {
+  const { wallet } = records.state;
+  const ledger = [...records.ledger.values()];
+  if (ledger.length > 0 && !records.stored)
+    add({ invariant: "ledger_has_user", userId, details: { entries: ledger.length } });
+  const sum = ledger.reduce((total, record) => total + balanceChangeOf(record), 0);
+  if (sum !== wallet.balance) {
+    add({
+      invariant: "balance_equals_ledger",
+      userId,
+      details: { balance: wallet.balance, ledgerSum: sum, entries: ledger.map((r) => [r.entry.key, r.amount]) },
+    });
+  }
+  if (availableOf(wallet) < 0) add({ invariant: "available_not_negative", userId, details: { wallet } });
+  const settled = new Set(
+    ledger.filter((r) => r.entry.type === "capture" || r.entry.type === "release").map((r) => jobIdOf(r.entry)),
+  );
+  const openHolds = ledger.filter((r) => r.entry.type === "hold" && !settled.has(jobIdOf(r.entry)));
+  const held = Object.entries(wallet.holds).map(([jobId, hold]) => `${jobId}:${hold.amount}`);
+  const ledgerHeld = openHolds.map((r) => `${jobIdOf(r.entry)}:${r.amount}`);
+  if (held.sort().join() !== ledgerHeld.sort().join()) {
+    add({ invariant: "holds_equal_ledger", userId, details: { walletHolds: held, ledgerHolds: ledgerHeld } });
+  }
+  for (const jobId of Object.keys(wallet.holds)) {
+    const job = records.jobs.get(jobId);
+    if (job === undefined || !LIVE_STATES.includes(job.state)) {
+      add({ invariant: "hold_has_live_job", userId, jobId, details: { hold: wallet.holds[jobId], job } });
+    }
+  }
+}
+
+/** Every job finished and delivered, in the history, charged (captured or released) exactly once. */
+function checkJobs(userId: number, records: UserRecords, add: Add): void {
+  for (const jobId of Object.keys(records.state.jobs)) {
+    add({ invariant: "no_job_left_open", userId, jobId, details: { job: records.state.jobs[jobId] } });
+  }
+  for (const jobId of records.openJobs) add({ invariant: "no_open_job_index_left", userId, jobId, details: {} });
+  for (const [jobId, job] of records.jobs) {
+    if (job.state !== "delivered") {
+      add({ invariant: "every_job_finished", userId, jobId, details: { job } });
+      continue;
+    }
+    const entry = records.history.find((item) => item.jobId === jobId);
+    if (entry === undefined) {
+      add({ invariant: "delivered_job_in_history", userId, jobId, details: { job } });
+    } else if (entry.state !== job.outcome) {
+      add({ invariant: "history_matches_job", userId, jobId, details: { job, entry } });
+    }
+    if (job.charge.kind !== "money") continue;
+    const has = (key: string) => records.ledger.has(key);
+    const charged = has(`capture:${jobId}`);
+    const released = has(`release:${jobId}`);
+    const right = has(`hold:${jobId}`) && (job.outcome === "succeeded" ? charged && !released : released && !charged);
+    if (!right) {
+      const entries = [...records.ledger.values()].filter((record) => jobIdOf(record.entry) === jobId);
+      add({ invariant: "job_charged_once", userId, jobId, details: { job, entries } });
+    }
+  }
+}
+
+/** Each Stars payment credited exactly once, to its payer, and none that Telegram reported lost. */
+function checkPayments(inputs: InvariantInputs, add: Add): void {
+  const { kv, payments } = inputs;
+  const credits = new Map<string, number[]>();
+  for (const [userId, records] of kv.users) {
+    for (const key of records.ledger.keys()) {
+      if (!key.startsWith("stars:")) continue;
+      const chargeId = key.slice("stars:".length);
+      credits.set(chargeId, [...(credits.get(chargeId) ?? []), userId]);
+    }
+    if (Object.keys(records.state.pendingStars).length > 0 || records.openPayments.length > 0) {
+      add({
+        invariant: "every_payment_recorded",
+        userId,
+        details: { pendingStars: records.state.pendingStars, openPayments: records.openPayments },
+      });
+    }
+  }
+  for (const [chargeId, users] of credits) {
+    if (users.length > 1) add({ invariant: "payment_credited_once", details: { chargeId, creditedTo: users } });
+  }
+  const paid = [...kv.starsPayments.values()].filter((record) => record.status === "paid");
+  if (paid.length !== credits.size) {
+    add({ invariant: "credits_equal_payments", details: { paidPayments: paid.length, credits: credits.size } });
+  }
+  for (const record of paid) {
+    const ledger = kv.users.get(record.userId)?.ledger.get(`stars:${record.chargeId}`);
+    if (ledger?.amount !== record.kopecks) {
+      add({ invariant: "payment_credited", userId: record.userId, details: { payment: record, credit: ledger } });
+    }
+  }
+  for (const [chargeId, reported] of payments) {
+    const record = kv.starsPayments.get(chargeId);
+    if (record?.status !== "paid" || record.userId !== reported.userId || record.kopecks !== reported.kopecks) {
+      add({ invariant: "payment_not_lost", userId: reported.userId, details: { chargeId, reported, record } });
+    }
+  }
+  if (Object.keys(kv.outbox).length > 0) add({ invariant: "credit_outbox_empty", details: { outbox: kv.outbox } });
+}
+
+/** One KIE task per order; each result sent at most once, to its own user, for a job that succeeded. */
+function checkResults(inputs: InvariantInputs, add: Add): void {
+  const tasksByPrompt = new Map<string, string[]>();
+  for (const task of inputs.tasks.values()) {
+    const prompt = String((task.body.input as { prompt?: unknown } | undefined)?.prompt ?? "");
+    tasksByPrompt.set(prompt, [...(tasksByPrompt.get(prompt) ?? []), task.taskId]);
+  }
+  for (const [prompt, taskIds] of tasksByPrompt) {
+    const order = inputs.orders.get(prompt);
+    if (taskIds.length > 1) {
+      add({ invariant: "one_task_per_job", userId: order?.userId, jobId: order?.jobId, details: { prompt, taskIds } });
+    }
+  }
+  for (const [url, chats] of inputs.results) {
+    const taskId = url.match(/\/i\/([^/]+)\.png$/)?.[1] ?? "";
+    const task = inputs.tasks.get(taskId);
+    const order = inputs.orders.get(String((task?.body.input as { prompt?: unknown } | undefined)?.prompt ?? ""));
+    const ids = { userId: order?.userId, jobId: order?.jobId };
+    if (chats.length > 1) add({ invariant: "result_delivered_once", ...ids, details: { url, sentTo: chats } });
+    if (order === undefined || chats.some((chat) => chat !== order.userId)) {
+      add({ invariant: "result_to_its_user", ...ids, details: { url, sentTo: chats, order } });
+      continue;
+    }
+    const job = inputs.kv.users.get(order.userId)?.jobs.get(order.jobId);
+    if ((job?.outcome ?? job?.state) !== "succeeded" || job?.taskId !== taskId) {
+      add({ invariant: "result_of_a_succeeded_job", ...ids, details: { url, job } });
+    }
+  }
+}
+
+function jobIdOf(entry: { readonly type: string }): string | undefined {
+  return "jobId" in entry ? String(entry.jobId) : undefined;
+}

@@ -1,0 +1,245 @@
+/**
+ * The load: simulated Telegram users using the bot through its webhook, as
+ * people do, until told to stop. Each user starts the bot, then keeps
+ * choosing: a Stars top-up (/topup, a package, the invoice's pre-checkout
+ * and payment), a generation (a model's wizard, a prompt, Generate read off
+ * the confirmation's keyboard, sometimes pressed twice, sometimes followed by
+ * blocking the bot until the result is due) or browsing. Admin accounts
+ * credit random users with `/credit`. A step whose screen does not come
+ * (the bot was killed, a reply was faulted) is given up, as a person would.
+ *
+ * What the run must find in KV afterwards is recorded here: every Stars
+ * payment Telegram reported, and every order (its prompt names user and job).
+ */
+import type { Update } from "grammy/types";
+import type { RecordedCall } from "../../tests/helpers/fake-bot-api.ts";
+import { type BotApiWatch, buttonsOf, textOf } from "./bot-api-watch.ts";
+import { STARS_PACKAGES } from "./bot-runner.ts";
+import type { Dice } from "./random.ts";
+import { type UpdateFactory, wizardIdOf } from "./updates.ts";
+import type { TelegramWebhook } from "./webhook.ts";
+
+/** Paid models whose wizard is one prompt (the rest has defaults), served by the fake's market family. */
+const MODELS = ["google/imagen4", "qwen/text-to-image"] as const;
+/** How long a user waits for the screen an update should bring. */
+const SCREEN_MS = 6_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Stars payment Telegram reported to the bot (its `successful_payment` was answered 200). */
+export interface ReportedPayment {
+  readonly userId: number;
+  readonly invoiceId: string;
+  readonly stars: number;
+  /** The credit the invoice's package promises. */
+  readonly kopecks: number;
+}
+
+/** A pressed Generate button: the job the bot must have made of it. */
+export interface PlacedOrder {
+  readonly userId: number;
+  readonly jobId: string;
+  readonly model: string;
+}
+
+export interface LoadDeps {
+  readonly updates: UpdateFactory;
+  readonly webhook: TelegramWebhook;
+  readonly watch: BotApiWatch;
+  readonly dice: Dice;
+  /** Users who blocked the bot now (the fake Bot API answers 403 for them). */
+  readonly blocked: Set<number>;
+  readonly userIds: readonly number[];
+  readonly adminIds: readonly number[];
+  readonly generationMs: number;
+  readonly blockAfterConfirm: number;
+}
+
+export class Load {
+  /** Updates sent, by what the user did. */
+  readonly operations: Record<string, number> = {};
+  /** Steps given up because their screen did not come in time, by step. */
+  readonly stalls: Record<string, number> = {};
+  /** Stars payments by charge id. */
+  readonly payments = new Map<string, ReportedPayment>();
+  /** Orders by their prompt (what the fake KIE sees). */
+  readonly orders = new Map<string, PlacedOrder>();
+  readonly adminCredits = { requested: 0, confirmed: 0 };
+  #stopping = false;
+  #running: Promise<unknown> | undefined;
+  #charges = 0;
+
+  constructor(private readonly deps: LoadDeps) {}
+
+  /** Starts every user and admin (each after a short random delay, so they do not all arrive at once). */
+  start(): void {
+    const { userIds, adminIds, dice } = this.deps;
+    const everyone = [
+      ...userIds.map((id) => async () => this.#user(id)),
+      ...adminIds.map((id) => async () => this.#admin(id)),
+    ];
+    this.#running = Promise.all(
+      everyone.map(async (run) => {
+        await sleep(dice.between(0, 2_000));
+        await run();
+      }),
+    );
+  }
+
+  /** Stops the load: every user finishes the update in hand; waits for screens end at once. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.deps.watch.releaseAll();
+    await this.#running;
+  }
+
+  async #user(userId: number): Promise<void> {
+    const { dice } = this.deps;
+    await this.#step("start", userId, this.deps.updates.text(userId, "/start"), () => true);
+    while (!this.#stopping) {
+      const roll = dice.next();
+      if (roll < 0.25) await this.#payStars(userId);
+      else if (roll < 0.85) await this.#generate(userId);
+      else await this.#browse(userId);
+      // People pause between things (and the bot's flood control would refuse a faster pace).
+      await sleep(dice.between(200, 800));
+    }
+  }
+
+  /** /topup, a package, the invoice's pre-checkout and, when it is accepted, the payment. */
+  async #payStars(userId: number): Promise<void> {
+    const { updates, dice, watch } = this.deps;
+    const packages = await this.#step("topup", userId, updates.text(userId, "/topup"), (call) =>
+      buttonsOf(call).some((data) => data.startsWith("1|t|")),
+    );
+    if (packages === undefined || this.#stopping) return;
+    const index = dice.below(STARS_PACKAGES.length);
+    const invoice = await this.#step(
+      "stars_package",
+      userId,
+      updates.press(userId, `1|t|${index}`),
+      (call) => call.method === "sendInvoice",
+    );
+    if (invoice === undefined || this.#stopping) return;
+    const invoiceId = String(invoice.payload.payload);
+    const stars = Number((invoice.payload.prices as { amount: number }[] | undefined)?.[0]?.amount);
+    const kopecks = STARS_PACKAGES.find((pack) => pack.stars === stars)?.kopecks ?? 0;
+    const check = updates.preCheckout(userId, invoiceId, stars);
+    await this.#send("pre_checkout", check);
+    // Telegram waits 10 s for the answer, then tells the user the payment failed.
+    const answer = await watch.waitForAnswer(String(check.pre_checkout_query?.id), 8_000);
+    if (answer?.payload.ok !== true) {
+      this.#stall("pre_checkout_answer");
+      return;
+    }
+    const chargeId = `chaos-${userId}-${++this.#charges}`;
+    this.payments.set(chargeId, { userId, invoiceId, stars, kopecks });
+    const since = watch.mark(userId);
+    await this.#send("successful_payment", updates.paid(userId, invoiceId, stars, chargeId));
+    // Telegram may report one payment in two updates: it must still be credited once.
+    if (dice.chance(0.1))
+      await this.#send("successful_payment_again", updates.paid(userId, invoiceId, stars, chargeId));
+    const told = await watch.waitFor(userId, since, (call) => textOf(call).includes("topped up"), SCREEN_MS);
+    if (told === undefined) this.#stall("payment_credited");
+  }
+
+  /** A model's wizard, a prompt, Generate (sometimes twice), and the wait for the outcome. */
+  async #generate(userId: number): Promise<void> {
+    const { updates, dice, watch } = this.deps;
+    const model = dice.pick(MODELS);
+    const start = updates.press(userId, `1|g|${model}`);
+    const wizardId = wizardIdOf(start.update_id);
+    const wizard = await this.#step("generate_press", userId, start, (call) =>
+      buttonsOf(call).some((data) => data.endsWith(`|${wizardId}`)),
+    );
+    if (wizard === undefined || this.#stopping) return;
+    const prompt = `chaos u${userId} w${wizardId}`;
+    const go = `1|y|${wizardId}`;
+    const confirmation = await this.#step("prompt", userId, updates.text(userId, prompt), (call) =>
+      buttonsOf(call).includes(go),
+    );
+    if (confirmation === undefined || this.#stopping) return;
+    this.orders.set(prompt, { userId, jobId: wizardId, model });
+    const since = watch.mark(userId);
+    if (dice.chance(0.1)) {
+      // A double tap: two presses of one button must make one job.
+      await Promise.all([
+        this.#send("confirm_press", updates.press(userId, go)),
+        this.#send("confirm_press_again", updates.press(userId, go)),
+      ]);
+    } else {
+      await this.#send("confirm_press", updates.press(userId, go));
+    }
+    if (dice.chance(this.deps.blockAfterConfirm)) {
+      // The user blocks the bot while it generates: the result meets a 403.
+      this.deps.blocked.add(userId);
+      this.#count("blocked_bot");
+      await sleep(this.deps.generationMs + 1_500);
+      this.deps.blocked.delete(userId);
+      return;
+    }
+    const outcome = await watch.waitFor(userId, since, isOutcome, this.deps.generationMs + 8_000);
+    if (outcome === undefined) this.#stall("generation_outcome");
+  }
+
+  async #browse(userId: number): Promise<void> {
+    const { updates, dice } = this.deps;
+    const update = dice.chance(0.5)
+      ? updates.text(userId, dice.pick(["/balance", "/history", "/menu", "/help"]))
+      : updates.press(userId, dice.pick(["1|m", "1|i|balance", "1|h|0", "1|s|images|0"]));
+    await this.#step("browse", userId, update, () => true);
+  }
+
+  /** An admin crediting a random user, about once a second (admins are flood-limited too). */
+  async #admin(adminId: number): Promise<void> {
+    const { updates, dice, userIds, watch } = this.deps;
+    await this.#step("admin_start", adminId, updates.text(adminId, "/start"), () => true);
+    while (!this.#stopping) {
+      const target = dice.pick(userIds);
+      const rubles = 1 + dice.below(50);
+      const since = watch.mark(adminId);
+      this.adminCredits.requested++;
+      await this.#send("admin_credit", updates.text(adminId, `/credit ${target} ${rubles} chaos credit`));
+      const done = await watch.waitFor(adminId, since, (call) => textOf(call).startsWith("Done."), SCREEN_MS);
+      if (done !== undefined) this.adminCredits.confirmed++;
+      else this.#stall("admin_credit_done");
+      await sleep(dice.between(700, 1_200));
+    }
+  }
+
+  /** Sends an update and waits for the call to the user's chat that shows its screen. */
+  async #step(
+    kind: string,
+    userId: number,
+    update: Update,
+    shows: (call: RecordedCall) => boolean,
+  ): Promise<RecordedCall | undefined> {
+    const since = this.deps.watch.mark(userId);
+    await this.#send(kind, update);
+    const call = await this.deps.watch.waitFor(userId, since, shows, SCREEN_MS);
+    if (call === undefined) this.#stall(kind);
+    return call;
+  }
+
+  async #send(kind: string, update: Update): Promise<void> {
+    this.#count(kind);
+    await this.deps.webhook.deliver(update);
+  }
+
+  #count(kind: string): void {
+    this.operations[kind] = (this.operations[kind] ?? 0) + 1;
+  }
+
+  #stall(kind: string): void {
+    if (!this.#stopping) this.stalls[kind] = (this.stalls[kind] ?? 0) + 1;
+  }
+}
+
+/** A call that ends a generation for the user: the result, or a message saying how it ended. */
+function isOutcome(call: RecordedCall): boolean {
+  if (call.method === "sendPhoto" || call.method === "sendMediaGroup") return true;
+  const text = textOf(call);
+  return ["Nothing was charged", "⌛", "history", "You need", "already have generations running"].some((part) =>
+    text.includes(part),
+  );
+}
