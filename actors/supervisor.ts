@@ -61,7 +61,7 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
 /** How a supervisor runs. */
 export interface SupervisorOptions {
   readonly mode: "workers" | "in-thread";
-  readonly platform: Pick<Platform, "spawnWorker" | "portEndpoint" | "clock" | "kvLimits">;
+  readonly platform: Pick<Platform, "spawnWorker" | "loadable" | "portEndpoint" | "clock" | "kvLimits">;
   /** The process's one KV connection; the supervisor's store owns it from now on. */
   readonly kv: KvStore;
   readonly groups: readonly WorkerGroupSpec[];
@@ -289,7 +289,7 @@ export class Supervisor {
     return {
       group: group.name,
       index,
-      module: group.module.href,
+      module: this.#options.platform.loadable(group.module).href,
       appData: this.#appData.has(group.name) ? this.#appData.get(group.name) : group.appData,
       limits: { ...hostLimits, revalidate: this.#revalidate },
       askDeadlineMs,
@@ -341,9 +341,11 @@ export class Supervisor {
     const { platform } = this.#options;
     const channel = new MessageChannel();
     expose(this.#services, platform.portEndpoint(channel.port1));
-    const handle = platform.spawnWorker(workerMainUrl, { ...this.#boot(slot), servicesPort: channel.port2 }, [
-      channel.port2,
-    ]);
+    const handle = platform.spawnWorker(
+      platform.loadable(workerMainUrl),
+      { ...this.#boot(slot), servicesPort: channel.port2 },
+      [channel.port2],
+    );
     slot.handle = handle;
     slot.closePort = () => channel.port1.close();
     handle.exited.then((exit) => this.#onExit(slot, generation, exit.error ?? `exit code ${exit.code}`));

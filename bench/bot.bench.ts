@@ -15,11 +15,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { Update } from "grammy/types";
 import { TEST_TOKEN } from "../tests/helpers/app.ts";
 import { userOf } from "../tests/helpers/bot-harness.ts";
 import { startFakeBotApi } from "../tests/helpers/fake-bot-api.ts";
+import { builtMain } from "../tests/helpers/process.ts";
+import { buildNode } from "../tools/build-node.ts";
 
 const onDeno = process.argv.includes("--deno");
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
@@ -55,6 +57,7 @@ const fake = await startFakeBotApi({
   },
 });
 const dir = mkdtempSync(join(tmpdir(), "kie-bot-bench-"));
+if (!onDeno) await buildNode();
 const bot = startBot();
 let stopping = false;
 bot.once("exit", (code) => {
@@ -84,12 +87,12 @@ function startBot(): ChildProcess {
     const deno = join(dirname(createRequire(import.meta.url).resolve("deno/package.json")), "deno");
     return spawn(deno, ["run", "--allow-all", main], { cwd, env, stdio: "inherit" });
   }
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  return spawn(
-    process.execPath,
-    [...(process.env.BOT_NODE_FLAGS?.split(" ").filter(Boolean) ?? []), "--import", tsx, main],
-    { cwd, env, stdio: "inherit" },
-  );
+  // What `npm start` runs: the build.
+  return spawn(process.execPath, [...(process.env.BOT_NODE_FLAGS?.split(" ").filter(Boolean) ?? []), builtMain], {
+    cwd,
+    env,
+    stdio: "inherit",
+  });
 }
 
 /**

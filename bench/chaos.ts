@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeBotApi } from "../tests/helpers/fake-bot-api.ts";
 import { startFakeKieServer } from "../tests/helpers/fake-kie-server.ts";
+import { buildNode } from "../tools/build-node.ts";
 import { checkBadInputs } from "./chaos/bad-inputs.ts";
 import { BotApiWatch } from "./chaos/bot-api-watch.ts";
 import { BotRunner, KIE_API_KEY, KIE_HMAC_KEY } from "./chaos/bot-runner.ts";
@@ -34,6 +35,8 @@ import { UpdateFactory } from "./chaos/updates.ts";
 import { TelegramWebhook } from "./chaos/webhook.ts";
 
 const settings = chaosSettings(process.argv.slice(2), process.env);
+// The bot runs as `npm start` runs it: from its build.
+await buildNode();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (since: number) => Math.round((performance.now() - since) / 100) / 10;
 const FIRST_USER = 100_001;

@@ -24,7 +24,14 @@ import { initialUserState } from "../src/bot/state.ts";
 import { platform } from "../src/platform/mod.ts";
 import { startFakeBotApi } from "../tests/helpers/fake-bot-api.ts";
 import { startFakeKieServer } from "../tests/helpers/fake-kie-server.ts";
-import { type BotUnderLoad, KIE_API_KEY, startActorBot, startBaselineBot, WEBHOOK_SECRET } from "./load/bots.ts";
+import {
+  type BotUnderLoad,
+  buildBots,
+  KIE_API_KEY,
+  startActorBot,
+  startBaselineBot,
+  WEBHOOK_SECRET,
+} from "./load/bots.ts";
 import { rssBytes, sampleProcess } from "./load/proc-stats.ts";
 import { LoadTally, Pacer, UserPool } from "./load/users.ts";
 import { webhookClient } from "./load/webhook-client.ts";
@@ -45,6 +52,7 @@ function percentiles(values: number[]) {
   return { p50: at(50), p95: at(95), p99: at(99), max: round(sorted.at(-1) ?? NaN), samples: sorted.length };
 }
 
+await buildBots();
 const dir = mkdtempSync(join(tmpdir(), "kie-bot-load-"));
 let pool: UserPool | undefined;
 const fakeBot = await startFakeBotApi({ onCall: (call) => pool?.observe(call) });

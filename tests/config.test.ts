@@ -1,8 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig, secretsOf } from "../src/config.ts";
+import { builtMain } from "./helpers/process.ts";
 import { tempDir } from "./helpers/runtime.ts";
 
 const valid = { BOT_TOKEN: "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", KIE_API_KEY: "kie-key-123456" };
@@ -132,9 +131,7 @@ describe("configuration", () => {
 
   it("stops `npm start` with a readable message and exit code 1 when BOT_TOKEN is missing", () => {
     const dir = tempDir();
-    const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const result = spawnSync(process.execPath, ["--import", tsx, main], {
+    const result = spawnSync(process.execPath, [builtMain], {
       cwd: dir.path,
       env: { PATH: process.env.PATH, KIE_API_KEY: "kie-key-123456" },
       encoding: "utf8",

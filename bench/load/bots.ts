@@ -5,15 +5,15 @@
  * middleware on the same Deno KV, the runner's `sequentialize`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { TEST_TOKEN } from "../../tests/helpers/app.ts";
+import { builtMain } from "../../tests/helpers/process.ts";
+import { buildNode } from "../../tools/build-node.ts";
 
 export const WEBHOOK_SECRET = "load-bench-secret";
 /** The fake KIE's key (both bots use it). */
 export const KIE_API_KEY = "kie-load-key-123";
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /** A running bot process and where its webhook is. */
@@ -81,9 +81,12 @@ function handle(name: BotUnderLoad["name"], child: ChildProcess, port: number, w
   };
 }
 
+/** Builds both bots as `npm start` builds ours (plain JavaScript, no TypeScript loader in any thread). */
+export const buildBots = () => buildNode(["bench/baseline/bot.ts"]);
+
 /** Starts our bot in webhook mode; resolves once it is ready. */
 export async function startActorBot(env: LoadEnvironment): Promise<BotUnderLoad> {
-  const child = spawn(process.execPath, [...(env.nodeArgs ?? []), "--import", tsx, join(root, "src/main.ts")], {
+  const child = spawn(process.execPath, [...(env.nodeArgs ?? []), builtMain], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
     env: {
@@ -117,24 +120,20 @@ export async function startActorBot(env: LoadEnvironment): Promise<BotUnderLoad>
 
 /** Starts the baseline bot; resolves once it is ready. */
 export async function startBaselineBot(env: LoadEnvironment): Promise<BotUnderLoad> {
-  const child = spawn(
-    process.execPath,
-    [...(env.nodeArgs ?? []), "--import", tsx, join(root, "bench/baseline/bot.ts")],
-    {
-      cwd: root,
-      stdio: ["ignore", "pipe", "inherit"],
-      env: {
-        PATH: process.env.PATH ?? "",
-        BOT_TOKEN: TEST_TOKEN,
-        TELEGRAM_API_ROOT: env.apiRoot,
-        KIE_API_BASE_URL: env.kieBase,
-        KIE_API_KEY,
-        KV_PATH: join(env.dir, "baseline.kv"),
-        PORT: "0",
-        WEBHOOK_SECRET,
-      },
+  const child = spawn(process.execPath, [...(env.nodeArgs ?? []), join(root, "dist/bench/baseline/bot.js")], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: {
+      PATH: process.env.PATH ?? "",
+      BOT_TOKEN: TEST_TOKEN,
+      TELEGRAM_API_ROOT: env.apiRoot,
+      KIE_API_BASE_URL: env.kieBase,
+      KIE_API_KEY,
+      KV_PATH: join(env.dir, "baseline.kv"),
+      PORT: "0",
+      WEBHOOK_SECRET,
     },
-  );
+  });
   const ready = await waitForLine(child, (line) => line.msg === "ready", "the baseline bot");
   return handle("baseline", child, Number(ready.port), "/telegram/webhook");
 }

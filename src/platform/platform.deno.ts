@@ -184,6 +184,8 @@ export const platform: Platform = {
   name: "deno",
   clock: { now: () => Date.now(), monotonic: () => performance.now() },
   spawnWorker,
+  // Deno runs the sources themselves.
+  loadable: (moduleUrl) => moduleUrl,
   workerStart,
   portEndpoint: (port) => port as unknown as Endpoint,
   openKv: openDenoKv,

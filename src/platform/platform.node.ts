@@ -4,12 +4,13 @@
  *
  * Node 20 cannot load TypeScript in a worker by itself, so a `.ts` worker
  * module starts through `node-worker-boot.mjs`, which registers tsx first.
+ * `npm start` runs a build instead (`tools/build-node.ts`): plain JavaScript
+ * in every thread, with no loader thread per worker.
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parentPort, Worker, workerData } from "node:worker_threads";
-import { openKv } from "@deno/kv";
 import type { Endpoint } from "comlink";
 import * as nodeAdapter from "comlink/dist/esm/node-adapter.mjs";
 import { nodeFetch } from "./node-fetch.ts";
@@ -24,6 +25,18 @@ import type { KvLocation, KvStore, Platform, WorkerExit, WorkerHandle, WorkerSta
 const nodeEndpoint = (nodeAdapter as unknown as { default: (port: unknown) => Endpoint }).default;
 
 const bootUrl = new URL("./node-worker-boot.mjs", import.meta.url);
+
+/** Defined by the build: the sources' root and where their built modules are (both file URLs). */
+declare const __KIE_BOT_BUILD__: { readonly source: string; readonly out: string } | undefined;
+const build = typeof __KIE_BOT_BUILD__ === "undefined" ? undefined : __KIE_BOT_BUILD__;
+
+/** A source module's built file when running from a build (`src/x.ts` -> `dist/src/x.js`), else itself. */
+function loadable(moduleUrl: URL): URL {
+  if (build === undefined || !moduleUrl.href.startsWith(build.source) || !moduleUrl.pathname.endsWith(".ts")) {
+    return moduleUrl;
+  }
+  return new URL(moduleUrl.href.slice(build.source.length).replace(/\.ts$/, ".js"), build.out);
+}
 
 /** Node's `process` is not in the web lib, so it is reached here only. */
 const proc = process;
@@ -69,6 +82,9 @@ async function workerStart<T>(): Promise<WorkerStart<T>> {
 }
 
 async function openNodeKv(location: KvLocation): Promise<KvStore> {
+  // Loaded on first use: only the main thread opens KV, and the binding's load (it probes the C library) costs a
+  // worker tens of milliseconds at start.
+  const { openKv } = await import("@deno/kv");
   switch (location.kind) {
     case "file":
       return (await openKv(location.path)) as unknown as KvStore;
@@ -93,6 +109,7 @@ export const platform: Platform = {
   name: "node",
   clock: { now: () => Date.now(), monotonic: () => performance.now() },
   spawnWorker,
+  loadable,
   workerStart,
   portEndpoint: (port) => nodeEndpoint(port),
   openKv: openNodeKv,

@@ -139,6 +139,12 @@ export interface Platform {
    * moved, e.g. MessagePorts). The worker reads it with `workerStart`.
    */
   spawnWorker(moduleUrl: URL, data: unknown, transfer?: readonly Transferable[]): WorkerHandle;
+  /**
+   * Where a module of this program loads from: its source, or its built
+   * file when the program runs from a build (Node's `npm start` runs
+   * `dist/`, see `tools/build-node.ts`). For worker modules and their apps.
+   */
+  loadable(moduleUrl: URL): URL;
   /** Inside a worker: its start data and the endpoint to its parent. */
   workerStart<T>(): Promise<WorkerStart<T>>;
   /** A comlink endpoint for a MessagePort received from another thread. */

@@ -2,10 +2,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const main = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+/** What `npm start` runs after its build (`npm run build`; the tests' global setup builds it once). */
+export const builtMain = fileURLToPath(new URL("../../dist/src/main.js", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
 /** The Deno binary of the `deno` npm package (its wrapper script does not pass signals on). */
 const denoBinary = join(dirname(createRequire(import.meta.url).resolve("deno/package.json")), "deno");
@@ -22,7 +22,7 @@ export interface RunningBot {
 
 /**
  * Starts the bot as a child process with exactly `env` (plus PATH): `npm
- * start`'s command on Node, or `deno task start` (run from the project,
+ * start`'s command on Node (the build it made), or `deno task start` (run from the project,
  * where `deno.json` is) on Deno.
  */
 export function startBotProcess(
@@ -33,7 +33,7 @@ export function startBotProcess(
   const fullEnv = { PATH: process.env.PATH ?? "", ...env };
   const child =
     runtime === "node"
-      ? spawn(process.execPath, ["--import", tsx, main], { cwd, env: fullEnv })
+      ? spawn(process.execPath, [builtMain], { cwd, env: fullEnv })
       : spawn(denoBinary, ["task", "start"], { cwd: root, env: { ...fullEnv, HOME: process.env.HOME ?? cwd } });
   const lines: Record<string, unknown>[] = [];
   let stderr = "";
