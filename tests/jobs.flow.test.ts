@@ -17,11 +17,17 @@ import { tempDir } from "./helpers/runtime.ts";
 const calls: BotCall[] = [];
 let outcome: (task: FakeTask) => FakeOutcome = (task) => (task.reads < 2 ? { state: "pending" } : successFor(task));
 let telegramDown = false;
+/** Chats whose user blocked the bot: every call to them is answered 403. */
+const blockedChats = new Set<number>();
 const { server, kie } = jobServer(calls, {
   outcome: (task) => outcome(task),
   bot: {
     refuse: (call) =>
-      telegramDown && call.method === "sendPhoto" ? { status: 500, description: "Internal Server Error" } : undefined,
+      blockedChats.has(Number(call.body.chat_id))
+        ? { status: 403, description: "Forbidden: bot was blocked by the user" }
+        : telegramDown && call.method === "sendPhoto"
+          ? { status: 500, description: "Internal Server Error" }
+          : undefined,
   },
 });
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
@@ -78,6 +84,7 @@ describe("generation end to end", () => {
   afterEach(() => {
     server.resetHandlers();
     telegramDown = false;
+    blockedChats.clear();
     calls.length = 0;
     kie.tasks.clear();
     kie.uploads.length = 0;
@@ -215,6 +222,23 @@ describe("generation end to end", () => {
     const records = await userRecords(app.kv, userId);
     expect(records.history[0]).toMatchObject({ state: "succeeded" });
     expect(records.jobs[0]?.state).toBe("delivered");
+  });
+
+  it("a job of a user who blocked the bot meanwhile still ends: released, in the history, no job left open", async () => {
+    const userId = 711;
+    outcome = () => {
+      // The user blocks the bot while the model works; the task then fails.
+      blockedChats.add(userId);
+      return { state: "fail", code: "501", message: "content policy" };
+    };
+    const { app, send } = await bot({}, { userId, balance: 50_000 });
+    const generate = await orderFor({ app, send }, userId, "flux/kontext", { prompt: "a fox" });
+    await send(userOf(userId, "en").press(generate), 2);
+    await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
+    const records = await userRecords(app.kv, userId);
+    expect(records.jobs[0]).toMatchObject({ state: "delivered", outcome: "failed" });
+    expect(records.state.wallet).toMatchObject({ balance: 50_000, holds: {} });
+    expect(records.history[0]).toMatchObject({ state: "failed", chargedKopecks: 0 });
   });
 
   it("a blocked user's Generate is refused before anything is held or created", async () => {

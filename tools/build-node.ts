@@ -10,7 +10,7 @@
  * and the platform maps worker modules to their built files
  * (`Platform.loadable`). Deno runs the sources and needs none of this.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rename, rm } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 
@@ -50,11 +50,13 @@ const sourcesAsWritten: Plugin = {
  */
 export async function buildNode(extraEntries: readonly string[] = []): Promise<number> {
   const started = performance.now();
-  await rm(out, { recursive: true, force: true });
+  // Built beside `dist/` and swapped in at the end: a bot starting meanwhile (a test, a benchmark) finds a whole build.
+  const fresh = new URL(`dist.${crypto.randomUUID()}/`, root);
+  const stale = new URL(`dist.${crypto.randomUUID()}/`, root);
   await build({
     entryPoints: [...ENTRIES, ...extraEntries].map((entry) => fileURLToPath(new URL(entry, root))),
     outbase: fileURLToPath(root),
-    outdir: fileURLToPath(out),
+    outdir: fileURLToPath(fresh),
     bundle: true,
     platform: "node",
     format: "esm",
@@ -72,6 +74,9 @@ export async function buildNode(extraEntries: readonly string[] = []): Promise<n
     define: { __KIE_BOT_BUILD__: JSON.stringify({ source: root.href, out: out.href }) },
     plugins: [sourcesAsWritten],
   });
+  await rename(out, stale).catch(() => undefined);
+  await rename(fresh, out);
+  await rm(stale, { recursive: true, force: true });
   return performance.now() - started;
 }
 

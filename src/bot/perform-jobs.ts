@@ -84,8 +84,13 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
     case "deliver":
       if (!effect.resumed) shell.jobs.count?.(effect.job.state);
       detach(shell, async () => {
-        const undeliverable = await deliver(shell, id, effect.job, effect.resumed);
-        tellSelf({ type: "delivered", jobId: effect.job.id, undeliverable });
+        let undeliverable = false;
+        try {
+          undeliverable = await deliver(shell, id, effect.job, effect.resumed);
+        } finally {
+          // Delivered, whatever Telegram said (a user who blocked the bot): nothing is sent twice, the history keeps it.
+          tellSelf({ type: "delivered", jobId: effect.job.id, undeliverable });
+        }
       });
       return;
     case "reuse": {

@@ -61,24 +61,29 @@ export function paymentBehavior(
       switch (effect.type) {
         case "deliverCredit": {
           const { credit } = effect;
-          const told = await messenger.ask("user", credit.userId, { type: "credit", ...credit });
-          if (told.ok) {
-            attempts.delete(credit.key);
-            // Keys name their source: "stars:…", "yookassa:…", or "revert:…" for a refund the provider refused.
-            const source = credit.key.slice(0, credit.key.indexOf(":"));
-            if (source === "revert") count("refund", "reverted");
-            else count(source, "credited");
-            ctx.tellSelf({ type: "creditAcked", key: credit.key });
-            return;
-          }
-          const attempt = (attempts.get(credit.key) ?? 0) + 1;
-          attempts.set(credit.key, attempt);
-          ctx.log.warn(
-            { key: credit.key, userId: credit.userId, attempt, error: told.error },
-            "credit not acknowledged yet",
-          );
-          // The credit stays in the outbox: ask again later (the user's actor ignores keys it already applied).
-          setTimeout(() => ctx.tellSelf({ type: "resume" }), Math.min(MAX_RETRY_MS, 500 * 2 ** attempt));
+          // Detached: a user's actor that is slow to answer must not hold up every other payment.
+          void messenger.ask("user", credit.userId, { type: "credit", ...credit }).then((told) => {
+            if (told.ok) {
+              attempts.delete(credit.key);
+              // Keys name their source: "stars:…", "yookassa:…", or "revert:…" for a refund the provider refused.
+              const source = credit.key.slice(0, credit.key.indexOf(":"));
+              if (source === "revert") count("refund", "reverted");
+              else count(source, "credited");
+              ctx.tellSelf({ type: "creditAcked", key: credit.key });
+              return;
+            }
+            const attempt = (attempts.get(credit.key) ?? 0) + 1;
+            attempts.set(credit.key, attempt);
+            ctx.log.warn(
+              { key: credit.key, userId: credit.userId, attempt, error: told.error },
+              "credit not acknowledged yet",
+            );
+            // The credit stays in the outbox: ask again later (the user's actor ignores keys it already applied).
+            setTimeout(
+              () => ctx.tellSelf({ type: "retryCredit", key: credit.key }),
+              Math.min(MAX_RETRY_MS, 500 * 2 ** attempt),
+            );
+          });
           return;
         }
         case "yooCreate": {

@@ -73,6 +73,8 @@ export type PaymentMessage =
       readonly amount: number;
     }
   | { readonly type: "creditAcked"; readonly key: string }
+  /** Delivers one credit of the outbox again (its last delivery was not acknowledged). */
+  | { readonly type: "retryCredit"; readonly key: string }
   | { readonly type: "resume" }
   /** A user asked to pay `kopecks` by card (replies `{ attemptId }`). */
   | { readonly type: "createYooPayment"; readonly userId: number; readonly kopecks: number }
@@ -207,6 +209,10 @@ export function receivePayment(state: PaymentState, message: PaymentMessage, now
       if (state.outbox[message.key] === undefined) return { state };
       const { [message.key]: _gone, ...outbox } = state.outbox;
       return { state: { ...state, outbox } };
+    }
+    case "retryCredit": {
+      const credit = state.outbox[message.key];
+      return credit === undefined ? { state } : { state, effects: [{ type: "deliverCredit", credit }] };
     }
     case "resume":
       return { state, effects: Object.values(state.outbox).map((credit) => ({ type: "deliverCredit", credit })) };
