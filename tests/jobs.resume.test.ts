@@ -66,6 +66,15 @@ describe("resume with several instances", () => {
     expect(afterA.state.wallet).toMatchObject({ balance: 10_000, holds: {} });
   });
 
+  it("leaves this instance's own job under way alone when a later look comes for another instance's jobs", () => {
+    const state = createdByA();
+    const later = receiveJobMessage(state, { type: "resume", live: ["a"] }, on("a", NOW + 40_000));
+    expect(later.state.jobs["job-1"]).toMatchObject({ state: "created", instance: "a" });
+    expect(later.state.wallet.holds).toEqual(state.wallet.holds);
+    expect(later.effects ?? []).toEqual([]);
+    expect(later.writes ?? []).toEqual([]);
+  });
+
   it("reads a submitted job's status at once wherever it runs, and leaves a delivery under way to its instance", () => {
     const submitted = receiveJobMessage(
       createdByA(),

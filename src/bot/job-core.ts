@@ -417,8 +417,10 @@ function resume(state: UserState, live: readonly string[], ctx: UserContext): Us
   let recheck = false;
   for (const job of Object.values(state.jobs)) {
     let turn: UserTurn;
-    const elsewhere =
-      job.instance !== undefined && job.instance !== ctx.rules.instanceId && live.includes(job.instance);
+    // A job of this very instance is under way here (a start has a new instance id, so these come from a later
+    // look, queued for another instance's jobs): its submission or delivery will tell the actor how it went.
+    if (job.instance === ctx.rules.instanceId && job.state !== "submitted") continue;
+    const elsewhere = job.instance !== undefined && live.includes(job.instance);
     if (elsewhere && job.state !== "submitted") {
       recheck = true;
       continue;
