@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dayOf, nextDayStart } from "../src/ledger/day.ts";
+import { currentDay, dayOf, nextDayStart } from "../src/ledger/day.ts";
 import { freeLeftToday, reserveFree, settleFree } from "../src/ledger/free-quota.ts";
 import { applyEntry, type LedgerEntry } from "../src/ledger/ledger.ts";
 import { availableOf, emptyWallet, type Wallet } from "../src/ledger/wallet.ts";
@@ -81,6 +81,35 @@ describe("ledger", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("days in the configured zone", () => {
+  it("answers the current day from memory exactly as formatting does, across midnights and zones", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("Europe/Moscow", "America/New_York", "Asia/Kolkata"),
+        fc.array(fc.integer({ min: 0, max: 3 * 86_400_000 }), { minLength: 1, maxLength: 40 }),
+        (zone, steps) => {
+          let now = Date.UTC(2026, 2, 27, 20);
+          for (const step of steps.sort((a, b) => a - b)) {
+            const at = Date.UTC(2026, 2, 27, 20) + step;
+            now = Math.max(now, at);
+            const formatted = new Intl.DateTimeFormat("en-CA", {
+              timeZone: zone,
+              year: "numeric",
+              month: "2-digit",
+              day: "2-digit",
+            }).format(now);
+            expect(currentDay(now, zone)).toBe(formatted);
+            expect(dayOf(now, zone)).toBe(formatted);
+          }
+        },
+      ),
+    );
+    const lastMs = nextDayStart(NOW, "Europe/Moscow") - 1;
+    expect(currentDay(lastMs, "Europe/Moscow")).toBe("2026-11-25");
+    expect(currentDay(lastMs + 1, "Europe/Moscow")).toBe("2026-11-26");
   });
 });
 

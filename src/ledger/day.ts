@@ -11,9 +11,21 @@ function formatFor(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
+/** Per zone, a stretch of instants known to fall on one day: most calls ask about the current one. */
+const known = new Map<string, { readonly from: number; readonly until: number; readonly day: string }>();
+
 /** `YYYY-MM-DD` of the instant `now` (epoch ms) in `timeZone`. */
 export function dayOf(now: number, timeZone: string): string {
+  const stretch = known.get(timeZone);
+  if (stretch !== undefined && now >= stretch.from && now < stretch.until) return stretch.day;
   return formatFor(timeZone).format(new Date(now));
+}
+
+/** Remembers the day of `now` up to its end, so that `dayOf` answers without formatting (it runs on every turn). */
+function remember(now: number, timeZone: string, day: string, until: number): void {
+  const stretch = known.get(timeZone);
+  if (stretch === undefined || now >= stretch.until || until > stretch.until)
+    known.set(timeZone, { from: now, until, day });
 }
 
 /** True when `timeZone` is a zone this runtime knows (for configuration checks). */
@@ -39,5 +51,15 @@ export function nextDayStart(now: number, timeZone: string): number {
     if (dayOf(middle, timeZone) === today) low = middle;
     else high = middle;
   }
+  remember(now, timeZone, today, high);
   return high;
+}
+
+/** `dayOf(now)`, and the days after it answered without formatting until that day ends. */
+export function currentDay(now: number, timeZone: string): string {
+  const stretch = known.get(timeZone);
+  if (stretch !== undefined && now >= stretch.from && now < stretch.until) return stretch.day;
+  const day = dayOf(now, timeZone);
+  nextDayStart(now, timeZone);
+  return day;
 }

@@ -4,7 +4,7 @@
  * submit; success commits it, failure releases it. Reservations are keyed
  * by job id, so each step is idempotent.
  */
-import { dayOf, nextDayStart } from "./day.ts";
+import { currentDay, nextDayStart } from "./day.ts";
 import type { Wallet } from "./wallet.ts";
 
 /** The quota rules of this deployment. */
@@ -23,7 +23,7 @@ export type FreeOutcome =
 
 /** The wallet's daily counter moved to today (a new day starts at zero). */
 function onToday(wallet: Wallet, now: number, rules: FreeRules): Wallet {
-  const day = dayOf(now, rules.timeZone);
+  const day = currentDay(now, rules.timeZone);
   return wallet.free.day === day ? wallet : { ...wallet, free: { day, used: 0 } };
 }
 
