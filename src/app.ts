@@ -244,6 +244,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const intake = createIntake({
     kv,
+    maxChecks: platform.kvLimits.maxChecks,
     api,
     router,
     log,

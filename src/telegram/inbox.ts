@@ -59,6 +59,74 @@ export async function recordUpdate(
 }
 
 /**
+ * Records webhook updates as `recordUpdate` does, in shared commits: the
+ * updates that arrive while a commit is under way go together in the next
+ * one (up to `maxChecks`, the KV's limit of checks in one atomic operation),
+ * so a busy webhook costs far fewer commits than updates and no update waits
+ * for a timer. If any of a batch was recorded before (a redelivery), the
+ * batch is recorded one by one to tell which.
+ */
+export function inboxRecorder(
+  kv: KvStore,
+  maxChecks: number,
+): { record(update: { readonly update_id: number }): Promise<"new" | "duplicate"> } {
+  interface Waiting {
+    readonly update: { readonly update_id: number };
+    resolve(outcome: "new" | "duplicate"): void;
+    reject(error: unknown): void;
+  }
+  const waiting: Waiting[] = [];
+  let committing = false;
+  /** Records `batch` (distinct updates) in one commit; those recorded before are duplicates, found in one read. */
+  const commitBatch = async (batch: Waiting[]) => {
+    for (let rest = batch; rest.length > 0; ) {
+      inboxCommits++;
+      const outcome = await commitPatiently(() => {
+        const op = kv.atomic();
+        for (const { update } of rest) {
+          const key = inboxKey(update.update_id);
+          op.check({ key, versionstamp: null }).set(key, { update, done: false }, { expireIn: KEEP_MS });
+        }
+        return op.commit();
+      });
+      if (outcome.ok) {
+        for (const item of rest) item.resolve("new");
+        return;
+      }
+      const stored = await kv.getMany(rest.map((item) => inboxKey(item.update.update_id)));
+      const recorded = rest.filter((_, i) => stored[i]?.versionstamp !== null);
+      for (const item of recorded) item.resolve("duplicate");
+      rest = rest.filter((_, i) => stored[i]?.versionstamp === null);
+    }
+  };
+  const commitAll = async () => {
+    committing = true;
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, maxChecks);
+      // The same update twice in one batch: the second is a redelivery.
+      const ids = new Set<number>();
+      const distinct = batch.filter((item) => {
+        if (!ids.has(item.update.update_id)) return ids.add(item.update.update_id);
+        item.resolve("duplicate");
+        return false;
+      });
+      await commitBatch(distinct).catch((error: unknown) => {
+        for (const item of distinct) item.reject(error);
+      });
+    }
+    committing = false;
+  };
+  return {
+    record(update) {
+      return new Promise((resolve, reject) => {
+        waiting.push({ update, resolve, reject });
+        if (!committing) void commitAll();
+      });
+    },
+  };
+}
+
+/**
  * Marks updates handled (their users' turns are durable), a batch per short
  * interval in one commit: marking is off the path of any reply, and one
  * commit per update would compete with the users' own commits. An update

@@ -8,7 +8,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Api } from "grammy/web";
 import type { Log } from "../../actors/mod.ts";
 import type { KvStore } from "../platform/types.ts";
-import { handledMarker, recordUpdate, unhandledUpdates } from "./inbox.ts";
+import { handledMarker, inboxRecorder, recordUpdate, unhandledUpdates } from "./inbox.ts";
 import { PollingLease } from "./lease.ts";
 import { type Polling, startPolling } from "./polling.ts";
 import type { createUpdateRouter } from "./router.ts";
@@ -20,6 +20,8 @@ export const ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query
 /** What the intake needs from the program. */
 export interface IntakeDeps {
   readonly kv: KvStore;
+  /** Checks one KV atomic operation may carry (`Platform.kvLimits`): webhook updates are recorded in shared commits. */
+  readonly maxChecks: number;
   readonly api: Api;
   readonly router: ReturnType<typeof createUpdateRouter>;
   readonly log: Log;
@@ -43,6 +45,7 @@ export function createIntake(deps: IntakeDeps) {
   const lease = new PollingLease(kv, { instanceId: crypto.randomUUID(), ttlMs: deps.pollLeaseMs, now: deps.now });
   // Updates handed over from the webhook (or replayed from the inbox) are marked handled when durable.
   const handled = handledMarker(kv);
+  const recorder = inboxRecorder(kv, deps.maxChecks);
 
   /** Hands an update to its actor until its turn is durable; a full mailbox or a restarting worker is waited out. */
   const handleUntilDurable = async (update: { readonly update_id: number }): Promise<Handling> => {
@@ -135,7 +138,7 @@ export function createIntake(deps: IntakeDeps) {
       return {
         secret,
         stopping: () => stopping,
-        record: async (update) => (await recordUpdate(kv, update)) === "new",
+        record: async (update) => (await recorder.record(update)) === "new",
         handle: handleRecorded,
         log,
       };
