@@ -33,6 +33,7 @@ import {
   WEBHOOK_SECRET,
 } from "./load/bots.ts";
 import { rssBytes, sampleProcess } from "./load/proc-stats.ts";
+import { summarizeProfiles, type ThreadProfile } from "./load/profile.ts";
 import { LoadTally, Pacer, UserPool } from "./load/users.ts";
 import { webhookClient } from "./load/webhook-client.ts";
 
@@ -160,7 +161,7 @@ async function measure(start: () => Promise<BotUnderLoad>) {
       // Users who come back: stored, not resident until their update arrives.
       const ids = Array.from({ length: RESIDENT_USERS }, (_, i) => USERS + 1 + i);
       for (let i = 0; i < ids.length; i += 200) {
-        await Promise.all(ids.slice(i, i + 200).map((id) => pool?.session(id, false, "ru")));
+        await Promise.all(ids.slice(i, i + 200).map((id) => pool?.visit(id, "ru")));
       }
       await sleep(1_000);
       const resident = residentOf(await metricsOf(bot));
@@ -181,6 +182,7 @@ async function measure(start: () => Promise<BotUnderLoad>) {
       saturationLatencyMs: percentiles(saturationTally.all()),
       latencyMs: latencyAt,
       cpuCores: round(usage.cpuCores),
+      cpuMsPerUpdate: round((usage.cpuCores * 1000) / Math.max(1, updatesPerSecond)),
       peakRssMB: mb(usage.peakRssBytes),
       kvCommitsPerUpdate:
         commitsBefore === undefined || commitsAfter === undefined
@@ -197,6 +199,25 @@ async function measure(start: () => Promise<BotUnderLoad>) {
   }
 }
 
+/** Our bot at saturation under `node --cpu-prof` (one profile per thread), summed up per thread. */
+async function profileSaturation() {
+  const profiles = mkdtempSync(join(tmpdir(), "kie-bot-profile-"));
+  try {
+    const bot = await startActorBot({ ...env, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profiles}`] });
+    const client = webhookClient({ port: bot.port, path: bot.webhookPath, secret: WEBHOOK_SECRET }, 128);
+    pool = new UserPool((update) => client.post(update));
+    try {
+      await drive(USERS, performance.now() + PHASE_MS / 2);
+    } finally {
+      client.close();
+      await bot.stop();
+    }
+    return summarizeProfiles(profiles, pool.tally.steps);
+  } finally {
+    rmSync(profiles, { recursive: true, force: true });
+  }
+}
+
 function residentOf(metrics: string): number {
   return Number(/actors_resident\{group="user"\} (\d+)/.exec(metrics)?.[1] ?? 0);
 }
@@ -205,6 +226,7 @@ try {
   const baseline = await measure(() => startBaselineBot(env));
   await seedKnownUsers(join(dir, "actors.kv"), KNOWN_USERS);
   const actors = await measure(() => startActorBot(env));
+  const profile = await profileSaturation();
   const ratio = (ours: number | undefined, theirs: number | undefined, higherIsBetter: boolean) =>
     ours === undefined || theirs === undefined || ours === 0 || theirs === 0
       ? undefined
@@ -223,8 +245,14 @@ try {
       updatesPerSecond: ratio(actors.updatesPerSecond, baseline.updatesPerSecond, true),
       p99At1000PerSecond: ratio(p99At1000, baseline.latencyMs["1000/s"]?.p99, false),
       cpuCores: ratio(actors.cpuCores, baseline.cpuCores, false),
+      cpuMsPerUpdate: ratio(actors.cpuMsPerUpdate, baseline.cpuMsPerUpdate, false),
       peakRssMB: ratio(actors.peakRssMB, baseline.peakRssMB, false),
       kvCommitsPerUpdate: ratio(actors.kvCommitsPerUpdate, baseline.kvCommitsPerUpdate, false),
+    },
+    /** Our bot at saturation again under `node --cpu-prof`: each thread's CPU per update, by kind of work. */
+    profile: {
+      note: "CPU profiles of a saturation run of ours; profiling adds its own cost, so compare the kinds with each other",
+      threads: profile,
     },
     targets: {
       atLeast5000UpdatesPerSecond: actors.updatesPerSecond >= 5_000,
@@ -248,6 +276,7 @@ function markdown(results: {
   actors: Awaited<ReturnType<typeof measure>>;
   baseline: Awaited<ReturnType<typeof measure>>;
   ratioToBaseline: Record<string, number | undefined>;
+  profile: { threads: ThreadProfile[] };
   date: string;
   settings: { users: number };
 }): string {
@@ -279,6 +308,7 @@ function markdown(results: {
   }
   lines.push(
     row("CPU cores at saturation", actors.cpuCores, baseline.cpuCores, results.ratioToBaseline.cpuCores),
+    row("CPU ms per update", actors.cpuMsPerUpdate, baseline.cpuMsPerUpdate, results.ratioToBaseline.cpuMsPerUpdate),
     row("peak RSS MB", actors.peakRssMB, baseline.peakRssMB, results.ratioToBaseline.peakRssMB),
     row(
       "KV commits per update",
@@ -296,6 +326,18 @@ function markdown(results: {
         "–",
       ),
     );
+  }
+  lines.push(
+    "",
+    "Where our bot's time goes at saturation (CPU profiles: each thread's CPU ms per update, by kind):",
+    "",
+  );
+  for (const thread of results.profile.threads) {
+    const kinds = Object.entries(thread.cpuMsPerUpdateByKind)
+      .slice(0, 5)
+      .map(([kind, ms]) => `${kind} ${ms}`)
+      .join(", ");
+    lines.push(`- ${thread.thread}: ${thread.cpuMsPerUpdate} ms; ${kinds}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -135,8 +135,8 @@ export class UserPool {
     }
   }
 
-  /** One session of a user (see the module comment). */
-  async session(userId: number, generate: boolean, lang: "ru" | "en"): Promise<void> {
+  /** Update builders for one user: a message (commands marked as Telegram does) and a button press. */
+  #updates(userId: number, lang: "ru" | "en") {
     const from = { id: userId, is_bot: false, first_name: `User ${userId}`, language_code: lang };
     const chat = { id: userId, type: "private" as const, first_name: from.first_name };
     const text = (value: string) => (ids: { updateId: number }) => ({
@@ -161,6 +161,17 @@ export class UserPool {
         message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat, text: "…" },
       },
     });
+    return { text, press };
+  }
+
+  /** A user who comes back and only opens the bot (/start): their actor becomes resident. */
+  async visit(userId: number, lang: "ru" | "en"): Promise<void> {
+    await this.step(userId, "start", this.#updates(userId, lang).text("/start"));
+  }
+
+  /** One session of a user (see the module comment). */
+  async session(userId: number, generate: boolean, lang: "ru" | "en"): Promise<void> {
+    const { text, press } = this.#updates(userId, lang);
     await this.step(userId, "start", text("/start"));
     await this.step(userId, "section", press("1|s|images|0"));
     await this.step(userId, "card", press("1|c|z-image|0"));
