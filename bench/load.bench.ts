@@ -203,7 +203,8 @@ async function measure(start: () => Promise<BotUnderLoad>) {
 async function profileSaturation() {
   const profiles = mkdtempSync(join(tmpdir(), "kie-bot-profile-"));
   try {
-    const bot = await startActorBot({ ...env, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profiles}`] });
+    // A KV of its own: update ids start again at 1, and the first run's inbox would take them for redeliveries.
+    const bot = await startActorBot({ ...env, dir: profiles, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profiles}`] });
     const client = webhookClient({ port: bot.port, path: bot.webhookPath, secret: WEBHOOK_SECRET }, 128);
     pool = new UserPool((update) => client.post(update));
     try {

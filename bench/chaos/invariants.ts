@@ -179,7 +179,12 @@ function checkResults(inputs: InvariantInputs, add: Add): void {
     const ids = { userId: order?.userId, jobId: order?.jobId };
     if (chats.length > 1) add({ invariant: "result_delivered_once", ...ids, details: { url, sentTo: chats } });
     if (order === undefined || chats.some((chat) => chat !== order.userId)) {
-      add({ invariant: "result_to_its_user", ...ids, details: { url, sentTo: chats, order } });
+      // The task's own request says which order it came from: a prompt no order had means an order the load lost.
+      const request = {
+        model: task?.body.model,
+        prompt: (task?.body.input as { prompt?: unknown } | undefined)?.prompt,
+      };
+      add({ invariant: "result_to_its_user", ...ids, details: { url, sentTo: chats, order, request } });
       continue;
     }
     const job = inputs.kv.users.get(order.userId)?.jobs.get(order.jobId);
