@@ -99,14 +99,17 @@ export class BotRunner {
     return code;
   }
 
-  /** Log lines at warn or worse, counted by level and message. */
+  /** Log lines at warn or worse, counted by level, message and error message. */
   problems(): Record<string, number> {
     const names: Record<number, string> = { 40: "warn", 50: "error", 60: "fatal" };
     const counts: Record<string, number> = {};
     for (const { line } of this.logs) {
       const level = Number(line.level);
       if (level < 40) continue;
-      const key = `${names[level] ?? level}: ${String(line.msg)}`;
+      // The error's own message too: "KV commit failed" alone does not say why.
+      const error = (line.err as { message?: unknown } | undefined)?.message;
+      const because = typeof error === "string" ? ` (${error.slice(0, 160)})` : "";
+      const key = `${names[level] ?? level}: ${String(line.msg)}${because}`;
       counts[key] = (counts[key] ?? 0) + 1;
     }
     return counts;
