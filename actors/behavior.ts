@@ -20,6 +20,8 @@ export interface TurnContext {
   readonly id: ActorId;
   /** Wall-clock epoch milliseconds at the start of the turn. */
   readonly now: number;
+  /** The values of the keys `reads` named for this message, in order (`undefined`: not in KV). */
+  readonly read?: readonly unknown[];
 }
 
 /** An extra KV mutation committed atomically with the actor's state. */
@@ -85,6 +87,14 @@ export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never>
   restoreState(stored: unknown, id: ActorId): S;
   /** The pure core: no I/O, no clock other than `ctx.now`, no randomness. */
   receive(state: S, message: M, ctx: TurnContext): Turn<S, R, E>;
+  /**
+   * KV keys besides its state that a message needs (records kept under keys
+   * of their own, so that the state stays small: one KV value holds at most
+   * 64 KiB). Read before each try of the turn and handed to `receive` as
+   * `ctx.read`. Only this actor may write them, and only in a turn that also
+   * changes its state, whose versionstamp then fences them.
+   */
+  reads?(message: M): readonly KvKey[];
   /** Fields that identify a message in logs (e.g. a Telegram update id). */
   describe?(message: M): Record<string, unknown>;
   /**

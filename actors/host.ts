@@ -282,7 +282,13 @@ export class ActorHost implements HostApi {
       let turn: Turn<unknown, unknown, unknown>;
       try {
         resident = await this.#current(behavior, key, envelope.id);
-        turn = behavior.receive(resident.state, envelope.message, { id: envelope.id, now: this.#clock.now() });
+        const keys = behavior.reads?.(envelope.message) ?? [];
+        const read = await Promise.all(keys.map(async (readKey) => (await this.#load(readKey)).value ?? undefined));
+        turn = behavior.receive(resident.state, envelope.message, {
+          id: envelope.id,
+          now: this.#clock.now(),
+          ...(keys.length > 0 ? { read } : {}),
+        });
       } catch (error) {
         const failed = this.#failTurn(key, envelope, error, behavior.describe?.(envelope.message));
         const recovery = recoveryEffects(behavior, envelope.message, error, immediateDone, this.#log);

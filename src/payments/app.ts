@@ -14,6 +14,7 @@ import {
   type PaymentEffect,
   type PaymentMessage,
   PaymentState,
+  paymentReads,
   receivePayment,
 } from "./payment-core.ts";
 import { paymentRecordKey } from "./refund-core.ts";
@@ -55,7 +56,8 @@ export function paymentBehavior(
     persistent: true,
     initialState: () => initialPaymentState(),
     restoreState: (stored) => PaymentState.parse(stored),
-    receive: (state, message, ctx) => receivePayment(state, message, ctx.now),
+    reads: (message) => paymentReads(message).map((key) => [...key]),
+    receive: (state, message, ctx) => receivePayment(state, message, ctx.now, ctx.read),
     describe: (message) => ({ message: message.type }),
     async perform(effect, ctx) {
       switch (effect.type) {

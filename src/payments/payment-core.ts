@@ -32,12 +32,23 @@ export const Credit = z.object({
 });
 export type Credit = z.infer<typeof Credit>;
 
+/**
+ * Where an invoice lives: a key of its own, not the actor's state (one KV
+ * value holds at most 64 KiB, a few hundred invoices). Read for a message by
+ * the runtime (`reads`), written with a change of the actor's state.
+ */
+export const invoiceKey = (invoiceId: string) => ["invoice", invoiceId] as const;
+
+/** The invoice a message names, as read from KV: unknown when missing, malformed or past its time. */
+function invoiceRead(read: readonly unknown[] | undefined, now: number): Invoice | undefined {
+  const parsed = Invoice.safeParse(read?.[0]);
+  return parsed.success && now - parsed.data.createdAt < INVOICE_TTL_MS ? parsed.data : undefined;
+}
+
 export const PaymentState = z.object({
   v: z.literal(1),
-  /** Invoices issued so far (their ids count up). */
+  /** Invoices issued so far (their ids count up). Earlier versions kept the invoices here too: dropped on load. */
   seq: z.number().int().nonnegative(),
-  /** Open invoices, and paid ones until they expire (to recognise repeated payment messages). */
-  invoices: z.record(z.string(), Invoice),
   /** Credits recorded but not yet acknowledged by the user's actor. */
   outbox: z.record(z.string(), Credit),
   /** YooKassa attempts of the last day, by attempt id (the Idempotence-Key). */
@@ -48,7 +59,7 @@ export const PaymentState = z.object({
 export type PaymentState = z.infer<typeof PaymentState>;
 
 export function initialPaymentState(): PaymentState {
-  return { v: 1, seq: 0, invoices: {}, outbox: {}, yoo: {}, refunds: {} };
+  return { v: 1, seq: 0, outbox: {}, yoo: {}, refunds: {} };
 }
 
 /** Why a payment or a pre-checkout is refused. */
@@ -136,7 +147,18 @@ export const starsPaymentKey = (chargeId: string) => ["payment", "stars", charge
 export const starsCreditKey = (chargeId: string) => `stars:${chargeId}`;
 
 /** Handles one message at `now`. */
-export function receivePayment(state: PaymentState, message: PaymentMessage, now: number): PaymentTurn {
+/** The KV keys a message needs besides the state (the runtime reads them before the turn). */
+export function paymentReads(message: PaymentMessage): readonly (readonly [string, string])[] {
+  return message.type === "checkStarsInvoice" || message.type === "starsPaid" ? [invoiceKey(message.invoiceId)] : [];
+}
+
+/** `read`: the values of `paymentReads(message)`. */
+export function receivePayment(
+  state: PaymentState,
+  message: PaymentMessage,
+  now: number,
+  read?: readonly unknown[],
+): PaymentTurn {
   switch (message.type) {
     case "createStarsInvoice": {
       const seq = state.seq + 1;
@@ -147,24 +169,23 @@ export function receivePayment(state: PaymentState, message: PaymentMessage, now
         kopecks: message.kopecks,
         createdAt: now,
       };
-      const invoices = { ...expired(state.invoices, now), [invoice.id]: invoice };
       return {
-        state: { ...state, seq, invoices },
-        writes: [{ op: "set", key: ["invoice", invoice.id], value: invoice }],
+        state: { ...state, seq },
+        writes: [{ op: "set", key: [...invoiceKey(invoice.id)], value: invoice }],
         reply: { invoiceId: invoice.id } satisfies InvoiceCreated,
       };
     }
     case "checkStarsInvoice":
-      return { state, reply: checkInvoice(state, message) };
+      return { state, reply: checkInvoice(invoiceRead(read, now), message) };
     case "starsPaid": {
-      const invoice = state.invoices[message.invoiceId];
+      const invoice = invoiceRead(read, now);
       const key = starsCreditKey(message.chargeId);
       // The same payment message again: the credit is either acknowledged or still on its way.
       if (invoice?.chargeId === message.chargeId) {
         const pending = state.outbox[key];
         return { state, reply: { ok: true }, effects: pending ? [{ type: "deliverCredit", credit: pending }] : [] };
       }
-      const check = checkInvoice(state, message);
+      const check = checkInvoice(invoice, message);
       const record = {
         provider: "stars",
         chargeId: message.chargeId,
@@ -188,18 +209,14 @@ export function receivePayment(state: PaymentState, message: PaymentMessage, now
       }
       const credit: Credit = { key, userId: invoice.userId, amount: invoice.kopecks, reason: `${invoice.stars} Stars` };
       return {
-        state: {
-          ...state,
-          invoices: { ...state.invoices, [invoice.id]: { ...invoice, chargeId: message.chargeId } },
-          outbox: { ...state.outbox, [key]: credit },
-        },
+        state: { ...state, outbox: { ...state.outbox, [key]: credit } },
         writes: [
           {
             op: "set",
             key: [...starsPaymentKey(message.chargeId)],
             value: { ...record, status: "paid", kopecks: invoice.kopecks },
           },
-          { op: "set", key: ["invoice", invoice.id], value: { ...invoice, chargeId: message.chargeId } },
+          { op: "set", key: [...invoiceKey(invoice.id)], value: { ...invoice, chargeId: message.chargeId } },
         ],
         reply: { ok: true },
         effects: [{ type: "deliverCredit", credit }],
@@ -228,20 +245,11 @@ export function receivePayment(state: PaymentState, message: PaymentMessage, now
 }
 
 function checkInvoice(
-  state: PaymentState,
+  invoice: Invoice | undefined,
   message: { readonly userId: number; readonly invoiceId: string; readonly currency: string; readonly amount: number },
 ): PaymentCheck {
-  const invoice = state.invoices[message.invoiceId];
   if (invoice === undefined || invoice.userId !== message.userId) return { ok: false, refusal: "unknown_invoice" };
   if (invoice.chargeId !== undefined) return { ok: false, refusal: "already_paid" };
   if (message.currency !== "XTR" || message.amount !== invoice.stars) return { ok: false, refusal: "amount_mismatch" };
   return { ok: true };
-}
-
-/** Invoices without the ones past their time (paid ones are forgotten too: their payment record stays in KV). */
-function expired(invoices: PaymentState["invoices"], now: number): PaymentState["invoices"] {
-  const kept: Record<string, Invoice> = {};
-  for (const [id, invoice] of Object.entries(invoices))
-    if (now - invoice.createdAt < INVOICE_TTL_MS) kept[id] = invoice;
-  return kept;
 }
