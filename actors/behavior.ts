@@ -82,6 +82,8 @@ export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never>
   readonly kind: string;
   /** False for actors whose state is rebuilt in memory (e.g. the catalog index). */
   readonly persistent: boolean;
+  /** Messages queued per actor before `overloaded`, for an actor that serves everyone (default: the host's). */
+  readonly mailboxBound?: number;
   initialState(id: ActorId): S;
   /** Parses a stored state; a throw makes the message fail as `actor_failed`. */
   restoreState(stored: unknown, id: ActorId): S;

@@ -248,8 +248,9 @@ export class ActorHost implements HostApi {
     }
   }
 
-  #accept(envelope: Envelope): ActorError | null {
-    const run = this.#enqueue(envelope);
+  /** `fromSelf`: a message an actor sends itself (the outcome of its own effect) is never refused as overload. */
+  #accept(envelope: Envelope, fromSelf = false): ActorError | null {
+    const run = this.#enqueue(envelope, fromSelf);
     if (run === undefined) return this.#refusal(envelope);
     run.then((result) => {
       if (envelope.askId !== undefined) {
@@ -268,11 +269,12 @@ export class ActorHost implements HostApi {
     return { code: "overloaded", message: `mailbox of ${envelope.kind} ${envelope.id} is full` };
   }
 
-  #enqueue(envelope: Envelope): Promise<Result<unknown>> | undefined {
+  #enqueue(envelope: Envelope, fromSelf = false): Promise<Result<unknown>> | undefined {
     const behavior = this.#behaviors.get(envelope.kind);
     if (this.#stopped || behavior === undefined) return undefined;
     const key = actorKey(envelope.kind, envelope.id);
-    return this.#mailboxes.enqueue(key, () => this.#runTurn(behavior, key, envelope));
+    const bound = fromSelf ? Number.POSITIVE_INFINITY : (behavior.mailboxBound ?? this.#limits.mailboxBound);
+    return this.#mailboxes.enqueue(key, () => this.#runTurn(behavior, key, envelope), bound);
   }
 
   async #runTurn(behavior: AnyBehavior, key: string, envelope: Envelope): Promise<Result<unknown>> {
@@ -402,7 +404,7 @@ export class ActorHost implements HostApi {
       id: envelope.id,
       log,
       tellSelf: (message: unknown) => {
-        const refusal = this.#accept({ kind: envelope.kind, id: envelope.id, message });
+        const refusal = this.#accept({ kind: envelope.kind, id: envelope.id, message }, true);
         if (refusal !== null) log.warn({ kind: envelope.kind, id: envelope.id, error: refusal }, "tellSelf refused");
       },
     };

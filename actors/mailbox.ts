@@ -25,15 +25,19 @@ export class Mailboxes {
 
   /**
    * Queues `task` behind the key's earlier tasks. Returns `undefined`
-   * without queueing when the key's mailbox or the total is full.
+   * without queueing when the key's mailbox (`perKey` tasks) or the total is
+   * full; `Infinity` queues in any case (the outcome of work already done,
+   * which must not be lost).
    */
-  enqueue<T>(key: string, task: () => Promise<T>): Promise<T> | undefined {
+  enqueue<T>(key: string, task: () => Promise<T>, perKey = this.perKeyBound): Promise<T> | undefined {
     let box = this.#boxes.get(key);
     if (box === undefined) {
       box = { tail: Promise.resolve(), pending: 0 };
       this.#boxes.set(key, box);
     }
-    if (box.pending >= this.perKeyBound || this.#total >= this.totalBound) return undefined;
+    if (perKey !== Number.POSITIVE_INFINITY && (box.pending >= perKey || this.#total >= this.totalBound)) {
+      return undefined;
+    }
     box.pending++;
     this.#total++;
     const run = box.tail.then(task);

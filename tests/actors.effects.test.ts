@@ -79,3 +79,40 @@ describe("effect preparation", () => {
     expect(events).toEqual(["commit started", "commit durable", "sent undefined"]);
   });
 });
+
+describe("messages an actor sends itself", () => {
+  it("are queued even past a full mailbox: they carry the outcome of work already done", async () => {
+    let done = 0;
+    const behavior: ActorBehavior<number, "go" | "done", number, "work"> = {
+      kind: "worker",
+      persistent: false,
+      initialState: () => 0,
+      restoreState: () => 0,
+      receive: (n, message) => {
+        if (message === "done") done++;
+        return message === "go" ? { state: n, effects: ["work"] } : { state: n + 1 };
+      },
+      perform: async (_effect, ctx) => {
+        for (let i = 0; i < 5; i++) ctx.tellSelf("done");
+      },
+    };
+    const host = new ActorHost({
+      behaviors: [behavior],
+      services: {
+        loadMany: async (keys) => keys.map(() => ({ value: undefined, versionstamp: null })),
+        scan: async () => ({ entries: [] }),
+        commitMany: async (requests) => requests.map(() => ({ ok: true, versionstamp: "00000000000000010000" })),
+        settle: async () => {},
+        ask: async () => ({ ok: true, value: undefined }),
+        tell: async () => ({ ok: true, value: undefined }),
+      },
+      limits: { ...DEFAULT_LIMITS, mailboxBound: 2 },
+      clock: { now: () => 0, monotonic: () => 0 },
+      log: silentLog,
+    });
+    await host.deliver([{ kind: "worker", id: 1, message: "go" }]);
+    for (let waited = 0; waited < 100 && done < 5; waited++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await host.drain(1_000);
+    expect(done).toBe(5);
+  });
+});

@@ -5,9 +5,10 @@
  * Running TypeScript through tsx costs every worker thread a loader thread
  * of its own on Node 20: seconds of start and a V8 heap each.
  *
- * Packages stay in `node_modules`. `import.meta.url` keeps naming the source
- * file, so data next to the sources (catalog, locales) is found as before,
- * and the platform maps worker modules to their built files
+ * Packages are bundled too, but `@deno/kv` (a native binding) and pino
+ * (it starts threads from files of its own). `import.meta.url` keeps naming
+ * the source file, so data next to the sources (catalog, locales) is found
+ * as before, and the platform maps worker modules to their built files
  * (`Platform.loadable`). Deno runs the sources and needs none of this.
  */
 import { readFile, rename, rm } from "node:fs/promises";

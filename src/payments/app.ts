@@ -54,6 +54,8 @@ export function paymentBehavior(
   return {
     kind: "payment",
     persistent: true,
+    // One actor serves every user's invoices and payments: its mailbox is as large as its host's.
+    mailboxBound: 20_000,
     initialState: () => initialPaymentState(),
     restoreState: (stored) => PaymentState.parse(stored),
     reads: (message) => paymentReads(message).map((key) => [...key]),
