@@ -175,16 +175,20 @@ function checkResults(inputs: InvariantInputs, add: Add): void {
   for (const [url, chats] of inputs.results) {
     const taskId = url.match(/\/i\/([^/]+)\.png$/)?.[1] ?? "";
     const task = inputs.tasks.get(taskId);
-    const order = inputs.orders.get(String((task?.body.input as { prompt?: unknown } | undefined)?.prompt ?? ""));
+    const prompt = String((task?.body.input as { prompt?: unknown } | undefined)?.prompt ?? "");
+    // The load writes whose order it is into the prompt (`chaos u<user> w<wizard>`): a step that stalled (its
+    // screen came late) leaves the order out of the load's list, while the bot still took it.
+    const named = prompt.match(/^chaos u(\d+) w(\w+)$/);
+    const order =
+      inputs.orders.get(prompt) ?? (named ? { userId: Number(named[1]), jobId: named[2] ?? "" } : undefined);
     const ids = { userId: order?.userId, jobId: order?.jobId };
     if (chats.length > 1) add({ invariant: "result_delivered_once", ...ids, details: { url, sentTo: chats } });
     if (order === undefined || chats.some((chat) => chat !== order.userId)) {
-      // The task's own request says which order it came from: a prompt no order had means an order the load lost.
-      const request = {
-        model: task?.body.model,
-        prompt: (task?.body.input as { prompt?: unknown } | undefined)?.prompt,
-      };
-      add({ invariant: "result_to_its_user", ...ids, details: { url, sentTo: chats, order, request } });
+      add({
+        invariant: "result_to_its_user",
+        ...ids,
+        details: { url, sentTo: chats, prompt, model: task?.body.model },
+      });
       continue;
     }
     const job = inputs.kv.users.get(order.userId)?.jobs.get(order.jobId);
