@@ -191,8 +191,9 @@ function checkResults(inputs: InvariantInputs, add: Add): void {
       });
       continue;
     }
-    const job = inputs.kv.users.get(order.userId)?.jobs.get(order.jobId);
-    if ((job?.outcome ?? job?.state) !== "succeeded" || job?.taskId !== taskId) {
+    // The job that owns the task (a prompt Telegram delivered late may have gone into the user's next wizard).
+    const job = [...(inputs.kv.users.get(order.userId)?.jobs.values() ?? [])].find((each) => each.taskId === taskId);
+    if ((job?.outcome ?? job?.state) !== "succeeded") {
       add({ invariant: "result_of_a_succeeded_job", ...ids, details: { url, job } });
     }
   }
