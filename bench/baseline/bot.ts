@@ -82,7 +82,7 @@ const kvStorage: StorageAdapter<SessionData> = {
 /** One key for both ordering and the session: the chat (the user, in a private chat). */
 const keyOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id);
 
-const rub = (kopecks: number) => `${(kopecks / 100).toFixed(2)} ₽`;
+const rub = (kopecks: number) => `${Math.trunc(kopecks / 100)}.${String(Math.abs(kopecks) % 100).padStart(2, "0")} ₽`;
 const wizardId = () => Array.from({ length: 8 }, () => randomInt(36).toString(36)).join("");
 const menuButton = () => new InlineKeyboard().text("Main menu", "1|m");
 
