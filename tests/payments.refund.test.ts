@@ -78,6 +78,12 @@ describe("refunds by an admin", () => {
     const records = await userRecords(started.app.kv, 801);
     expect(records.state.wallet.balance).toBe(0);
     expect(records.ledger.map((record) => record.entry.key)).toEqual(["refund:stars:charge-r1"]);
+    // A finished refund is kept in its own record only: the payment actor's one value does not grow with refunds.
+    await until(async () => {
+      const stored = await started.app.kv.get<{ refunds: object }>(["payment", "main"]);
+      return JSON.stringify(stored.value?.refunds) === "{}";
+    });
+    expect((await started.app.kv.get(["refund", "refund:stars:charge-r1"])).value).toMatchObject({ status: "done" });
 
     calls.length = 0;
     await started.send(admin.text("/refund stars charge-r1 again"), 1);

@@ -7,7 +7,14 @@
  */
 import { z } from "zod";
 import type { KvWrite, Turn } from "../../actors/mod.ts";
-import { Refund, type RefundOutcome, type RefundProvider, receiveRefund } from "./refund-core.ts";
+import {
+  Refund,
+  type RefundOutcome,
+  type RefundProvider,
+  receiveRefund,
+  refundKey,
+  refundRecordKey,
+} from "./refund-core.ts";
 import type { YooPayment } from "./yookassa.ts";
 import { receiveYooKassa, YooAttempt, type YooUserNews } from "./yookassa-core.ts";
 
@@ -149,7 +156,17 @@ export const starsCreditKey = (chargeId: string) => `stars:${chargeId}`;
 /** Handles one message at `now`. */
 /** The KV keys a message needs besides the state (the runtime reads them before the turn). */
 export function paymentReads(message: PaymentMessage): readonly (readonly [string, string])[] {
-  return message.type === "checkStarsInvoice" || message.type === "starsPaid" ? [invoiceKey(message.invoiceId)] : [];
+  switch (message.type) {
+    case "checkStarsInvoice":
+    case "starsPaid":
+      return [invoiceKey(message.invoiceId)];
+    case "refund":
+      return [refundRecordKey(refundKey(message.provider, message.paymentId))];
+    case "paymentRecordLoaded":
+      return [refundRecordKey(refundKey(message.request.provider, message.request.paymentId))];
+    default:
+      return [];
+  }
 }
 
 /** `read`: the values of `paymentReads(message)`. */
@@ -238,7 +255,7 @@ export function receivePayment(
     case "refundDebited":
     case "providerRefunded":
     case "providerRefundFailed":
-      return receiveRefund(state, message, now);
+      return receiveRefund(state, message, now, read);
     default:
       return receiveYooKassa(state, message, now);
   }

@@ -49,8 +49,11 @@ export const refundKey = (provider: RefundProvider, paymentId: string) => `refun
 export const paymentRecordKey = (provider: RefundProvider, paymentId: string) => ["payment", provider, paymentId];
 
 /** The refund's audit record, written at every step. */
+/** Where a refund's record lives. */
+export const refundRecordKey = (key: string) => ["refund", key] as const;
+
 export function refundWrite(refund: Refund, now: number): KvWrite {
-  return { op: "set", key: ["refund", refund.key], value: { ...refund, updatedAt: now } };
+  return { op: "set", key: [...refundRecordKey(refund.key)], value: { ...refund, updatedAt: now } };
 }
 
 /** The outcome for the admin when a refund cannot start. */
@@ -64,12 +67,27 @@ export type RefundMessage = Extract<
 >;
 
 /** The refund steps of the payment actor. */
-export function receiveRefund(state: PaymentState, message: RefundMessage, now: number): PaymentTurn {
-  const withRefund = (refund: Refund, effects: PaymentEffect[], extra: Partial<PaymentState> = {}): PaymentTurn => ({
-    state: { ...state, ...extra, refunds: { ...state.refunds, [refund.key]: refund } },
-    writes: [refundWrite(refund, now)],
-    effects,
-  });
+export function receiveRefund(
+  state: PaymentState,
+  message: RefundMessage,
+  now: number,
+  read?: readonly unknown[],
+): PaymentTurn {
+  // Refunds under way are in the state; finished ones only in their record (one KV value holds 64 KiB).
+  const withRefund = (refund: Refund, effects: PaymentEffect[], extra: Partial<PaymentState> = {}): PaymentTurn => {
+    const { [refund.key]: _settled, ...others } = state.refunds;
+    const underWay = refund.status === "debiting" || refund.status === "refunding";
+    return {
+      state: { ...state, ...extra, refunds: underWay ? { ...others, [refund.key]: refund } : others },
+      writes: [refundWrite(refund, now)],
+      effects,
+    };
+  };
+  /** The refund of a payment: under way (state) or finished (its record, read for the message). */
+  const refundOf = (key: string): Refund | undefined => {
+    const recorded = Refund.safeParse(read?.[0]);
+    return state.refunds[key] ?? (recorded.success ? recorded.data : undefined);
+  };
   const toAdmin = (adminId: number, outcome: RefundOutcome): PaymentEffect => ({
     type: "tellUser",
     userId: adminId,
@@ -78,7 +96,7 @@ export function receiveRefund(state: PaymentState, message: RefundMessage, now: 
   switch (message.type) {
     case "refund": {
       const { type: _type, ...request } = message;
-      const existing = state.refunds[refundKey(request.provider, request.paymentId)];
+      const existing = refundOf(refundKey(request.provider, request.paymentId));
       if (existing !== undefined && existing.status !== "failed") {
         return { state, effects: [toAdmin(request.adminId, refused(request.paymentId, "already_refunded"))] };
       }
@@ -100,7 +118,7 @@ export function receiveRefund(state: PaymentState, message: RefundMessage, now: 
         status: "debiting",
         at: now,
       };
-      const current = state.refunds[refund.key];
+      const current = refundOf(refund.key);
       if (current !== undefined && current.status !== "failed") return { state };
       return withRefund(refund, [{ type: "refundDebit", refund }]);
     }
