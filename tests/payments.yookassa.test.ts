@@ -123,6 +123,9 @@ describe("YooKassa top-ups", () => {
       await started.app.kv.get<{ history: { status: string }[] }>(["payment", "yookassa-attempt", attemptId])
     ).value;
     expect(attempt?.history.map((step) => step.status)).toEqual(["creating", "pending", "succeeded"]);
+    // A finished attempt lives in its record only: the payment actor's one value does not grow with payments.
+    const actor = await started.app.kv.get<{ yoo: object }>(["payment", "main"]);
+    expect(actor.value?.yoo).toEqual({});
   });
 
   it("credits nothing while the re-read says pending or the amount differs; Check payment and reconciliation re-read", async () => {
@@ -146,13 +149,17 @@ describe("YooKassa top-ups", () => {
     await until(async () => (await userRecords(started.app.kv, 602)).state.wallet.balance === 10_000);
   });
 
-  it("tells the user about a canceled payment and credits nothing", async () => {
+  it("tells the user about a canceled payment and credits nothing, also when they check it again later", async () => {
     const started = await bot();
-    const { paymentId } = await payPackage(started, 603);
+    const { user, paymentId, check } = await payPackage(started, 603);
     settle(paymentId, { status: "canceled", cancellation_details: { reason: "expired_on_confirmation" } });
     await started.app.handleHttp(notification(paymentId, "payment.canceled"), { remoteAddress: "77.75.156.11" });
-    await until(() => calls.some((call) => String(call.body.text).includes("The payment was canceled")));
+    const canceled = () => calls.filter((call) => String(call.body.text).includes("The payment was canceled"));
+    await until(() => canceled().length === 1);
     expect((await userRecords(started.app.kv, 603)).state.wallet.balance).toBe(0);
+    // The attempt is finished (kept in its record only); Check payment still answers from the record.
+    await started.send(user.press(check), 1);
+    await until(() => canceled().length === 2);
   });
 
   it("takes a typed amount from 50 to 50,000 rubles", async () => {

@@ -16,7 +16,7 @@ import {
   refundRecordKey,
 } from "./refund-core.ts";
 import type { YooPayment } from "./yookassa.ts";
-import { receiveYooKassa, YooAttempt, type YooUserNews } from "./yookassa-core.ts";
+import { attemptKey, receiveYooKassa, YooAttempt, type YooUserNews } from "./yookassa-core.ts";
 
 /** How long an unpaid invoice is kept (Telegram invoices can be paid later; a day is plenty). */
 export const INVOICE_TTL_MS = 24 * 3_600_000;
@@ -155,11 +155,13 @@ export const starsCreditKey = (chargeId: string) => `stars:${chargeId}`;
 
 /** Handles one message at `now`. */
 /** The KV keys a message needs besides the state (the runtime reads them before the turn). */
-export function paymentReads(message: PaymentMessage): readonly (readonly [string, string])[] {
+export function paymentReads(message: PaymentMessage): readonly (readonly string[])[] {
   switch (message.type) {
     case "checkStarsInvoice":
     case "starsPaid":
       return [invoiceKey(message.invoiceId)];
+    case "yooCheck":
+      return [attemptKey(message.attemptId)];
     case "refund":
       return [refundRecordKey(refundKey(message.provider, message.paymentId))];
     case "paymentRecordLoaded":
@@ -257,7 +259,7 @@ export function receivePayment(
     case "providerRefundFailed":
       return receiveRefund(state, message, now, read);
     default:
-      return receiveYooKassa(state, message, now);
+      return receiveYooKassa(state, message, now, read);
   }
 }
 

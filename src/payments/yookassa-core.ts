@@ -61,14 +61,16 @@ export function judgePayment(attempt: YooAttempt, payment: YooPayment): YooVerdi
   return { kind: "pending", attempt };
 }
 
+/** Where an attempt's record lives. */
+export const attemptKey = (attemptId: string) => ["payment", "yookassa-attempt", attemptId] as const;
+
 /** The KV record of an attempt (the audit trail of every payment attempt). */
 export function attemptWrite(attempt: YooAttempt, now: number, extra: Record<string, unknown> = {}): KvWrite {
-  return {
-    op: "set",
-    key: ["payment", "yookassa-attempt", attempt.id],
-    value: { ...attempt, updatedAt: now, ...extra },
-  };
+  return { op: "set", key: [...attemptKey(attempt.id)], value: { ...attempt, updatedAt: now, ...extra } };
 }
+
+/** Attempts the actor still follows; a final one lives in its record only (one KV value holds 64 KiB). */
+const isOpen = (attempt: YooAttempt) => attempt.status === "creating" || attempt.status === "pending";
 
 /** Attempts still worth following: not final and younger than a day. */
 export function followed(attempts: Readonly<Record<string, YooAttempt>>, now: number): YooAttempt[] {
@@ -100,7 +102,12 @@ export type YooMessage = Extract<
 >;
 
 /** The YooKassa steps of the payment actor. */
-export function receiveYooKassa(state: PaymentState, message: YooMessage, now: number): PaymentTurn {
+export function receiveYooKassa(
+  state: PaymentState,
+  message: YooMessage,
+  now: number,
+  read?: readonly unknown[],
+): PaymentTurn {
   const withAttempt = (
     attempt: YooAttempt,
     turn: Omit<PaymentTurn, "state"> = {},
@@ -112,9 +119,10 @@ export function receiveYooKassa(state: PaymentState, message: YooMessage, now: n
       previous?.status === attempt.status
         ? attempt
         : { ...attempt, history: [...attempt.history, { status: attempt.status, at: now }] };
+    const { [attempt.id]: _before, ...others } = pruned(state.yoo, now);
     return {
       ...turn,
-      state: { ...state, yoo: { ...pruned(state.yoo, now), [attempt.id]: recorded } },
+      state: { ...state, yoo: isOpen(recorded) ? { ...others, [attempt.id]: recorded } : others },
       writes: [attemptWrite(recorded, now, extra), ...(turn.writes ?? [])],
     };
   };
@@ -158,7 +166,14 @@ export function receiveYooKassa(state: PaymentState, message: YooMessage, now: n
       return { state, reply: { known: true }, effects: [{ type: "yooReadPayment", attempt, tell: false }] };
     }
     case "yooCheck": {
-      const attempt = state.yoo[message.attemptId];
+      const recorded = YooAttempt.safeParse(read?.[0]);
+      const attempt = state.yoo[message.attemptId] ?? (recorded.success ? recorded.data : undefined);
+      // A finished attempt: its outcome, from its record (a success was announced with the credit).
+      if (attempt !== undefined && attempt.userId === message.userId && !isOpen(attempt)) {
+        if (attempt.status !== "canceled" && attempt.status !== "failed") return { state };
+        const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: attempt.status };
+        return { state, effects: [{ type: "tellUser", userId: message.userId, news }] };
+      }
       if (attempt === undefined || attempt.userId !== message.userId || attempt.paymentId === undefined) {
         const news: YooUserNews = { type: "yooStatus", attemptId: message.attemptId, status: "failed" };
         return { state, effects: [{ type: "tellUser", userId: message.userId, news }] };
