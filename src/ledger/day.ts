@@ -58,8 +58,7 @@ export function nextDayStart(now: number, timeZone: string): number {
 /** `dayOf(now)`, and the days after it answered without formatting until that day ends. */
 export function currentDay(now: number, timeZone: string): string {
   const stretch = known.get(timeZone);
-  if (stretch !== undefined && now >= stretch.from && now < stretch.until) return stretch.day;
-  const day = dayOf(now, timeZone);
-  nextDayStart(now, timeZone);
-  return day;
+  // Finding where today ends remembers today: `dayOf` then answers from memory.
+  if (stretch === undefined || now < stretch.from || now >= stretch.until) nextDayStart(now, timeZone);
+  return dayOf(now, timeZone);
 }

@@ -58,7 +58,7 @@ export function paymentBehavior(
     mailboxBound: 20_000,
     initialState: () => initialPaymentState(),
     restoreState: (stored) => PaymentState.parse(stored),
-    reads: (message) => paymentReads(message).map((key) => [...key]),
+    reads: paymentReads,
     receive: (state, message, ctx) => receivePayment(state, message, ctx.now, ctx.read),
     describe: (message) => ({ message: message.type }),
     async perform(effect, ctx) {

@@ -190,7 +190,7 @@ export function receivePayment(
       };
       return {
         state: { ...state, seq },
-        writes: [{ op: "set", key: [...invoiceKey(invoice.id)], value: invoice }],
+        writes: [{ op: "set", key: invoiceKey(invoice.id), value: invoice }],
         reply: { invoiceId: invoice.id } satisfies InvoiceCreated,
       };
     }
@@ -235,7 +235,7 @@ export function receivePayment(
             key: [...starsPaymentKey(message.chargeId)],
             value: { ...record, status: "paid", kopecks: invoice.kopecks },
           },
-          { op: "set", key: [...invoiceKey(invoice.id)], value: { ...invoice, chargeId: message.chargeId } },
+          { op: "set", key: invoiceKey(invoice.id), value: { ...invoice, chargeId: message.chargeId } },
         ],
         reply: { ok: true },
         effects: [{ type: "deliverCredit", credit }],

@@ -53,7 +53,7 @@ export const paymentRecordKey = (provider: RefundProvider, paymentId: string) =>
 export const refundRecordKey = (key: string) => ["refund", key] as const;
 
 export function refundWrite(refund: Refund, now: number): KvWrite {
-  return { op: "set", key: [...refundRecordKey(refund.key)], value: { ...refund, updatedAt: now } };
+  return { op: "set", key: refundRecordKey(refund.key), value: { ...refund, updatedAt: now } };
 }
 
 /** The outcome for the admin when a refund cannot start. */

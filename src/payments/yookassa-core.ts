@@ -66,7 +66,7 @@ export const attemptKey = (attemptId: string) => ["payment", "yookassa-attempt",
 
 /** The KV record of an attempt (the audit trail of every payment attempt). */
 export function attemptWrite(attempt: YooAttempt, now: number, extra: Record<string, unknown> = {}): KvWrite {
-  return { op: "set", key: [...attemptKey(attempt.id)], value: { ...attempt, updatedAt: now, ...extra } };
+  return { op: "set", key: attemptKey(attempt.id), value: { ...attempt, updatedAt: now, ...extra } };
 }
 
 /** Attempts the actor still follows; a final one lives in its record only (one KV value holds 64 KiB). */
