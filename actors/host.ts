@@ -284,12 +284,16 @@ export class ActorHost implements HostApi {
       let turn: Turn<unknown, unknown, unknown>;
       try {
         resident = await this.#current(behavior, key, envelope.id);
+        // Most messages read nothing besides the state: no extra await on their path.
         const keys = behavior.reads?.(envelope.message) ?? [];
-        const read = await Promise.all(keys.map(async (readKey) => (await this.#load(readKey)).value ?? undefined));
+        const read =
+          keys.length === 0
+            ? undefined
+            : await Promise.all(keys.map(async (readKey) => (await this.#load(readKey)).value ?? undefined));
         turn = behavior.receive(resident.state, envelope.message, {
           id: envelope.id,
           now: this.#clock.now(),
-          ...(keys.length > 0 ? { read } : {}),
+          ...(read ? { read } : {}),
         });
       } catch (error) {
         const failed = this.#failTurn(key, envelope, error, behavior.describe?.(envelope.message));
