@@ -109,7 +109,7 @@ export function workerGroups(
       // Each shard creates its share of the account's tasks.
       createLimit: { count: Math.max(1, Math.floor(config.kieCreatesPer10s / config.shards)), windowMs: 10_000 },
     },
-    callBackUrl: config.kieCallback ? `${config.kieCallback.publicBaseUrl}/kie/callback` : undefined,
+    callBackUrl: config.kieCallBackUrl,
     results: { allowedHosts: config.resultHosts, maxBytes: config.resultMaxBytes, timeoutMs: 60_000 },
     deadlines: config.jobDeadlines,
     pollFirstMs: config.pollFirstMs,

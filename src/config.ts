@@ -244,6 +244,20 @@ export const ConfigSchema = z
     }
   });
 
+/**
+ * The `callBackUrl` sent when the bot has no public address (polling only).
+ * KIE requires a callback URL on some endpoints (Suno documents it as
+ * required, Runway for every request), so one is always sent; this one can
+ * carry a task to nobody. `.invalid` is reserved (RFC 2606 §2, RFC 6761
+ * §6.4): no one can register it and resolvers answer NXDOMAIN, so KIE's
+ * callback fails at DNS and never leaves KIE. Loopback was the other
+ * choice, but it would point KIE at its own machine (a service there may
+ * listen) and such addresses are what a server-side URL check refuses;
+ * an `https` URL under `.invalid` passes a URL format check and reaches
+ * no host at all.
+ */
+export const UNREACHABLE_KIE_CALLBACK_URL = "https://kie-callback.invalid/kie/callback";
+
 /** The parsed configuration. */
 export interface Config {
   readonly botToken: string;
@@ -268,6 +282,12 @@ export interface Config {
   readonly timeZone: string;
   /** KIE calls back to `<publicBaseUrl>/kie/callback` when set; jobs are polled either way. */
   readonly kieCallback?: { readonly publicBaseUrl: string; readonly hmacKey: string };
+  /**
+   * The `callBackUrl` of every new KIE task: the bot's own route with a
+   * public address, else {@link UNREACHABLE_KIE_CALLBACK_URL}. Always set,
+   * because KIE requires it on some endpoints (Suno, Runway).
+   */
+  readonly kieCallBackUrl: string;
   readonly httpPort: number;
   /** How long the polling lease lasts without renewal (a standby takes over after it), in milliseconds. */
   readonly pollLeaseMs: number;
@@ -364,6 +384,10 @@ export function parseConfig(
     ...(value.PUBLIC_BASE_URL !== undefined && value.KIE_WEBHOOK_HMAC_KEY !== undefined
       ? { kieCallback: { publicBaseUrl: value.PUBLIC_BASE_URL, hmacKey: value.KIE_WEBHOOK_HMAC_KEY } }
       : {}),
+    kieCallBackUrl:
+      value.PUBLIC_BASE_URL !== undefined && value.KIE_WEBHOOK_HMAC_KEY !== undefined
+        ? `${value.PUBLIC_BASE_URL}/kie/callback`
+        : UNREACHABLE_KIE_CALLBACK_URL,
     httpPort: value.PORT,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT * 1000,
     pollLeaseMs: Math.round(value.POLL_LEASE_SECONDS * 1000),
