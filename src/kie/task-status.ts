@@ -39,7 +39,8 @@ const Market = z.looseObject({
   resultJson: ResultJson,
   failCode: text,
   failMsg: text,
-  progress: z.number().optional(),
+  // Documented for Sora 2 only (0-100); other models send null or nothing.
+  progress: z.number().nullish(),
 });
 
 const Flagged = z.looseObject({
@@ -88,7 +89,9 @@ export function parseTaskStatus(family: EndpointFamily, data: unknown): TaskStat
       const task = Market.parse(data);
       if (task.state === "waiting" || task.state === "queuing") return { state: "pending" };
       if (task.state === "generating") {
-        return task.progress === undefined ? { state: "running" } : { state: "running", progress: task.progress };
+        return task.progress === undefined || task.progress === null
+          ? { state: "running" }
+          : { state: "running", progress: task.progress };
       }
       if (task.state === "fail") return failed(task.failCode, task.failMsg);
       const result = task.resultJson;
