@@ -1,6 +1,6 @@
 /**
  * Driving the whole bot in-thread with real update JSON and an msw-mocked
- * Bot API that records every call and answers like Telegram.
+ * Bot API that records every call and answers as strictly as Telegram.
  */
 import type { Update } from "grammy/types";
 import { HttpResponse, http } from "msw";
@@ -9,6 +9,7 @@ import { type App, startApp } from "../../src/app.ts";
 import { platform } from "../../src/platform/mod.ts";
 import { TEST_TOKEN, testConfig } from "./app.ts";
 import { silentLog } from "./runtime.ts";
+import { decodeBody, type FakeTelegram, messageObject, sharedTelegram } from "./telegram/mod.ts";
 
 export interface BotCall {
   readonly method: string;
@@ -43,24 +44,22 @@ export interface BotApiHooks {
    * URL it cannot fetch); `status` 500 plays Telegram being down.
    */
   refuse?(call: BotCall): string | { readonly status: number; readonly description: string } | undefined;
+  /** The Telegram that answers (its chats, flood waits and refusals); `sharedTelegram` by default. */
+  readonly telegram?: FakeTelegram;
 }
 
-/** Handlers of a Bot API that records every call and answers like Telegram (files included). */
+/**
+ * Handlers of a Bot API that records every call (refused ones too) and
+ * answers as Telegram does: the documented limits, its HTML parse mode and
+ * the state of the messages it sent (see `telegram/`), files included.
+ */
 export function botApiHandlers(calls: BotCall[], hooks: BotApiHooks = {}) {
-  let messageId = 100;
-  const message = (body: Record<string, unknown>) => ({
-    message_id: ++messageId,
-    date: 0,
-    chat: { id: body.chat_id, type: "private" },
-    ...(typeof body.text === "string" ? { text: body.text } : {}),
-  });
+  const telegram = hooks.telegram ?? sharedTelegram;
   return [
     http.post(`https://api.telegram.org/bot${TEST_TOKEN}/:method`, async ({ request, params }) => {
       const method = String(params.method);
-      const multipart = request.headers.get("content-type")?.startsWith("multipart/") === true;
-      const body = multipart
-        ? { multipart: true }
-        : (((await request.json().catch(() => ({}))) ?? {}) as Record<string, unknown>);
+      const decoded = decodeBody(request.headers.get("content-type"), new Uint8Array(await request.arrayBuffer()));
+      const body = decoded.multipart ? { multipart: true, ...decoded.payload } : decoded.payload;
       const call = { method, body };
       calls.push(call);
       const refusal = hooks.refuse?.(call);
@@ -76,17 +75,8 @@ export function botApiHandlers(calls: BotCall[], hooks: BotApiHooks = {}) {
           result: { file_id: fileId, file_unique_id: `u-${fileId}`, file_size: 4096, file_path: `files/${fileId}.jpg` },
         });
       }
-      if (method === "editMessageText") {
-        return HttpResponse.json({ ok: true, result: { ...message(body), message_id: body.message_id } });
-      }
-      if (method === "sendMediaGroup") {
-        const media = Array.isArray(body.media) ? body.media : [];
-        return HttpResponse.json({ ok: true, result: media.map(() => message(body)) });
-      }
-      if (method.startsWith("send") && method !== "sendChatAction") {
-        return HttpResponse.json({ ok: true, result: message(body) });
-      }
-      return HttpResponse.json({ ok: true, result: true });
+      const answer = telegram.answer(method, decoded.payload);
+      return HttpResponse.json(answer.body, { status: answer.status });
     }),
     http.get(`https://api.telegram.org/file/bot${TEST_TOKEN}/*`, () =>
       HttpResponse.arrayBuffer(new Uint8Array(4096).fill(1).buffer),
@@ -98,7 +88,7 @@ let nextUpdateId = 5_000;
 let nextCallbackId = 1;
 
 /** Builds updates from one user, as Telegram sends them. */
-export function userOf(id: number, language_code = "ru", first_name = "Анна") {
+export function userOf(id: number, language_code = "ru", first_name = "Анна", telegram = sharedTelegram) {
   const from = { id, is_bot: false, first_name, language_code };
   const chat = { id, type: "private" as const, first_name };
   const base = () => ({ update_id: nextUpdateId++ });
@@ -155,17 +145,25 @@ export function userOf(id: number, language_code = "ru", first_name = "Анна"
           is_video: false,
         },
       }),
-    press: (data: string, messageId = 100): Update =>
-      ({
+    /**
+     * A press of the button with `data`, from the message Telegram would
+     * name: `messageId` if given, else the latest message the fake sent to
+     * this chat with that button (see `FakeTelegram.pressedMessage`).
+     */
+    press: (data: string, messageId?: number): Update => {
+      const pressed = telegram.pressedMessage(chat.id, data, messageId);
+      const { chat: _chat, ...shown } = messageObject(chat.id, pressed);
+      return {
         ...base(),
         callback_query: {
-          id: `cb${nextCallbackId++}`,
+          id: `${nextCallbackId++}`,
           from,
           chat_instance: "ci",
           data,
-          message: { message_id: messageId, date: 1_790_000_000, chat, from: BOT_USER, text: "…" },
+          message: { ...shown, chat, from: BOT_USER },
         },
-      }) as Update,
+      } as Update;
+    },
   };
 }
 

@@ -1,9 +1,12 @@
 /**
- * A local HTTP server that answers like the Telegram Bot API, for tests and
- * benchmarks that run the bot in worker threads (where msw cannot reach).
+ * A local HTTP server that answers as strictly as the Telegram Bot API, for
+ * tests and benchmarks that run the bot in worker threads (where msw cannot
+ * reach): the documented limits, its HTML parse mode and the messages it
+ * sent (see `telegram/`), plus faults injected for chaos runs.
  */
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { decodeBody, type FakeTelegram, type RefusalRecord, sharedTelegram } from "./telegram/mod.ts";
 
 export interface RecordedCall {
   readonly method: string;
@@ -16,6 +19,13 @@ export interface FakeBotApiHooks {
   readonly onUpdatesSent?: (updates: readonly unknown[]) => void;
   /** Sees every call answered with an injected fault (it is not in `calls` and not given to `onCall`). */
   readonly onFault?: (call: RecordedCall, fault: BotApiFaultKind) => void;
+  /**
+   * Sees every call Telegram refuses by its rules (400) or by a flood wait
+   * asked of `telegram` (429); it is not in `calls` and not given to `onCall`.
+   */
+  readonly onRefusal?: (call: RecordedCall, refusal: RefusalRecord) => void;
+  /** The Telegram that answers (its chats, flood waits and refusals); `sharedTelegram` by default. */
+  readonly telegram?: FakeTelegram;
 }
 
 /** The faults the fake can answer with, as Telegram does. */
@@ -87,8 +97,10 @@ function faultFor(
 }
 
 export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: FakeBotApiFaults) {
-  const { onCall, onUpdatesSent, onFault } = hooks;
+  const { onCall, onUpdatesSent, onFault, onRefusal } = hooks;
+  const telegram = hooks.telegram ?? sharedTelegram;
   const calls: RecordedCall[] = [];
+  const refusals: RefusalRecord[] = [];
   const faultCounts: Record<BotApiFaultKind, number> = {
     too_many_requests: 0,
     server_error: 0,
@@ -97,7 +109,6 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: Fake
   };
   let queue: unknown[] = [];
   let waiting: { res: ServerResponse; timer: ReturnType<typeof setTimeout> } | undefined;
-  let messageId = 1;
   const reply = (res: ServerResponse, result: unknown) => {
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ ok: true, result }));
@@ -114,9 +125,8 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: Fake
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const method = req.url?.split("/").pop() ?? "";
-      const text = Buffer.concat(chunks).toString("utf8");
-      const payload = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
+      const method = req.url?.split("?")[0]?.split("/").pop() ?? "";
+      const { payload } = decodeBody(req.headers["content-type"], Buffer.concat(chunks));
       if (method === "getMe") {
         return reply(res, {
           id: 1,
@@ -149,14 +159,20 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: Fake
         res.end(JSON.stringify(fault.body));
         return;
       }
+      const answer = telegram.answer(method, payload);
+      if (answer.status !== 200) {
+        const refusal = telegram.refusals.at(-1);
+        if (refusal !== undefined) {
+          refusals.push(refusal);
+          onRefusal?.({ method, payload }, refusal);
+        }
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(answer.body));
+        return;
+      }
       calls.push({ method, payload });
       onCall?.({ method, payload });
-      reply(res, {
-        message_id: messageId++,
-        date: 1_790_000_000,
-        chat: { id: payload.chat_id, type: "private" },
-        text: payload.text,
-      });
+      reply(res, answer.body.result);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -166,6 +182,10 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: Fake
     calls,
     /** Faults injected so far, by kind (all zero without `faults`). */
     faultCounts,
+    /** Calls this server answered with Telegram's refusal (400 by the rules, 429 by a flood wait), oldest first. */
+    refusals,
+    /** The Telegram it answers for: its chats (`pressedMessage`, `messages`) and `floodWait`. */
+    telegram,
     /** Makes the next getUpdates answer with these updates. */
     push(...updates: unknown[]) {
       queue.push(...updates);
