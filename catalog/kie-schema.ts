@@ -203,6 +203,13 @@ function checkObject(
   }
 }
 
+/** The violations of one value of a documented field (`where` names it in each message). */
+export function checkKieValue(field: KieFieldFact, value: unknown, where: string = field.name): string[] {
+  const violations: string[] = [];
+  checkValue(field, value, where, violations);
+  return violations;
+}
+
 function checkValue(field: KieFieldFact, value: unknown, where: string, violations: string[]): void {
   const typeError = typeViolation(field.type, value);
   if (typeError !== undefined) {
@@ -213,9 +220,7 @@ function checkValue(field: KieFieldFact, value: unknown, where: string, violatio
     const items = Array.isArray(value) ? value : [value];
     for (const item of items) {
       if (!field.enum.some((option) => option === item))
-        violations.push(
-          `${where} must be one of ${field.enum.map((o) => JSON.stringify(o)).join(", ")}, got ${describe(item)}`,
-        );
+        violations.push(`${where} must be one of ${optionsOf(field.enum)}, got ${describe(item)}`);
     }
   }
   if (typeof value === "string") {
@@ -265,6 +270,12 @@ function typeViolation(type: KieType, value: unknown): string | undefined {
     case "object":
       return isPlainObject(value) ? undefined : "an object";
   }
+}
+
+/** The documented options, the first dozen of a long list. */
+function optionsOf(options: readonly (string | number | boolean)[]): string {
+  const shown = options.slice(0, 12).map((option) => JSON.stringify(option));
+  return options.length > shown.length ? `${shown.join(", ")}, … (${options.length} in all)` : shown.join(", ");
 }
 
 function describe(value: unknown): string {

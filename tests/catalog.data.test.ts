@@ -1,29 +1,12 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CatalogIndex, IndexedModel } from "../catalog/build.ts";
-import { kieRequestFor } from "../catalog/kie-request.ts";
 import { inputPlan } from "../catalog/plan.ts";
 import { priceOf, quoteForParams } from "../catalog/quote.ts";
 import { CatalogFile } from "../catalog/schema.ts";
 import { sectionOf } from "../catalog/sections.ts";
 import { loadCatalog, readFiles, sampleMeasures, sampleParams } from "./helpers/catalog.ts";
 
-interface RequestFixture {
-  model: string;
-  path: string;
-  kieModel: string | null;
-  documentedInputFields: Record<string, string>;
-  notSent: Record<string, string>;
-  bodyShape?: "market" | "flat";
-}
-
-const fixtureDir = new URL("./fixtures/kie/", import.meta.url);
-const fixtures = new Map<string, RequestFixture>(
-  readdirSync(fixtureDir).map((name) => {
-    const fixture = JSON.parse(readFileSync(new URL(name, fixtureDir), "utf8")) as RequestFixture;
-    return [fixture.model, fixture];
-  }),
-);
 const predecessorIds = (
   JSON.parse(readFileSync(new URL("./fixtures/predecessor-model-ids.json", import.meta.url), "utf8")) as {
     ids: string[];
@@ -86,35 +69,6 @@ describe("catalog data", () => {
       const result = quoteForParams(indexed, sampleParams(indexed, "required"), sampleMeasures(indexed));
       expect(result.ok, `${indexed.model.id}: ${JSON.stringify(result)}`).toBe(true);
       if (result.ok) expect(Number.isInteger(result.quote.kopecks) && result.quote.kopecks > 0).toBe(true);
-    }
-  });
-
-  it("builds for every available model a KIE request with exactly the documented field names", () => {
-    expect(available.filter((indexed) => !fixtures.has(indexed.model.id)).map((indexed) => indexed.model.id)).toEqual(
-      [],
-    );
-    for (const indexed of available) {
-      const fixture = fixtures.get(indexed.model.id) as RequestFixture;
-      const result = kieRequestFor(indexed, sampleParams(indexed, "all"), "https://bot.example/kie/callback");
-      expect(result.ok, `${indexed.model.id}: ${JSON.stringify(result)}`).toBe(true);
-      if (!result.ok) continue;
-      const { path, body } = result.request;
-      expect(path, indexed.model.id).toBe(fixture.path);
-      const documented = Object.keys(fixture.documentedInputFields).filter((name) => !(name in fixture.notSent));
-      if ((fixture.bodyShape ?? "market") === "market") {
-        expect(body.model, indexed.model.id).toBe(fixture.kieModel);
-        expect(Object.keys(body).sort()).toEqual(["callBackUrl", "input", "model"]);
-        expect(Object.keys(body.input as object).sort(), indexed.model.id).toEqual(documented.sort());
-      } else {
-        expect(Object.keys(body).sort(), indexed.model.id).toEqual([...documented, "callBackUrl"].sort());
-      }
-      // Media go where KIE expects them: arrays where it documents arrays, strings where it documents a URL.
-      const input = ((fixture.bodyShape ?? "market") === "market" ? body.input : body) as Record<string, unknown>;
-      for (const field of indexed.model.fields) {
-        if (field.kind !== "media") continue;
-        const type = fixture.documentedInputFields[field.name] ?? "";
-        expect(Array.isArray(input[field.name]), `${indexed.model.id}.${field.name}`).toBe(type.startsWith("array"));
-      }
     }
   });
 
