@@ -106,6 +106,18 @@ const PROSE_FACTS: readonly { path: string; field: string; patch: Partial<Snapsh
     patch: { required: true },
     source: "docs.kie.ai/runway-api/generate-ai-video: callBackUrl is required for every request",
   },
+  {
+    path: "/api/v1/runway/generate",
+    field: "duration",
+    patch: { enum: [5, 10] },
+    source: "docs.kie.ai/runway-api/generate-ai-video: duration is 5 or 10 seconds",
+  },
+  {
+    path: "/api/v1/runway/generate",
+    field: "quality",
+    patch: { enum: ["720p", "1080p"] },
+    source: "docs.kie.ai/runway-api/generate-ai-video: quality is 720p or 1080p",
+  },
 ];
 
 /** Dedicated POST endpoints that are not task creation. */
