@@ -85,6 +85,22 @@ export function isLockedError(error: unknown): boolean {
   return /database is locked|SQLITE_BUSY|database table is locked/i.test(text);
 }
 
+/**
+ * True for KV refusing a write for what it holds: a value over 64 KiB, a key
+ * over 2 KiB, an operation over 800 KiB or too many checks or mutations, or a
+ * value that cannot be serialized (nested too deep, a function). Deno says it
+ * in sentences ("Value too large (max 65536 bytes)"), `@deno/kv` on Node in
+ * names ("ValueTooLong", "AtomicWriteTooLarge"). The same write fails again;
+ * a smaller batch without the item at fault does not.
+ */
+export function isRefusedWriteError(error: unknown): boolean {
+  const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
+  return (
+    error instanceof RangeError ||
+    /too large|too long|toolong|toolarge|too many|toomany|could not be cloned|DataCloneError|call stack/i.test(text)
+  );
+}
+
 /** The store actor over one KV connection. */
 export class Store {
   readonly stats: StoreStats = { commits: 0, batches: 0, conflicts: 0, lockedRetries: 0, commitMs: 0 };
@@ -200,6 +216,7 @@ export class Store {
       this.stats.commitMs += performance.now() - started;
       this.#latencies[this.#latencyCount++ % this.#latencies.length] = performance.now() - started;
     } catch (error) {
+      // One save KV refuses (say a state over 64 KiB) fails alone: the others are committed without it.
       if (batch.length > 1) return this.#commitEach(batch);
       const message = error instanceof Error ? error.message : String(error);
       this.#log.error({ err: error, key: batch[0]?.request.key }, "KV commit failed");

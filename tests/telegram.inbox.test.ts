@@ -28,4 +28,41 @@ describe("the webhook's inbox recorder", () => {
     // Far fewer commits than updates (the batch holding 7 is recorded again one by one).
     expect(commits).toBeLessThan(ids.length / 2);
   });
+
+  it("refuses only the updates KV cannot store, recording their neighbours in the same burst", async () => {
+    const kv = await platform.openKv({ kind: "memory" });
+    defer(() => kv.close());
+    const recorder = inboxRecorder(kv, platform.kvLimits.maxChecks);
+    let deep: unknown[] = [];
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const good = Array.from({ length: 150 }, (_, i) => ({ update_id: 100 + i, message: { text: "Привет 🦊 שלום é" } }));
+    const oversized = { update_id: 1, message: { text: "🦊".repeat(20_000) } };
+    const tooDeep = { update_id: 2, message: { nested: deep } };
+    const burst = [...good.slice(0, 40), oversized, ...good.slice(40, 90), tooDeep, ...good.slice(90)];
+    const outcomes = await Promise.all(burst.map((update) => recorder.record(update)));
+
+    expect(outcomes[40]).toBe("unstorable");
+    expect(outcomes[91]).toBe("unstorable");
+    expect(outcomes.filter((outcome) => outcome === "new")).toHaveLength(150);
+    const recorded = (await unhandledUpdates(kv)) as { update_id: number }[];
+    expect(recorded.map((update) => update.update_id).sort((a, b) => a - b)).toEqual(good.map((u) => u.update_id));
+    // A redelivery of a good one is still a duplicate.
+    expect(await recorder.record(good[0] as { update_id: number })).toBe("duplicate");
+  });
+
+  it("fails a whole batch on a KV failure that is not about one update (Telegram will deliver it again)", async () => {
+    const kv = await platform.openKv({ kind: "memory" });
+    defer(() => kv.close());
+    const failing = {
+      ...kv,
+      atomic() {
+        const op = kv.atomic();
+        op.commit = () => Promise.reject(new Error("disk I/O error"));
+        return op;
+      },
+    };
+    const recorder = inboxRecorder(failing, platform.kvLimits.maxChecks);
+    const outcomes = await Promise.allSettled([1, 2, 3].map((update_id) => recorder.record({ update_id })));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected", "rejected"]);
+  });
 });

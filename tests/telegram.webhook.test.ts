@@ -27,6 +27,7 @@ const WEBHOOK = {
 };
 const greetings = () =>
   calls.filter((call) => call.method === "sendMessage" && String(call.body.text).startsWith("Hi"));
+/** Posts an update (or a JSON text as Telegram would send it) to the webhook. */
 const post = (update: unknown, secret: string | null = SECRET) =>
   new Request("https://bot.example.com/telegram/webhook", {
     method: "POST",
@@ -34,7 +35,7 @@ const post = (update: unknown, secret: string | null = SECRET) =>
       "content-type": "application/json",
       ...(secret === null ? {} : { "x-telegram-bot-api-secret-token": secret }),
     },
-    body: JSON.stringify(update),
+    body: typeof update === "string" ? update : JSON.stringify(update),
   });
 
 describe("webhook mode", () => {
@@ -96,6 +97,43 @@ describe("webhook mode", () => {
     await until(() => calls.some((call) => call.method === "sendMessage" && call.body.chat_id === 72));
     await app.stop();
     expect((await app.handleHttp(post(userOf(72, "en").text("/help")))).status).toBe(503);
+  });
+
+  it("records a burst around an update KV cannot store: that one is handled apart, every good one once", async () => {
+    const { app } = await bot();
+    const good = Array.from({ length: 150 }, (_, i) => userOf(1_000 + i, "en", i % 2 ? "Анна" : "Ann").text("/start"));
+    // Forged through the secret, or a real one grown past KV's 64 KiB value limit (Cyrillic and emoji: 2 bytes a unit).
+    const huge = { ...userOf(2_001, "en").text("/start"), padding: "Привет 🦊 ".repeat(8_000) };
+    const burst = [...good.slice(0, 75), huge, ...good.slice(75)];
+    const answers = await Promise.all(burst.map((update) => app.handleHttp(post(update))));
+    expect(answers.map((answer) => answer.status)).toEqual(burst.map(() => 200));
+
+    const greeted = (chatId: number) => greetings().filter((call) => call.body.chat_id === chatId).length;
+    await until(() => good.every((update) => greeted(update.message?.chat.id ?? 0) === 1), 20_000);
+    // The sender of the update KV refused is answered too (before the webhook's 200).
+    expect(greeted(2_001)).toBe(1);
+    const inbox = await Promise.all(burst.map((update) => app.kv.get<{ done: boolean }>(["inbox", update.update_id])));
+    expect(inbox.every((entry) => entry.versionstamp !== null)).toBe(true);
+    expect(inbox[75]?.value).toEqual({ done: true });
+
+    // Telegram delivering the whole burst again changes nothing.
+    const again = await Promise.all(burst.map((update) => app.handleHttp(post(update))));
+    expect(again.map((answer) => answer.status)).toEqual(burst.map(() => 200));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(greetings()).toHaveLength(151);
+  });
+
+  it("refuses with 400 an update nested deeper than any Telegram object, and handles its neighbours", async () => {
+    const { app } = await bot();
+    const sender = userOf(2_002, "en");
+    const neighbours = Array.from({ length: 20 }, (_, i) => userOf(3_000 + i, "en").text("/start"));
+    // Thousands of levels: neither KV nor a worker thread could serialize it.
+    const deep = `${JSON.stringify(sender.text("/start")).slice(0, -1)},"nested":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    const answers = await Promise.all([deep, ...neighbours].map((update) => app.handleHttp(post(update))));
+    expect(answers.map((answer) => answer.status)).toEqual([400, ...neighbours.map(() => 200)]);
+    await until(() => greetings().length === neighbours.length);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(greetings().map((call) => call.body.chat_id)).not.toContain(sender.id);
   });
 
   it("handles, after a restart, an update answered but not handled before the stop", async () => {

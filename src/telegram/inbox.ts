@@ -4,7 +4,7 @@
  * and replayed at start if it never was. Recording twice is refused, so a
  * redelivered update is not handled again.
  */
-import { isLockedError } from "../../actors/store.ts";
+import { isLockedError, isRefusedWriteError } from "../../actors/store.ts";
 import type { KvCommitOutcome, KvStore } from "../platform/types.ts";
 import type { Fence } from "./lease.ts";
 
@@ -58,37 +58,59 @@ export async function recordUpdate(
   return "duplicate";
 }
 
+/** How recording a webhook update ended; "unstorable" when KV refuses the update itself (over 64 KiB, say). */
+export type RecordOutcome = "new" | "duplicate" | "unstorable";
+
+/** True once the update is in the inbox, recorded or marked handled. */
+export async function isRecorded(kv: KvStore, updateId: number): Promise<boolean> {
+  return (await kv.get(inboxKey(updateId))).versionstamp !== null;
+}
+
 /**
  * Records webhook updates as `recordUpdate` does, in shared commits: the
  * updates that arrive while a commit is under way go together in the next
  * one (up to `maxChecks`, the KV's limit of checks in one atomic operation),
  * so a busy webhook costs far fewer commits than updates and no update waits
  * for a timer. If any of a batch was recorded before (a redelivery), the
- * batch is recorded one by one to tell which.
+ * batch is recorded one by one to tell which. If KV refuses the batch for
+ * what it holds (an update over its value limit, nested too deep, or the
+ * batch over the operation's size), each is recorded alone: only an update
+ * at fault is "unstorable", and its neighbours are recorded as usual.
  */
 export function inboxRecorder(
   kv: KvStore,
   maxChecks: number,
-): { record(update: { readonly update_id: number }): Promise<"new" | "duplicate"> } {
+): { record(update: { readonly update_id: number }): Promise<RecordOutcome> } {
   interface Waiting {
     readonly update: { readonly update_id: number };
-    resolve(outcome: "new" | "duplicate"): void;
+    resolve(outcome: RecordOutcome): void;
     reject(error: unknown): void;
   }
   const waiting: Waiting[] = [];
   let committing = false;
   /** Records `batch` (distinct updates) in one commit; those recorded before are duplicates, found in one read. */
-  const commitBatch = async (batch: Waiting[]) => {
+  const commitBatch = async (batch: Waiting[]): Promise<void> => {
     for (let rest = batch; rest.length > 0; ) {
       inboxCommits++;
-      const outcome = await commitPatiently(() => {
-        const op = kv.atomic();
-        for (const { update } of rest) {
-          const key = inboxKey(update.update_id);
-          op.check({ key, versionstamp: null }).set(key, { update, done: false }, { expireIn: KEEP_MS });
+      let outcome: KvCommitOutcome;
+      try {
+        outcome = await commitPatiently(() => {
+          const op = kv.atomic();
+          for (const { update } of rest) {
+            const key = inboxKey(update.update_id);
+            op.check({ key, versionstamp: null }).set(key, { update, done: false }, { expireIn: KEEP_MS });
+          }
+          return op.commit();
+        });
+      } catch (error) {
+        if (!isRefusedWriteError(error)) throw error;
+        if (rest.length > 1) {
+          await Promise.all(rest.map((item) => commitBatch([item])));
+          return;
         }
-        return op.commit();
-      });
+        rest[0]?.resolve("unstorable");
+        return;
+      }
       if (outcome.ok) {
         for (const item of rest) item.resolve("new");
         return;

@@ -8,7 +8,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Api } from "grammy/web";
 import type { Log } from "../../actors/mod.ts";
 import type { KvStore } from "../platform/types.ts";
-import { handledMarker, inboxRecorder, recordUpdate, unhandledUpdates } from "./inbox.ts";
+import { handledMarker, inboxRecorder, isRecorded, recordUpdate, unhandledUpdates } from "./inbox.ts";
 import { PollingLease } from "./lease.ts";
 import { type Polling, startPolling } from "./polling.ts";
 import type { createUpdateRouter } from "./router.ts";
@@ -72,6 +72,22 @@ export function createIntake(deps: IntakeDeps) {
         if (handling !== "stopped") handled.mark(update.update_id);
       })
       .catch((error: unknown) => log.error({ err: error, updateId: update.update_id }, "update handling failed"));
+  };
+
+  /**
+   * An update KV refuses to record (over its value limit): handled before
+   * the webhook answers, as a polled update is, then marked handled with a
+   * small mark. Telegram delivers it again if this instance stops first (no
+   * answer yet), and the mark or the actor's memory of its last update
+   * keeps a redelivery from being handled twice. False when stopped first.
+   */
+  const handleUnrecorded = async (input: unknown): Promise<boolean> => {
+    const update = input as { readonly update_id: number };
+    if (await isRecorded(kv, update.update_id)) return true;
+    log.warn({ updateId: update.update_id }, "update too large for the inbox; handled before answering");
+    if ((await handleUntilDurable(update)) === "stopped") return false;
+    await recordUpdate(kv, update, undefined, true);
+    return true;
   };
 
   const replayInbox = async () => {
@@ -138,8 +154,9 @@ export function createIntake(deps: IntakeDeps) {
       return {
         secret,
         stopping: () => stopping,
-        record: async (update) => (await recorder.record(update)) === "new",
+        record: (update) => recorder.record(update),
         handle: handleRecorded,
+        handleUnrecorded,
         log,
       };
     },
