@@ -108,6 +108,10 @@ interface Resident {
   lastUsed: number;
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function recoveryEffects(
   behavior: AnyBehavior,
   message: unknown,
@@ -321,7 +325,7 @@ export class ActorHost implements HostApi {
             value: turn.state,
             ...(turn.writes ? { writes: turn.writes } : {}),
             ...(envelope.askId ? { ack: { askId: envelope.askId, reply: turn.reply } } : {}),
-          });
+          }).catch((error: unknown): CommitOutcome => ({ ok: false, reason: "failed", message: messageOf(error) }));
           if (!outcome.ok) {
             await immediate;
             this.#resident.delete(key);
@@ -331,6 +335,16 @@ export class ActorHost implements HostApi {
               await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
               continue;
             }
+            // The save was refused (a state KV will not store, one that cannot be sent, or KV failing):
+            // the turn did not happen, and its sender still gets an answer.
+            const recovery = recoveryEffects(
+              behavior,
+              envelope.message,
+              new Error(outcome.message),
+              immediateDone,
+              this.#log,
+            );
+            await this.#perform(behavior, envelope, recovery);
             return fail("store_failed", outcome.message);
           }
           resident.versionstamp = outcome.versionstamp;
