@@ -2,8 +2,10 @@ import { GrammyError } from "grammy/web";
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ResultToSend, ResultUndeliverable, sendResult } from "../src/delivery/send-result.ts";
+import { resultCaption } from "../src/bot/render-jobs.ts";
+import { type ResultToSend, ResultUndeliverable, refusalOf, sendResult } from "../src/delivery/send-result.ts";
 import { createTelegramApi } from "../src/telegram/api.ts";
+import { checkCall } from "./helpers/telegram/rules.ts";
 
 const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const CHAT = 42;
@@ -23,6 +25,9 @@ interface Call {
 /** A Telegram answer to override the default success for one call. */
 type Refusal = { readonly status: number; readonly description: string } | undefined;
 
+/** Delivery only sends: no message is edited, so the rules need not know any. */
+const NO_EDITS = { message: () => undefined };
+
 let calls: Call[] = [];
 let requested: string[] = [];
 let refuse: (call: Call) => Refusal = () => undefined;
@@ -32,7 +37,8 @@ const server = setupServer(
   http.post(`https://api.telegram.org/bot${TOKEN}/:method`, async ({ request, params }) => {
     const call = await recordCall(String(params.method), request);
     calls.push(call);
-    const refusal = refuse(call);
+    // The test's own refusal first, then whatever Telegram itself would refuse.
+    const refusal = refuse(call) ?? checkCall(call.method, call.body, NO_EDITS);
     if (refusal !== undefined) {
       return HttpResponse.json(
         { ok: false, error_code: refusal.status, description: refusal.description },
@@ -126,6 +132,14 @@ function serveResult(path: string, bytes: number[]) {
   );
 }
 
+/** What a user sees of the bot's HTML (parsed independently of the code under test). */
+const parsed = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, "")
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
+
 const keyboardOf = (call: Call | undefined) =>
   (call?.body.reply_markup as { inline_keyboard?: unknown } | undefined)?.inline_keyboard;
 const urlRefused = (call: Call): Refusal =>
@@ -191,6 +205,18 @@ describe("sending by URL", () => {
     expect(outcome).toEqual({ via: ["url", "url"], messageIds: [nextMessageId - 1, nextMessageId] });
   });
 
+  it.each([
+    ["its 300th unit is half an emoji", `${"a".repeat(298)}😀 and a fox`],
+    ["a family emoji at the cut", `${"ж".repeat(295)}👩‍👩‍👧‍👦 and more`],
+    ["flags, RTL and combining marks", "🇷🇺 مرحبا שלום é <b>&amp; ".repeat(40)],
+  ])("sends the caption of a prompt where %s, accepted at once", async (_name, prompt) => {
+    const caption = resultCaption("Flux <Kontext>", { prompt, aspect_ratio: "1:1" });
+    const outcome = await sendResult(deps(), result("image", [`${RESULTS}/r/a.png`], { caption }));
+    expect(calls.map((c) => c.method)).toEqual(["sendPhoto"]);
+    expect(String(calls[0]?.body.caption)).toMatch(/^<b>Flux &lt;Kontext&gt;<\/b>\n<i>[\s\S]*…<\/i>$/);
+    expect(outcome.via).toEqual(["url"]);
+  });
+
   it("cuts a long caption to 1024 characters without breaking tags or entities", async () => {
     const caption = `<b>Model</b>\n<i>${"a &amp; b ".repeat(200)}</i>`;
     await sendResult(deps(), result("image", [`${RESULTS}/r/a.png`], { caption }));
@@ -204,26 +230,163 @@ describe("sending by URL", () => {
 });
 
 describe("text results", () => {
-  it("escapes the text and splits it into messages of at most 4096 characters", async () => {
-    const line = "<tag> & words that go on\n";
-    const text = line.repeat(400);
+  it("sends a text that fits one message with the caption, escaped, the keyboard under it", async () => {
+    const text = "<tag> & слова مرحبا 👩‍👩‍👧‍👦\n".repeat(100);
     const outcome = await sendResult(deps(), result("text", [], { text }));
-    expect(calls.length).toBeGreaterThan(2);
-    expect(calls.every((c) => c.method === "sendMessage")).toBe(true);
-    const texts = calls.map((c) => String(c.body.text));
-    for (const sent of texts)
-      expect(sent.replace(/<[^>]+>/g, "").replace(/&[a-z]+;/g, "&").length).toBeLessThanOrEqual(4096);
-    expect(texts[0]?.startsWith(`${CAPTION}\n\n&lt;tag&gt; &amp; words`)).toBe(true);
-    const body = texts.join("").slice(CAPTION.length + 2);
-    expect(body.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&")).toBe(text);
-    expect(calls.map(keyboardOf)).toEqual([...texts.slice(1).map(() => undefined), KEYBOARD]);
-    expect(outcome).toEqual({ via: [], messageIds: calls.map((_, i) => nextMessageId - calls.length + 1 + i) });
+    expect(calls.map((c) => c.method)).toEqual(["sendMessage"]);
+    const sent = String(calls[0]?.body.text);
+    expect(sent.startsWith(`${CAPTION}\n\n&lt;tag&gt; &amp; слова`)).toBe(true);
+    expect(parsed(sent.slice(CAPTION.length + 2))).toBe(text);
+    expect(keyboardOf(calls[0])).toEqual(KEYBOARD);
+    expect(outcome).toEqual({ via: [], messageIds: [nextMessageId] });
+  });
+
+  it("sends a 40,000-character transcript as a .txt document after a short preview", async () => {
+    const text = "Привет, мир! <b>&amp;</b> مرحبا 👋 שלום é\n".repeat(1_000).slice(0, 40_000);
+    const outcome = await sendResult(deps(), result("text", [], { text }));
+    expect(calls.map((c) => c.method)).toEqual(["sendMessage", "sendDocument"]);
+    const preview = String(calls[0]?.body.text);
+    expect(preview.startsWith(`${CAPTION}\n\nПривет, мир! &lt;b&gt;&amp;amp;`)).toBe(true);
+    expect(parsed(preview).length).toBeLessThanOrEqual(1_100);
+    expect(preview.endsWith("…")).toBe(true);
+    expect(keyboardOf(calls[0])).toBeUndefined();
+    const [file] = calls[1]?.uploads ?? [];
+    expect(file?.name).toBe("result.txt");
+    expect(Buffer.from(file?.bytes ?? []).toString("utf8")).toBe(text);
+    expect(keyboardOf(calls[1])).toEqual(KEYBOARD);
+    expect(outcome.messageIds).toHaveLength(2);
+  });
+
+  it("sends the transcript in messages of at most 4096 characters when Telegram refuses the file", async () => {
+    const text = "<tag> & words that go on 😀\n".repeat(400);
+    refuse = (call) =>
+      call.method === "sendDocument" ? { status: 413, description: "Request Entity Too Large" } : undefined;
+    const outcome = await sendResult(deps(), result("text", [], { text }));
+    expect(calls.map((c) => c.method)).toEqual([
+      "sendMessage",
+      "sendDocument",
+      "sendMessage",
+      "sendMessage",
+      "sendMessage",
+    ]);
+    const pieces = calls.slice(2).map((c) => String(c.body.text));
+    for (const piece of pieces) expect(parsed(piece).length).toBeLessThanOrEqual(4096);
+    expect(pieces.map(parsed).join("")).toBe(text);
+    expect(calls.slice(2).map(keyboardOf)).toEqual([undefined, undefined, KEYBOARD]);
+    expect(outcome.messageIds).toHaveLength(4);
   });
 
   it("sends the files of a text result without text as documents", async () => {
     const outcome = await sendResult(deps(), result("text", [`${RESULTS}/t/out.txt`]));
     expect(calls.map((c) => [c.method, c.body.document])).toEqual([["sendDocument", `${RESULTS}/t/out.txt`]]);
     expect(outcome.via).toEqual(["url"]);
+  });
+});
+
+describe("a refused text is not a refused file", () => {
+  const entities = {
+    status: 400,
+    description: `Bad Request: can't parse entities: Unsupported start tag "x" at byte offset 3`,
+  };
+  const longCaption = { status: 400, description: "Bad Request: message caption is too long" };
+
+  it("sends the photo again by URL with the caption as plain text, and downloads nothing", async () => {
+    refuse = (call) => (call.method === "sendPhoto" && call.body.parse_mode === "HTML" ? entities : undefined);
+    const outcome = await sendResult(deps(), result("image", [`${RESULTS}/r/a.png`]));
+    expect(calls.map((c) => [c.method, c.body.photo, c.body.parse_mode])).toEqual([
+      ["sendPhoto", `${RESULTS}/r/a.png`, "HTML"],
+      ["sendPhoto", `${RESULTS}/r/a.png`, undefined],
+    ]);
+    expect(calls[1]?.body.caption).toBe("Flux & Co\na cat");
+    expect(keyboardOf(calls[1])).toEqual(KEYBOARD);
+    expect(requested.filter((url) => url.startsWith(RESULTS))).toEqual([]);
+    expect(outcome.via).toEqual(["url"]);
+  });
+
+  it("sends the video without a caption when every caption is refused", async () => {
+    refuse = (call) => (call.body.caption !== undefined ? longCaption : undefined);
+    const outcome = await sendResult(deps(), result("video", [`${RESULTS}/v/clip.mp4`]));
+    expect(calls.map((c) => c.method)).toEqual(["sendVideo", "sendVideo", "sendVideo"]);
+    expect(calls[2]?.body.caption).toBeUndefined();
+    expect(keyboardOf(calls[2])).toEqual(KEYBOARD);
+    expect(requested.filter((url) => url.startsWith(RESULTS))).toEqual([]);
+    expect(outcome.via).toEqual(["url"]);
+  });
+
+  it("resends an album whose caption is refused with a plain one, not photo by photo", async () => {
+    refuse = (call) =>
+      call.method === "sendMediaGroup" && (call.body.media as { parse_mode?: string }[])[0]?.parse_mode === "HTML"
+        ? longCaption
+        : undefined;
+    const urls = [1, 2].map((n) => `${RESULTS}/r/${n}.png`);
+    const outcome = await sendResult(deps(), result("image", urls));
+    expect(calls.map((c) => c.method)).toEqual(["sendMediaGroup", "sendMediaGroup", "sendMessage"]);
+    expect((calls[1]?.body.media as { caption?: string }[] | undefined)?.[0]?.caption).toBe("Flux & Co\na cat");
+    expect(outcome.via).toEqual(["url", "url"]);
+  });
+
+  it("links the file when even the bare photo is refused for its text", async () => {
+    refuse = (call) => (call.method === "sendPhoto" ? entities : undefined);
+    const outcome = await sendResult(deps(), result("image", [`${RESULTS}/r/a.png`]));
+    expect(calls.map((c) => c.method)).toEqual(["sendPhoto", "sendPhoto", "sendPhoto", "sendPhoto", "sendMessage"]);
+    expect(String(calls[4]?.body.text)).toContain(`<a href="${RESULTS}/r/a.png">`);
+    expect(requested.filter((url) => url.startsWith(RESULTS))).toEqual([]);
+    expect(outcome.via).toEqual(["link"]);
+  });
+
+  it("sends the link as plain text when its HTML is refused", async () => {
+    refuse = (call) => (call.body.parse_mode === "HTML" ? entities : undefined);
+    const outcome = await sendResult(deps(), result("image", ["https://evil.example/a.png"]));
+    expect(calls.map((c) => [c.method, c.body.parse_mode])).toEqual([
+      ["sendMessage", "HTML"],
+      ["sendMessage", undefined],
+    ]);
+    expect(calls[1]?.body.text).toBe("Flux & Co\na cat\n\nhttps://evil.example/a.png");
+    expect(keyboardOf(calls[1])).toEqual(KEYBOARD);
+    expect(outcome.via).toEqual(["link"]);
+  });
+
+  it("fails as undeliverable (the caller refunds) when Telegram refuses every form of every message", async () => {
+    refuse = () => ({ status: 400, description: "Bad Request: text must be encoded in UTF-8" });
+    const failed = sendResult(deps(), result("image", [`${RESULTS}/r/a.png`]));
+    await expect(failed).rejects.toBeInstanceOf(ResultUndeliverable);
+    expect(requested.filter((url) => url.startsWith(RESULTS))).toEqual([]);
+    const text = sendResult(deps(), result("text", [], { text: "hello" }));
+    await expect(text).rejects.toBeInstanceOf(ResultUndeliverable);
+  });
+
+  it("after part of the result went out, a refusal is reported as such, not as undeliverable", async () => {
+    refuse = (call) => (call.method === "sendMessage" ? entities : undefined);
+    const failed = sendResult(deps(), result("image", [`${RESULTS}/r/a.png`, "https://evil.example/b.png"]));
+    await expect(failed).rejects.toBeInstanceOf(GrammyError);
+    expect(calls.filter((c) => c.method === "sendPhoto")).toHaveLength(1);
+  });
+
+  it("tells refusals of the text from refusals of the file by Telegram's description", () => {
+    const of = (description: string, code = 400) =>
+      refusalOf(new GrammyError("refused", { ok: false, error_code: code, description }, "sendPhoto", {}));
+    for (const description of [
+      "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+      "Bad Request: message caption is too long",
+      "Bad Request: message is too long",
+      "Bad Request: MESSAGE_TOO_LONG",
+      "Bad Request: message text is empty",
+      "Bad Request: text must be non-empty",
+      "Bad Request: strings must be encoded in UTF-8",
+      "Bad Request: BUTTON_DATA_INVALID",
+    ])
+      expect([description, of(description)]).toEqual([description, "text"]);
+    for (const description of [
+      "Bad Request: wrong file identifier/HTTP URL specified",
+      "Bad Request: failed to get HTTP URL content",
+      "Bad Request: wrong type of the web page content",
+      "Bad Request: PHOTO_INVALID_DIMENSIONS",
+      "Bad Request: IMAGE_PROCESS_FAILED",
+    ])
+      expect([description, of(description)]).toEqual([description, "file"]);
+    expect(of("Request Entity Too Large", 413)).toBe("file");
+    expect(of("Internal Server Error", 500)).toBeUndefined();
+    expect(of("Too Many Requests: retry after 5", 429)).toBeUndefined();
   });
 });
 

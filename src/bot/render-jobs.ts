@@ -7,22 +7,24 @@ import type { HistoryEntry } from "../jobs/history.ts";
 import { historyPages } from "../jobs/history.ts";
 import type { Job } from "../jobs/job.ts";
 import { isKieErrorCode, userMessageKeyOf } from "../kie/errors.ts";
+import { cutText } from "../telegram/text.ts";
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
 import {
   type Button,
   type ButtonOf,
   escapeHtml,
+  QUOTE_PREVIEW,
   type Screen,
   type ViewContext,
   type ViewData,
 } from "./render-parts.ts";
 
+/** A job's answers other than files, by catalog field name (the prompt among them). */
+type JobParams = Readonly<Record<string, string | number | boolean>>;
+
 /** History entries per page. */
 export const HISTORY_PAGE_SIZE = 6;
-
-/** Longest prompt quoted in a caption or a list, in characters. */
-const PROMPT_PREVIEW = 300;
 
 /** `m:ss` (or `h:mm:ss`) of a duration in milliseconds. */
 export function clock(ms: number): string {
@@ -171,7 +173,7 @@ export function renderHistoryEntry(data: ViewData, ctx: ViewContext, button: But
 }
 
 /** The caption of a delivered result: the model and the (escaped) prompt. */
-export function resultCaption(modelName: string, params: Job["params"]): string {
+export function resultCaption(modelName: string, params: JobParams): string {
   const prompt = promptOf(params);
   const title = `<b>${escapeHtml(modelName)}</b>`;
   return prompt === undefined ? title : `${title}\n<i>${escapeHtml(preview(prompt))}</i>`;
@@ -185,13 +187,14 @@ export function afterResultKeyboard(seq: number, modelId: string, button: Button
   ];
 }
 
-function promptOf(params: Job["params"]): string | undefined {
+function promptOf(params: JobParams): string | undefined {
   const prompt = params.prompt ?? params.text;
   return typeof prompt === "string" && prompt !== "" ? prompt : undefined;
 }
 
+/** The start of a prompt: whole graphemes only (a cut emoji makes Telegram refuse the message). */
 function preview(text: string): string {
-  return text.length > PROMPT_PREVIEW ? `${text.slice(0, PROMPT_PREVIEW - 1)}…` : text;
+  return cutText(text, QUOTE_PREVIEW);
 }
 
 function mark(entry: HistoryEntry): string {

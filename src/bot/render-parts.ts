@@ -3,6 +3,7 @@
 import type { ModelCard, ModelPage, SectionSummary } from "../../catalog/queries.ts";
 import type { OptionPrice, QuoteResult } from "../../catalog/quote.ts";
 import type { HistoryEntry } from "../jobs/history.ts";
+import { cutText, escapeHtml } from "../telegram/text.ts";
 import { type Action, encodeAction } from "./callback-data.ts";
 import type { Lang, Translate } from "./i18n.ts";
 
@@ -58,10 +59,14 @@ export interface ViewContext {
   readonly yooPackages: readonly number[];
 }
 
-/** Escapes text for Telegram's HTML parse mode. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
+/** The one HTML escaper (see `src/telegram/text.ts`), re-exported for the screens. */
+export { escapeHtml };
+
+/** Longest user text a screen quotes in a caption, a list or a button, in UTF-16 units. */
+export const QUOTE_PREVIEW = 300;
+
+/** Longest value (a user's text answer) shown in a button or a parameter list, in UTF-16 units. */
+export const VALUE_PREVIEW = 100;
 
 /** Builds a button from a translation key and an action. */
 export type ButtonOf = (key: string, action: Action) => Button;
@@ -79,7 +84,8 @@ export function fieldLabel(field: string, ctx: ViewContext): string {
 export function valueLabel(value: unknown, ctx: ViewContext): string {
   if (value === undefined) return ctx.t(ctx.lang, "param-default");
   if (typeof value === "boolean") return ctx.t(ctx.lang, value ? "btn-yes" : "btn-no");
-  return String(value);
+  // A text answer (a negative prompt) can be thousands of characters: a button or a list shows its start.
+  return cutText(String(value), VALUE_PREVIEW);
 }
 
 export function duration(seconds: number, ctx: ViewContext): string {

@@ -1,4 +1,5 @@
 /** The wizard's screens: a step, the Parameters screen, the confirmation. */
+import { fitQuote, TELEGRAM_LIMITS } from "../telegram/text.ts";
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
 import {
@@ -15,13 +16,17 @@ import {
 import type { Wizard } from "./state.ts";
 import { currentStep } from "./wizard.ts";
 
-/** The screen of the wizard's current position. */
+/**
+ * The screen of the wizard's current position; `limit` is the room its text
+ * has (less than a message when a notice goes above it).
+ */
 export function renderWizard(
   wizard: Wizard,
   data: ViewData,
   ctx: ViewContext,
   button: ButtonOf,
   menuRow: Button[],
+  limit: number = TELEGRAM_LIMITS.messageText,
 ): Screen {
   const { t, lang } = ctx;
   const w = wizard.id;
@@ -38,7 +43,7 @@ export function renderWizard(
     rows.push([button("btn-to-confirm", { a: "confirm", w })], controls);
     return { text: `<b>${modelName}</b>\n${t(lang, "params-title")}`, keyboard: rows };
   }
-  if (step === undefined) return renderConfirm(wizard, data, ctx, button, controls);
+  if (step === undefined) return renderConfirm(wizard, data, ctx, button, controls, limit);
   const header =
     wizard.editing === undefined
       ? t(lang, "step-header", { model: modelName, n: wizard.step + 1, total: wizard.steps.length })
@@ -93,7 +98,19 @@ export function renderWizard(
   return { text: `${header}\n\n${ask}`, keyboard: rows };
 }
 
-function renderConfirm(wizard: Wizard, data: ViewData, ctx: ViewContext, button: ButtonOf, controls: Button[]): Screen {
+/**
+ * The order before Generate. The prompt is quoted as long as the message
+ * allows: a prompt of up to 4096 characters (as long as a Telegram message)
+ * leaves no room for the rest, so its quote is shortened to fit.
+ */
+function renderConfirm(
+  wizard: Wizard,
+  data: ViewData,
+  ctx: ViewContext,
+  button: ButtonOf,
+  controls: Button[],
+  limit: number,
+): Screen {
   const { t, lang } = ctx;
   const w = wizard.id;
   const lines = [
@@ -101,7 +118,8 @@ function renderConfirm(wizard: Wizard, data: ViewData, ctx: ViewContext, button:
     t(lang, "confirm-model", { model: escapeHtml(data.card?.name ?? wizard.modelId) }),
   ];
   const prompt = wizard.values.prompt ?? wizard.values.text;
-  if (typeof prompt === "string") lines.push(t(lang, "confirm-prompt", { prompt: escapeHtml(prompt) }));
+  const promptLine = lines.length;
+  if (typeof prompt === "string") lines.push("");
   const files = Object.values(wizard.media).reduce((sum, items) => sum + items.length, 0);
   if (files > 0) lines.push(t(lang, "confirm-media", { files }));
   const params = Object.entries(wizard.values)
@@ -135,5 +153,8 @@ function renderConfirm(wizard: Wizard, data: ViewData, ctx: ViewContext, button:
   }
   if (wizard.optional.length > 0) rows.push([button("btn-params", { a: "params", w })]);
   rows.push(controls);
-  return { text: lines.join("\n"), keyboard: rows };
+  if (typeof prompt !== "string") return { text: lines.join("\n"), keyboard: rows };
+  const compose = (quote: string) =>
+    lines.map((line, i) => (i === promptLine ? t(lang, "confirm-prompt", { prompt: quote }) : line)).join("\n");
+  return { text: fitQuote(compose, prompt, limit), keyboard: rows };
 }

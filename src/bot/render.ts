@@ -5,6 +5,7 @@
  * a way back.
  */
 
+import { htmlLength, TELEGRAM_LIMITS } from "../telegram/text.ts";
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
 import { renderInfo, renderYooPay } from "./render-info.ts";
@@ -29,13 +30,15 @@ export { escapeHtml };
 
 /** Renders a view with an optional notice line above it. */
 export function renderView(view: View, data: ViewData, ctx: ViewContext, notice?: Notice): Screen {
-  const screen = renderBody(view, data, ctx);
-  if (notice === undefined) return screen;
+  if (notice === undefined) return renderBody(view, data, ctx, TELEGRAM_LIMITS.messageText);
   const line = ctx.t(ctx.lang, notice.key, notice.args);
+  // The notice and its blank line take room from the screen below it.
+  const screen = renderBody(view, data, ctx, TELEGRAM_LIMITS.messageText - htmlLength(line) - 2);
   return { ...screen, text: screen.text === "" ? line : `${line}\n\n${screen.text}` };
 }
 
-function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
+/** The screen of a view; `limit` is the room its text has. */
+function renderBody(view: View, data: ViewData, ctx: ViewContext, limit: number): Screen {
   const { t, lang } = ctx;
   const button = buttonsFor(t, lang);
   const menuRow = [button("btn-menu", { a: "menu" })];
@@ -114,7 +117,7 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext): Screen {
       };
     }
     case "wizard":
-      return renderWizard(view.wizard, data, ctx, button, menuRow);
+      return renderWizard(view.wizard, data, ctx, button, menuRow, limit);
     case "info":
       return renderInfo(view.page, ctx, button, menuRow);
     case "notice":

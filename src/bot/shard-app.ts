@@ -48,7 +48,7 @@ const app: HostApp = {
   async createBehaviors({ appData, services, log, clock, counters }) {
     const data = appData as ShardAppData;
     const shell: BotShell = {
-      api: createTelegramApi(data.telegram, platform.fetch),
+      api: createTelegramApi(data.telegram, platform.fetch, log),
       catalog: services,
       t: await loadTranslator((url) => platform.readTextFile(url)),
       botUsername: data.botUsername,

@@ -3,10 +3,23 @@
  * fetch each result file by URL first (cheapest for us); when it cannot, the
  * file is downloaded under the safe-fetch rules and uploaded; when the upload
  * is refused, it goes as a document; when even that fails, the user gets a
- * link, so a paid result is never silently lost.
+ * link, so a paid result is never silently lost. A refusal of the text (the
+ * caption, its HTML, the buttons) is told apart from a refusal of the file:
+ * the message goes again with a plainer text, and nothing is downloaded for it.
  */
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
 import { type Api, GrammyError, InputFile } from "grammy/web";
+import {
+  cutHtml,
+  cutText,
+  escapeHtml,
+  escapeHtmlAttribute,
+  graphemeBoundary,
+  htmlLength,
+  htmlToPlain,
+  TELEGRAM_LIMITS,
+  wellFormed,
+} from "../telegram/text.ts";
 import { checkResultUrl, FetchRefused, safeDownload } from "./safe-fetch.ts";
 
 export type ResultOutput = "image" | "video" | "audio" | "text";
@@ -51,11 +64,14 @@ export class ResultUndeliverable extends Error {
 }
 
 /** Telegram's limits, in characters after entity parsing. */
-const CAPTION_LIMIT = 1024;
-const MESSAGE_LIMIT = 4096;
+const { caption: CAPTION_LIMIT, messageText: MESSAGE_LIMIT } = TELEGRAM_LIMITS;
 const ALBUM_SIZE = 10;
 /** Text of the keyboard message after an album when there is no caption to repeat. */
 const POINTER_TEXT = "⬆️";
+/** How much of a long text result the message before its file quotes, in UTF-16 units. */
+const TEXT_PREVIEW = 1000;
+/** The file name of a long text result. */
+const TEXT_FILE_NAME = "result.txt";
 
 type FileKind = "photo" | "video" | "audio" | "document";
 
@@ -73,24 +89,40 @@ interface Sending {
 }
 
 /**
- * Sends `result` to its chat. Throws {@link ResultUndeliverable} when no URL
- * (and no text) can be shown at all; Telegram errors other than a refusal of
- * the content (400/413) propagate so the caller can retry later.
+ * Sends `result` to its chat. Throws {@link ResultUndeliverable} when
+ * nothing of it could be shown (no URL can be sent, or Telegram refused
+ * every form of every message): the caller gives the money back. A refusal
+ * after part of the result went out is rethrown once the rest was tried;
+ * Telegram errors other than a refusal of the content (network, 5xx, 429)
+ * propagate at once so the caller can tell the user to look in the history.
  */
 export async function sendResult(deps: SendResultDeps, result: ResultToSend): Promise<SendResultOutcome> {
   const via: SentVia[] = [];
   const messageIds: number[] = [];
+  const refusals: unknown[] = [];
+  const refused = (error: unknown) => {
+    if (refusalOf(error) === undefined) throw error;
+    refusals.push(error);
+  };
   if (result.output === "text" && result.text !== undefined && result.text.trim() !== "") {
-    for (const id of await sendText(deps.api, result, result.text)) messageIds.push(id);
-    return { via, messageIds };
+    await sendText(deps.api, result, wellFormed(result.text), messageIds).catch(refused);
+  } else {
+    const sending: Sending = { deps, result, file: fileKindOf(result.output), via, messageIds };
+    for (const unit of plan(result.urls, deps.allowedHosts, sending.file === "photo")) {
+      try {
+        if (unit.kind === "link") await sendLink(sending, unit.url, unit.caption, unit.keyboard);
+        else if (unit.urls.length === 1) await deliverFile(sending, unit.urls[0]!, unit.caption, unit.keyboard);
+        else await deliverAlbum(sending, unit.urls, unit.caption, unit.keyboard);
+      } catch (error) {
+        refused(error);
+      }
+    }
   }
-  const sending: Sending = { deps, result, file: fileKindOf(result.output), via, messageIds };
-  for (const unit of plan(result.urls, deps.allowedHosts, sending.file === "photo")) {
-    if (unit.kind === "link") await sendLink(sending, unit.url, unit.caption, unit.keyboard);
-    else if (unit.urls.length === 1) await deliverFile(sending, unit.urls[0]!, unit.caption, unit.keyboard);
-    else await deliverAlbum(sending, unit.urls, unit.caption, unit.keyboard);
+  if (refusals.length === 0) return { via, messageIds };
+  if (messageIds.length === 0) {
+    throw new ResultUndeliverable("Telegram refused every message of the result", { cause: refusals[0] });
   }
-  return { via, messageIds };
+  throw refusals[0];
 }
 
 function fileKindOf(output: ResultOutput): FileKind {
@@ -129,23 +161,60 @@ function plan(urls: readonly string[], allowedHosts: readonly string[], albums: 
   return shapes.map((shape, index) => ({ ...shape, caption: index === 0, keyboard: index === shapes.length - 1 }));
 }
 
-/** Sends an album by URLs; when Telegram refuses it, each photo goes on its own with the fallbacks. */
+type SendExtra = { caption?: string; parse_mode?: "HTML"; reply_markup?: InlineKeyboardMarkup };
+
+/**
+ * The forms a message's caption and keyboard are tried in, while Telegram
+ * refuses the text: the HTML caption, the same as plain text, no caption,
+ * and at last neither caption nor keyboard.
+ */
+function captionForms(captionHtml: string, keyboard: ResultToSend["keyboard"]): SendExtra[] {
+  const buttons = markup(keyboard);
+  const forms: SendExtra[] = [];
+  if (captionHtml !== "") {
+    forms.push({ caption: cutHtml(captionHtml, CAPTION_LIMIT), parse_mode: "HTML", ...buttons });
+    const plain = cutText(htmlToPlain(captionHtml), CAPTION_LIMIT);
+    if (plain.trim() !== "") forms.push({ caption: plain, ...buttons });
+  }
+  forms.push({ ...buttons });
+  if (buttons.reply_markup !== undefined) forms.push({});
+  return forms;
+}
+
+/** Sends with each form in turn while Telegram refuses the text; any other error (or the last refusal) is thrown. */
+async function firstAccepted<F, T>(forms: readonly F[], send: (form: F) => Promise<T>): Promise<T> {
+  for (const [index, form] of forms.entries()) {
+    try {
+      return await send(form);
+    } catch (error) {
+      if (refusalOf(error) !== "text" || index === forms.length - 1) throw error;
+    }
+  }
+  throw new Error("no form to send");
+}
+
+/** Sends an album by URLs; when Telegram refuses a file of it, each photo goes on its own with the fallbacks. */
 async function deliverAlbum(sending: Sending, urls: readonly string[], caption: boolean, keyboard: boolean) {
   const { api } = sending.deps;
   const { result } = sending;
-  const firstCaption = caption ? cutHtml(result.caption, CAPTION_LIMIT) : "";
+  // The album's keyboard goes in a message of its own, so the album tries its captions alone.
+  const forms = captionForms(caption ? result.caption : "", []);
   let messages: Message[];
   try {
-    messages = await api.sendMediaGroup(
-      result.chatId,
-      urls.map((url, index) => ({
-        type: "photo" as const,
-        media: url,
-        ...(index === 0 && firstCaption !== "" ? { caption: firstCaption, parse_mode: "HTML" as const } : {}),
-      })),
+    messages = await firstAccepted(forms, (form) =>
+      api.sendMediaGroup(
+        result.chatId,
+        urls.map((url, index) => ({
+          type: "photo" as const,
+          media: url,
+          ...(index === 0 && form.caption !== undefined
+            ? { caption: form.caption, ...(form.parse_mode ? { parse_mode: form.parse_mode } : {}) }
+            : {}),
+        })),
+      ),
     );
   } catch (error) {
-    if (!isRefusal(error, [400])) throw error;
+    if (refusalOf(error) === undefined) throw error;
     for (const [index, url] of urls.entries()) {
       await deliverFile(sending, url, caption && index === 0, keyboard && index === urls.length - 1);
     }
@@ -154,28 +223,39 @@ async function deliverAlbum(sending: Sending, urls: readonly string[], caption: 
   for (const message of messages) sending.messageIds.push(message.message_id);
   sending.via.push(...urls.map(() => "url" as const));
   if (keyboard && hasButtons(result.keyboard)) {
-    const text = cutHtml(result.caption, MESSAGE_LIMIT) || POINTER_TEXT;
-    const message = await api.sendMessage(result.chatId, text, { parse_mode: "HTML", ...markup(result.keyboard) });
+    const html = cutHtml(result.caption, MESSAGE_LIMIT);
+    const plain = cutText(htmlToPlain(result.caption), MESSAGE_LIMIT);
+    const texts: [string, "HTML" | undefined][] = [
+      ...(htmlToPlain(html).trim() === "" ? [] : [[html, "HTML"] as [string, "HTML"]]),
+      ...(plain.trim() === "" ? [] : [[plain, undefined] as [string, undefined]]),
+      [POINTER_TEXT, undefined],
+    ];
+    const message = await firstAccepted(texts, ([text, parse_mode]) =>
+      api.sendMessage(result.chatId, text, { ...(parse_mode ? { parse_mode } : {}), ...markup(result.keyboard) }),
+    );
     sending.messageIds.push(message.message_id);
   }
 }
 
-/** Sends one fetchable file: by URL, then uploaded, then as a document, then as a link. */
+/**
+ * Sends one fetchable file: by URL, then uploaded, then as a document, then
+ * as a link. A refusal of the caption is not a refusal of the file: the same
+ * file goes again with a plainer caption (or none), and is never downloaded for it.
+ */
 async function deliverFile(sending: Sending, url: string, caption: boolean, keyboard: boolean): Promise<void> {
   const { deps, result, file } = sending;
-  const captionText = caption ? cutHtml(result.caption, CAPTION_LIMIT) : "";
-  const extra = {
-    ...(captionText !== "" ? { caption: captionText, parse_mode: "HTML" as const } : {}),
-    ...(keyboard ? markup(result.keyboard) : {}),
-  };
+  const forms = captionForms(caption ? result.caption : "", keyboard ? result.keyboard : []);
   const done = (via: SentVia, message: Message) => {
     sending.via.push(via);
     sending.messageIds.push(message.message_id);
   };
   try {
-    return done("url", await sendFile(deps.api, result.chatId, file, url, extra));
+    return done("url", await firstAccepted(forms, (form) => sendFile(deps.api, result.chatId, file, url, form)));
   } catch (error) {
-    if (!isRefusal(error, [400])) throw error;
+    const refusal = refusalOf(error);
+    if (refusal === undefined) throw error;
+    // Even the bare file by URL was refused for its text: no upload would fare better.
+    if (refusal === "text") return sendLink(sending, url, caption, keyboard);
   }
   let bytes: Uint8Array<ArrayBuffer>;
   try {
@@ -186,157 +266,130 @@ async function deliverFile(sending: Sending, url: string, caption: boolean, keyb
     return sendLink(sending, url, caption, keyboard);
   }
   const name = fileNameOf(url, result.output);
+  const upload = (kind: FileKind) =>
+    firstAccepted(forms, (form) => sendFile(deps.api, result.chatId, kind, new InputFile(bytes, name), form));
   try {
-    return done("upload", await sendFile(deps.api, result.chatId, file, new InputFile(bytes, name), extra));
+    return done("upload", await upload(file));
   } catch (error) {
-    if (!isRefusal(error, [400, 413])) throw error;
+    if (refusalOf(error) === undefined) throw error;
   }
   if (file !== "document") {
     try {
-      return done("document", await sendFile(deps.api, result.chatId, "document", new InputFile(bytes, name), extra));
+      return done("document", await upload("document"));
     } catch (error) {
-      if (!isRefusal(error, [400, 413])) throw error;
+      if (refusalOf(error) === undefined) throw error;
     }
   }
   await sendLink(sending, url, caption, keyboard);
 }
 
-type SendExtra = { caption?: string; parse_mode?: "HTML"; reply_markup?: InlineKeyboardMarkup };
-
-function sendFile(api: Api, chatId: number, kind: FileKind, source: string | InputFile, extra: SendExtra) {
+function sendFile(
+  api: Api,
+  chatId: number,
+  kind: FileKind,
+  source: string | InputFile,
+  extra: SendExtra,
+): Promise<Message> {
   if (kind === "photo") return api.sendPhoto(chatId, source, extra);
   if (kind === "video") return api.sendVideo(chatId, source, { ...extra, supports_streaming: true });
   if (kind === "audio") return api.sendAudio(chatId, source, extra);
   return api.sendDocument(chatId, source, extra);
 }
 
-/** A message with a link to the file, for results Telegram cannot take and we cannot fetch. */
+/**
+ * A message with a link to the file, for results Telegram cannot take and
+ * we cannot fetch: with the HTML caption, else as plain text, else the bare
+ * URL without buttons.
+ */
 async function sendLink(sending: Sending, url: string, caption: boolean, keyboard: boolean): Promise<void> {
   const { api } = sending.deps;
   const { result } = sending;
-  const link = `<a href="${escapeAttribute(url)}">${escapeHtml(url)}</a>`;
+  const link = `<a href="${escapeHtmlAttribute(url)}">${escapeHtml(url)}</a>`;
   const head = caption ? cutHtml(result.caption, CAPTION_LIMIT) : "";
-  const text = head !== "" && htmlLength(head) + 2 + url.length <= MESSAGE_LIMIT ? `${head}\n\n${link}` : link;
-  const message = await api.sendMessage(result.chatId, text, {
-    parse_mode: "HTML",
-    link_preview_options: { is_disabled: true },
-    ...(keyboard ? markup(result.keyboard) : {}),
-  });
+  const plainHead = caption ? cutText(htmlToPlain(result.caption), CAPTION_LIMIT) : "";
+  const fits = (text: string) => htmlLength(text) <= MESSAGE_LIMIT;
+  const buttons = keyboard ? markup(result.keyboard) : {};
+  const forms: { text: string; html: boolean; buttons: boolean }[] = [
+    { text: head !== "" && fits(`${head}\n\n${link}`) ? `${head}\n\n${link}` : link, html: true, buttons: true },
+    {
+      text:
+        plainHead.trim() !== "" && plainHead.length + 2 + url.length <= MESSAGE_LIMIT ? `${plainHead}\n\n${url}` : url,
+      html: false,
+      buttons: true,
+    },
+    { text: url, html: false, buttons: false },
+  ];
+  const message = await firstAccepted(forms, (form) =>
+    api.sendMessage(result.chatId, form.text, {
+      ...(form.html ? { parse_mode: "HTML" as const } : {}),
+      link_preview_options: { is_disabled: true },
+      ...(form.buttons ? buttons : {}),
+    }),
+  );
   sending.via.push("link");
   sending.messageIds.push(message.message_id);
 }
 
-/** A transcription: the caption, then the escaped text in messages of at most 4096 characters. */
-async function sendText(api: Api, result: ResultToSend, text: string): Promise<number[]> {
+/**
+ * A transcription: with the caption in one message when it fits one;
+ * longer, a short preview message and then the whole text as a `.txt`
+ * document (a 40,000-character transcript is one file, not ten messages).
+ * When Telegram refuses the document, the text goes in messages of at most
+ * 4096 characters. Ids of the messages sent are pushed to `ids`.
+ */
+async function sendText(api: Api, result: ResultToSend, text: string, ids: number[]): Promise<void> {
   const head = cutHtml(result.caption, CAPTION_LIMIT);
-  const prefix = head === "" ? "" : `${head}\n\n`;
-  // Telegram rejects a message that is only whitespace; the caption keeps the first one.
-  const pieces = splitPlain(text, MESSAGE_LIMIT - htmlLength(prefix), MESSAGE_LIMIT).filter(
-    (piece, index) => piece.trim() !== "" || (index === 0 && prefix !== ""),
-  );
-  const ids: number[] = [];
-  for (const [index, piece] of pieces.entries()) {
-    const last = index === pieces.length - 1;
-    const message = await api.sendMessage(result.chatId, `${index === 0 ? prefix : ""}${escapeHtml(piece)}`, {
-      parse_mode: "HTML",
-      link_preview_options: { is_disabled: true },
-      ...(last ? markup(result.keyboard) : {}),
-    });
+  const prefix = htmlToPlain(head).trim() === "" ? "" : `${head}\n\n`;
+  const keyboard = markup(result.keyboard);
+  const say = async (html: string, buttons: boolean) => {
+    const plain = cutText(htmlToPlain(html), MESSAGE_LIMIT);
+    const forms = [
+      { text: html, html: true, buttons },
+      { text: plain, html: false, buttons },
+      { text: plain, html: false, buttons: false },
+    ].filter((form, index) => (form.html ? htmlToPlain(form.text) : form.text).trim() !== "" && (index < 2 || buttons));
+    const message = await firstAccepted(forms, (form) =>
+      api.sendMessage(result.chatId, form.text, {
+        ...(form.html ? { parse_mode: "HTML" as const } : {}),
+        link_preview_options: { is_disabled: true },
+        ...(form.buttons ? keyboard : {}),
+      }),
+    );
     ids.push(message.message_id);
+  };
+  if (htmlLength(prefix) + text.length <= MESSAGE_LIMIT) return say(`${prefix}${escapeHtml(text)}`, true);
+  await say(`${prefix}${escapeHtml(cutText(text, TEXT_PREVIEW))}`, false);
+  const file = new InputFile(new TextEncoder().encode(text), TEXT_FILE_NAME);
+  try {
+    const message = await firstAccepted(captionForms("", result.keyboard), (form) =>
+      api.sendDocument(result.chatId, file, form),
+    );
+    ids.push(message.message_id);
+    return;
+  } catch (error) {
+    if (refusalOf(error) === undefined) throw error;
   }
-  return ids;
+  // Telegram refused the file: the whole text in messages, the buttons under the last.
+  const pieces = splitPlain(text, MESSAGE_LIMIT).filter((piece) => piece.trim() !== "");
+  for (const [index, piece] of pieces.entries()) await say(escapeHtml(piece), index === pieces.length - 1);
 }
 
 /**
- * Splits plain text into pieces of at most `first` (then `rest`) characters,
- * preferring line breaks, then spaces, never inside a surrogate pair.
+ * Splits plain text into pieces of at most `limit` UTF-16 units, preferring
+ * line breaks, then spaces, never inside a grapheme.
  */
-function splitPlain(text: string, first: number, rest: number): string[] {
+function splitPlain(text: string, limit: number): string[] {
   const pieces: string[] = [];
   let remaining = text;
-  let limit = first;
   while (remaining.length > limit) {
     let cut = remaining.lastIndexOf("\n", limit - 1) + 1;
     if (cut <= limit / 2) cut = remaining.lastIndexOf(" ", limit - 1) + 1;
-    if (cut <= limit / 2) cut = isHighSurrogate(remaining.charCodeAt(limit - 1)) ? limit - 1 : limit;
+    if (cut <= limit / 2) cut = graphemeBoundary(remaining, limit) || limit;
     pieces.push(remaining.slice(0, cut));
     remaining = remaining.slice(cut);
-    limit = rest;
   }
   pieces.push(remaining);
   return pieces;
-}
-
-/** Characters Telegram counts in `html` once parsed: tags count nothing, an entity one. */
-function htmlLength(html: string): number {
-  let length = 0;
-  for (const token of tokens(html)) length += token.visible;
-  return length;
-}
-
-/**
- * Cuts already-escaped HTML to `limit` parsed characters, ending with "…",
- * never inside a tag, an entity or a surrogate pair, and closing open tags.
- */
-function cutHtml(html: string, limit: number): string {
-  if (htmlLength(html) <= limit) return html;
-  const open: string[] = [];
-  let out = "";
-  let length = 0;
-  for (const token of tokens(html)) {
-    if (length + token.visible > limit - 1) break;
-    length += token.visible;
-    out += token.text;
-    const tag = token.visible === 0 ? token.text.match(/^<(\/?)([a-zA-Z][\w-]*)/) : null;
-    if (tag === null || token.text.endsWith("/>")) continue;
-    const name = tag[2]!.toLowerCase();
-    if (tag[1] === "") open.push(name);
-    else if (open.lastIndexOf(name) !== -1) open.splice(open.lastIndexOf(name), 1);
-  }
-  return `${out}…${open
-    .reverse()
-    .map((name) => `</${name}>`)
-    .join("")}`;
-}
-
-interface Token {
-  readonly text: string;
-  readonly visible: number;
-}
-
-function* tokens(html: string): Generator<Token> {
-  let i = 0;
-  while (i < html.length) {
-    const char = html[i]!;
-    if (char === "<") {
-      const end = html.indexOf(">", i);
-      if (end !== -1) {
-        yield { text: html.slice(i, end + 1), visible: 0 };
-        i = end + 1;
-        continue;
-      }
-    }
-    if (char === "&") {
-      const entity = html.slice(i, i + 12).match(/^&(?:#\d{1,7}|#x[\da-fA-F]{1,6}|[a-zA-Z]{2,8});/);
-      if (entity !== null) {
-        yield { text: entity[0], visible: 1 };
-        i += entity[0].length;
-        continue;
-      }
-    }
-    const pair = isHighSurrogate(html.charCodeAt(i)) && isLowSurrogate(html.charCodeAt(i + 1));
-    const text = html.slice(i, pair ? i + 2 : i + 1);
-    yield { text, visible: text.length };
-    i += text.length;
-  }
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 const FALLBACK_EXTENSION: Record<ResultOutput, string> = { image: "png", video: "mp4", audio: "mp3", text: "txt" };
@@ -363,10 +416,45 @@ function fileNameOf(url: string, output: ResultOutput): string {
   return /\.[a-zA-Z\d]{1,5}$/.test(safe) ? safe : `${safe}.${ext}`;
 }
 
-/** True when Telegram answered with one of `codes` (it refuses the content, not the request as such). */
-function isRefusal(error: unknown, codes: readonly number[]): boolean {
-  return error instanceof GrammyError && codes.includes(error.error_code);
+/**
+ * What a Telegram refusal is about: `text` (the caption, the message text,
+ * its entities or the keyboard: resend with a plainer text, never download),
+ * `file` (the URL or the file: download and upload, or link), or undefined
+ * when it is no refusal of the content (network, 5xx, 429: the caller retries).
+ */
+export function refusalOf(error: unknown): "text" | "file" | undefined {
+  if (!(error instanceof GrammyError)) return undefined;
+  if (error.error_code === 413) return "file";
+  if (error.error_code !== 400) return undefined;
+  return TEXT_REFUSAL.test(error.description) ? "text" : "file";
 }
+
+/** Telegram's descriptions of a 400 about the text, its entities or the buttons rather than the file. */
+const TEXT_REFUSAL = new RegExp(
+  [
+    "can't parse entities",
+    "can't find end",
+    "unsupported start tag",
+    "can't parse inline keyboard",
+    "caption is too long",
+    "message is too long",
+    "text is too long",
+    "MEDIA_CAPTION_TOO_LONG",
+    "MESSAGE_TOO_LONG",
+    "text must be non-empty",
+    "text is empty",
+    "MESSAGE_EMPTY",
+    "must be encoded in UTF-8",
+    "ENTITY_",
+    "ENTITIES_",
+    "BUTTON_DATA_INVALID",
+    "BUTTON_TEXT",
+    "button text",
+    "inline_keyboard",
+    "reply markup",
+  ].join("|"),
+  "i",
+);
 
 function hasButtons(keyboard: ResultToSend["keyboard"]): boolean {
   return keyboard.some((row) => row.length > 0);
@@ -381,12 +469,4 @@ function markup(keyboard: ResultToSend["keyboard"]): { reply_markup?: InlineKeyb
       ),
     },
   };
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-function escapeAttribute(text: string): string {
-  return escapeHtml(text).replaceAll('"', "&quot;");
 }

@@ -186,7 +186,7 @@ export function paymentBehavior(
 }
 
 const app: HostApp = {
-  createBehaviors: ({ services, appData, counters }) => {
+  createBehaviors: ({ services, appData, counters, log }) => {
     const data = appData as PaymentAppData;
     const yoo = data.yookassa;
     const client = yoo ? new YooKassaClient({ ...yoo, fetch: platform.fetch }) : undefined;
@@ -194,7 +194,7 @@ const app: HostApp = {
       const timer = setInterval(() => void services.tell("payment", "main", { type: "reconcile" }), yoo.reconcileMs);
       (timer as { unref?: () => void }).unref?.();
     }
-    const api = createTelegramApi(data.telegram, platform.fetch);
+    const api = createTelegramApi(data.telegram, platform.fetch, log);
     const count: CountPayment = (provider, outcome) => counters.inc("payments_total", { provider, outcome });
     return [
       paymentBehavior(services, api, client, yoo?.returnUrl ?? "https://t.me", count),

@@ -1,6 +1,8 @@
 /** The Bot API client every thread builds the same way. */
 import { autoRetry } from "@grammyjs/auto-retry";
 import { Api } from "grammy/web";
+import type { Log } from "../../actors/behavior.ts";
+import { outgoingGuard } from "./outgoing.ts";
 import { rateLimiter } from "./rate-limit.ts";
 
 /** What a thread needs to call the Bot API; plain data so it can be posted to workers. */
@@ -26,15 +28,18 @@ export interface TelegramSettings {
  *
  * Calls are spaced under Telegram's limits (overall, and 20 a minute per
  * group; about one a second per chat; see `rate-limit.ts`) and retried on 429 (honouring `retry_after`),
- * on 5xx and on network errors, a few times at most.
+ * on 5xx and on network errors, a few times at most. Every call first
+ * passes `outgoingGuard` (`outgoing.ts`): what would break Telegram's
+ * length or encoding rules is shortened, with a warning on `log`.
  */
-export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof fetch = fetch): Api {
+export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof fetch = fetch, log?: Log): Api {
   const api = new Api(settings.botToken, {
     apiRoot: settings.apiRoot,
     // grammY's typings name node-fetch's types; the web build calls this with web ones.
     fetch: ((input: RequestInfo | URL, init?: RequestInit) => fetchImpl(input, init)) as never,
     timeoutSeconds: 60,
   });
+  api.config.use(outgoingGuard(log));
   const rate = settings.messagesPerSecond;
   if (rate !== undefined) {
     api.config.use(
