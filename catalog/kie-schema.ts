@@ -159,6 +159,11 @@ const refused = (code: number, violations: readonly string[]): KieCreateCheck =>
  * Checks a create request against KIE's documented schema for its path and
  * model: every field documented, JSON types, enums, required fields,
  * lengths, item counts and ranges. `facts` defaults to the committed copy.
+ *
+ * @example
+ * checkKieCreate("/api/v1/jobs/createTask", { model: "z-image", input: { prompt: "a fox", size: 2 } });
+ * // { ok: false, status: 422, code: 422, msg: "Parameter validation failed: …",
+ * //   violations: ["input.size is not a documented field", "input.aspect_ratio is required"] }
  */
 export function checkKieCreate(path: string, body: unknown, facts: KieFactsIndex = loadKieFacts()): KieCreateCheck {
   const pathOnly = path.split("?")[0] ?? path;
