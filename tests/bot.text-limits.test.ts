@@ -165,4 +165,26 @@ describe("user text at Telegram's limits", () => {
     // Nothing was downloaded to upload it again: the refusal was of the text, not of the file.
     expect(calls.filter((call) => call.method === "sendPhoto").every((call) => !("multipart" in call.body))).toBe(true);
   });
+
+  it("a prompt and a negative prompt of 4096 characters each still fit the confirmation and the Parameters screen", async () => {
+    const userId = 804;
+    const { send } = await bot(userId);
+    const user = userOf(userId, "en", "Bob", telegram);
+    await send(user.press("1|g|google/imagen4"), 2);
+    let made = await send(user.text(promptOf(`${FAMILY}Привет `, 4096)));
+    made = await send(user.press(buttonData(made, "Parameters")), 2);
+    made = await send(user.press(buttonData(made, /^Avoid/)), 2);
+    made = await send(user.text(promptOf("שלום עולם é 🇷🇺 ", 4096)));
+    // Back on the Parameters screen: the answer shows shortened in its button.
+    const avoid = screenOf(made).buttons.find((button) => button.text.startsWith("Avoid"));
+    expect(avoid?.text.length).toBeLessThan(200);
+    expect(avoid?.text.endsWith("…")).toBe(true);
+    made = await send(user.press(buttonData(made, "To confirmation")), 2);
+    const confirm = screenOf(made);
+    expect(refusedCalls()).toEqual([]);
+    expect(confirm.text).toContain("Check your order");
+    expect(confirm.text).toMatch(/Price: [\d.]+ ₽/);
+    expect(parsed(confirm.text).length).toBeLessThanOrEqual(4096);
+    expect(buttonData(made, "Generate")).toMatch(/^1\|y\|/);
+  });
 });
