@@ -1,20 +1,55 @@
 /**
  * A local KIE for benchmarks and worker-mode tests: a real HTTP server on 127.0.0.1 (reachable from
- * worker threads and other processes, unlike msw) that answers the market
- * family like `tests/helpers/fake-kie.ts` does. A task reports `generating`
- * until `generationMs` after its creation, then `success` with one result
- * URL on KIE's tempfile host (the bot hands it to Telegram by URL, so nothing
- * is downloaded). Every request must carry `authorization: Bearer <apiKey>`.
+ * worker threads and other processes, unlike msw), as strict as KIE and as
+ * `tests/helpers/fake-kie.ts`: every create request of every endpoint family
+ * is checked against KIE's documented schema for its endpoint and model
+ * (`catalog/kie-schema.ts`) and an invalid one is refused as KIE refuses it
+ * (recorded in `refused`: the chaos suite counts each as a violation).
+ * Uploads to `/api/file-stream-upload` are checked as documented. A task
+ * reports `generating` until `generationMs` after its creation, then its
+ * `result` (default: `success` with one result URL on KIE's tempfile host;
+ * the bot hands it to Telegram by URL, so nothing is downloaded). Large
+ * results on demand: `result` may answer a 40,000-character text
+ * (`longResultText`), hundreds of URLs (`manyResultUrls`) or files of any
+ * size, streamed and optionally dripped (`resultFileUrl`); the server serves
+ * those files at the same path on its own address (`resultFileOnServer`).
+ * Every API request must carry `authorization: Bearer <apiKey>`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { EndpointFamily } from "../../catalog/schema.ts";
 import { signCallback } from "../../src/kie/callback-signature.ts";
+import {
+  CREATE_FAMILIES,
+  checkCreate,
+  checkUpload,
+  defaultSuccess,
+  type FakeOutcome,
+  type FakeUpload,
+  type KieRefusal,
+  RESULT_HOST,
+  resultResponse,
+  type ServedBytes,
+  STATUS_FAMILIES,
+  statusData,
+  UPLOAD_PATH,
+} from "./fake-kie-core.ts";
 
-export const RESULT_HOST = "https://tempfile.aiquickdraw.com";
+export {
+  type FakeOutcome,
+  type KieRefusal,
+  longResultText,
+  manyResultUrls,
+  RESULT_HOST,
+  type ResultFileSpec,
+  resultFileUrl,
+} from "./fake-kie-core.ts";
 
 /** A task as the fake created it. */
 export interface FakeKieTask {
   readonly taskId: string;
+  readonly family: EndpointFamily;
+  readonly path: string;
   readonly body: Record<string, unknown>;
   /** `performance.now()` of its creation. */
   readonly createdAt: number;
@@ -28,6 +63,12 @@ export interface FakeKieOptions {
   readonly apiKey: string;
   /** How long a task generates before it succeeds. */
   readonly generationMs: number;
+  /**
+   * What a finished task reports (read once its `generationMs` is over).
+   * Default: `success` with the family's usual result (one image, a video,
+   * two tracks). Large results: `longResultText`, `manyResultUrls`, `resultFileUrl`.
+   */
+  readonly result?: (task: FakeKieTask) => FakeOutcome;
   /** Sees every task right after it was created (the answer is on its way). */
   readonly onCreate?: (task: FakeKieTask) => void;
   /** Faults to inject (chaos runs); without them every request is answered as documented. */
@@ -105,6 +146,11 @@ export interface FakeKieCounts {
   unauthorized: number;
   unknownTask: number;
   notFound: number;
+  /** Create and upload requests refused as KIE refuses them (each is in `refused`). */
+  refused: number;
+  uploads: number;
+  /** Callbacks not sent because the task's `callBackUrl` reaches nobody (the bot polls). */
+  callbackUnreachable: number;
 }
 
 /** A callback waiting to be sent. */
@@ -138,7 +184,14 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     unauthorized: 0,
     unknownTask: 0,
     notFound: 0,
+    refused: 0,
+    uploads: 0,
+    callbackUnreachable: 0,
   };
+  const refused: KieRefusal[] = [];
+  const uploads: FakeUpload[] = [];
+  /** Bytes of result files handed out, by path. */
+  const served: ServedBytes = new Map();
   let next = 1;
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
@@ -174,26 +227,35 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     return false;
   };
 
-  const create = (res: ServerResponse, text: string) => {
-    let body: Record<string, unknown>;
+  const create = (res: ServerResponse, path: string, family: EndpointFamily, text: string) => {
+    let body: unknown;
     try {
-      body = JSON.parse(text) as Record<string, unknown>;
+      body = JSON.parse(text);
     } catch {
-      return send(res, 200, { code: 422, msg: "invalid JSON body", data: null });
+      counts.refused++;
+      refused.push({ path, code: 422, violations: ["the body is not JSON"] });
+      return send(res, 422, { code: 422, msg: "Parameter validation failed: the body is not JSON", data: null });
     }
-    if (typeof body.model !== "string" || typeof body.input !== "object" || body.input === null) {
-      return send(res, 200, { code: 422, msg: "model and input are required", data: null });
+    const check = checkCreate(path, body, refused);
+    if (!check.ok) {
+      counts.refused++;
+      return send(res, check.answer.status, check.answer.body);
     }
+    const fields = body as Record<string, unknown>;
     const make = () => {
-      const taskId = `task_market_${next++}`;
-      const task: FakeKieTask = { taskId, body, createdAt: performance.now(), readsAt: [] };
+      const taskId = `task_${family}_${next++}`;
+      const task: FakeKieTask = { taskId, family, path, body: fields, createdAt: performance.now(), readsAt: [] };
       tasks.set(taskId, task);
       counts.creates++;
       if (faults !== undefined && random() < (faults.emptyResult ?? 0)) {
         faultCounts.empty_result++;
         emptyResultTasks.add(taskId);
       }
-      if (typeof body.callBackUrl === "string") callbacks?.schedule(taskId);
+      if (typeof fields.callBackUrl === "string") {
+        // KIE's call to an address under .invalid fails at DNS: nobody hears of the task.
+        if (unreachable(fields.callBackUrl)) counts.callbackUnreachable++;
+        else callbacks?.schedule(taskId);
+      }
       return task;
     };
     // A create that hangs was received: its task exists, only the answer is lost.
@@ -203,9 +265,13 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     options.onCreate?.(task);
   };
 
-  const status = (res: ServerResponse, url: URL) => {
-    const task = tasks.get(url.searchParams.get("taskId") ?? "");
-    if (task === undefined) {
+  const status = (res: ServerResponse, family: EndpointFamily, url: URL) => {
+    const taskId = url.searchParams.get("taskId");
+    if (taskId === null || taskId === "") {
+      return send(res, 200, { code: 400, msg: "taskId parameter is required", data: null });
+    }
+    const task = tasks.get(taskId);
+    if (task === undefined || task.family !== family) {
       counts.unknownTask++;
       return send(res, 200, { code: 422, msg: "recordInfo is null", data: null });
     }
@@ -213,29 +279,73 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     counts.statusReads++;
     const age = performance.now() - task.createdAt;
     task.readsAt.push(age);
-    const model = String(task.body.model);
     if (age < options.generationMs) {
-      return send(res, 200, { code: 200, msg: "success", data: { taskId: task.taskId, model, state: "generating" } });
+      return send(res, 200, { code: 200, msg: "success", data: statusData(family, task, { state: "pending" }) });
     }
-    counts.successReads++;
-    task.succeededAt ??= performance.now();
-    send(res, 200, {
-      code: 200,
-      msg: "success",
-      data: {
-        taskId: task.taskId,
-        model,
-        state: "success",
-        resultJson: JSON.stringify({
-          resultUrls: emptyResultTasks.has(task.taskId) ? [] : [`${RESULT_HOST}/i/${task.taskId}.png`],
-        }),
-        failCode: "",
-        failMsg: "",
-      },
+    const outcome: FakeOutcome = emptyResultTasks.has(task.taskId)
+      ? { state: "success", urls: [] }
+      : (options.result?.(task) ?? defaultSuccess(family, task.taskId));
+    if (outcome.state === "success") {
+      counts.successReads++;
+      task.succeededAt ??= performance.now();
+    }
+    send(res, 200, { code: 200, msg: "success", data: statusData(family, task, outcome) });
+  };
+
+  const upload = async (res: ServerResponse, req: IncomingMessage, bytes: Buffer) => {
+    let form: FormData;
+    try {
+      form = await new Request("http://127.0.0.1/upload", {
+        method: "POST",
+        headers: { "content-type": String(req.headers["content-type"] ?? "") },
+        body: new Uint8Array(bytes),
+      }).formData();
+    } catch {
+      counts.refused++;
+      refused.push({ path: UPLOAD_PATH, code: 400, violations: ["the body is not multipart/form-data"] });
+      return send(res, 400, { success: false, code: 400, msg: "Missing required parameter: file" });
+    }
+    const before = refused.length;
+    const answer = checkUpload(form, refused, uploads);
+    if (refused.length > before) counts.refused++;
+    else counts.uploads++;
+    send(res, answer.status, answer.body);
+  };
+
+  /** Streams a result file (generated as the client reads it) without holding it. */
+  const resultFile = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const response = resultResponse(`${RESULT_HOST}${url.pathname}${url.search}`, served);
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    const reader = response.body?.getReader();
+    let closed = false;
+    req.on("close", () => {
+      closed = true;
+      void reader?.cancel();
     });
+    while (reader !== undefined && !closed) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      // Wait for the socket to drain: a slow reader slows the generation.
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off("drain", go).off("close", go);
+            resolve();
+          };
+          res.on("drain", go).on("close", go);
+        });
+      }
+    }
+    res.end();
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    // Result files are public, as on KIE's tempfile hosts.
+    if (req.method === "GET" && url.pathname.startsWith("/f/")) {
+      void resultFile(req, res, url).catch(() => res.destroy());
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -243,11 +353,16 @@ export async function startFakeKieServer(options: FakeKieOptions) {
         counts.unauthorized++;
         return send(res, 401, { code: 401, msg: "You do not have access permissions" });
       }
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      if (req.method === "POST" && url.pathname === "/api/v1/jobs/createTask") {
-        return create(res, Buffer.concat(chunks).toString("utf8"));
+      const createFamily = req.method === "POST" ? CREATE_FAMILIES[url.pathname] : undefined;
+      if (createFamily !== undefined) {
+        return create(res, url.pathname, createFamily, Buffer.concat(chunks).toString("utf8"));
       }
-      if (req.method === "GET" && url.pathname === "/api/v1/jobs/recordInfo") return status(res, url);
+      const statusFamily = req.method === "GET" ? STATUS_FAMILIES[url.pathname] : undefined;
+      if (statusFamily !== undefined) return status(res, statusFamily, url);
+      if (req.method === "POST" && url.pathname === UPLOAD_PATH) {
+        void upload(res, req, Buffer.concat(chunks)).catch(() => res.destroy());
+        return;
+      }
       counts.notFound++;
       send(res, 404, { code: 404, msg: `no route ${req.method} ${url.pathname}` });
     });
@@ -259,6 +374,17 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     baseUrl: `http://127.0.0.1:${port}`,
     tasks,
     counts,
+    /** Every request refused as KIE refuses it: path, model and what is wrong (empty when the bot is right). */
+    refused,
+    /** Files uploaded to `/api/file-stream-upload`. */
+    uploads,
+    /** Bytes of result files handed out so far, by path. */
+    served,
+    /** The address on this server that serves a result file URL from `resultFileUrl`. */
+    resultFileOnServer: (resultUrl: string) => {
+      const parsed = new URL(resultUrl);
+      return `http://127.0.0.1:${port}${parsed.pathname}${parsed.search}`;
+    },
     /** Faults injected so far, by kind (all zero without `faults` and `callbacks`). */
     faultCounts,
     /** Callbacks sent so far, by the bot's HTTP status ("dropped", "error"). */
@@ -346,5 +472,15 @@ export async function startFakeKieServer(options: FakeKieOptions) {
       [out[i], out[j]] = [out[j] as T, out[i] as T];
     }
     return out;
+  }
+}
+
+/** True for a callback address that reaches nobody: a host under the reserved `.invalid` domain (RFC 6761 §6.4). */
+function unreachable(callBackUrl: string): boolean {
+  try {
+    const host = new URL(callBackUrl).hostname;
+    return host === "invalid" || host.endsWith(".invalid");
+  } catch {
+    return true;
   }
 }
