@@ -24,7 +24,7 @@ import { checkCall } from "./helpers/telegram/mod.ts";
 const FAMILY = "👩‍👩‍👧‍👦"; // 11 UTF-16 units, one grapheme
 const FLAG = "🇷🇺"; // 4 units, one grapheme
 const GRIN = "😀"; // 2 units
-const COMBINING = "é"; // e + U+0301: 2 units, one grapheme
+const COMBINING = "e\u0301"; // e + U+0301: 2 units, one grapheme
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 const graphemesOf = (text: string) => [...segmenter.segment(text)].map((s) => s.segment);
