@@ -233,6 +233,17 @@ describe("answerCallbackQuery: text up to 200 characters", () => {
   });
 });
 
+describe("a callback query is answered once", () => {
+  it("refuses a second answer to the same query", () => {
+    const telegram = new FakeTelegram();
+    expect(telegram.answer("answerCallbackQuery", { callback_query_id: "5001" }).status).toBe(200);
+    expect(telegram.answer("answerCallbackQuery", { callback_query_id: "5001", text: "ещё" }).body.description).toBe(
+      "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    );
+    expect(telegram.answer("answerCallbackQuery", { callback_query_id: "5002" }).status).toBe(200);
+  });
+});
+
 describe("sendMediaGroup: 2-10 items, each caption up to 1024", () => {
   const photos = (count: number, caption?: string) =>
     check("sendMediaGroup", {
@@ -477,6 +488,18 @@ describe("both fake Bot APIs answer through the same rules", () => {
     expect(telegram.refusals.at(-1)?.description).toBe((error as GrammyError).description);
     const sent = await api.sendMessage(CHAT, "<b>закрыт</b>", { parse_mode: "HTML" });
     expect(sent).toMatchObject({ text: "закрыт", entities: [{ type: "bold", offset: 0, length: 6 }] });
+  });
+
+  it("the msw harness answers 429 with retry_after when a flood wait is asked for", async () => {
+    const api = new Api(TEST_TOKEN);
+    telegram.floodWait({ chatId: CHAT, retryAfter: 4 });
+    const error = (await api.sendMessage(CHAT, "привет").catch((e: unknown) => e)) as GrammyError;
+    expect([error.error_code, error.description, error.parameters.retry_after]).toEqual([
+      429,
+      "Too Many Requests: retry after 4",
+      4,
+    ]);
+    expect((await api.sendMessage(CHAT, "привет")).text).toBe("привет");
   });
 });
 

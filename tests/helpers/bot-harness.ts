@@ -11,6 +11,8 @@ import { TEST_TOKEN, testConfig } from "./app.ts";
 import { silentLog } from "./runtime.ts";
 import { decodeBody, type FakeTelegram, messageObject, sharedTelegram } from "./telegram/mod.ts";
 
+export { sharedTelegram };
+
 export interface BotCall {
   readonly method: string;
   readonly body: Record<string, unknown>;
@@ -68,13 +70,6 @@ export function botApiHandlers(calls: BotCall[], hooks: BotApiHooks = {}) {
         return HttpResponse.json({ ok: false, error_code: status, description }, { status });
       }
       if (method === "getMe") return HttpResponse.json({ ok: true, result: BOT_USER });
-      if (method === "getFile") {
-        const fileId = String(body.file_id);
-        return HttpResponse.json({
-          ok: true,
-          result: { file_id: fileId, file_unique_id: `u-${fileId}`, file_size: 4096, file_path: `files/${fileId}.jpg` },
-        });
-      }
       const answer = telegram.answer(method, decoded.payload);
       return HttpResponse.json(answer.body, { status: answer.status });
     }),

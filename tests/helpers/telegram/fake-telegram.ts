@@ -66,6 +66,7 @@ export class FakeTelegram implements ChatView {
   readonly refusals: RefusalRecord[] = [];
   readonly #chats = new Map<number, ChatLog>();
   readonly #floods: Flood[] = [];
+  readonly #answered = new Set<string>();
   readonly #listeners = new Set<(refusal: RefusalRecord) => void>();
 
   /**
@@ -80,6 +81,10 @@ export class FakeTelegram implements ChatView {
   onRefusal(listener: (refusal: RefusalRecord) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  answered(callbackQueryId: string): boolean {
+    return this.#answered.has(callbackQueryId);
   }
 
   message(chatId: number, messageId: number): StoredMessage | undefined {
@@ -109,6 +114,7 @@ export class FakeTelegram implements ChatView {
   reset(): void {
     this.#chats.clear();
     this.#floods.length = 0;
+    this.#answered.clear();
     this.refusals.length = 0;
   }
 
@@ -171,6 +177,11 @@ export class FakeTelegram implements ChatView {
         const stored = this.#store(chatId, { kind: String(item.type), ...parsed, markup: undefined });
         return { ...messageObject(chatId, stored, item), media_group_id: groupId };
       });
+    }
+    if (method === "answerCallbackQuery") this.#answered.add(String(payload.callback_query_id));
+    if (method === "getFile") {
+      const fileId = String(payload.file_id);
+      return { file_id: fileId, file_unique_id: `u-${fileId}`, file_size: 4096, file_path: `files/${fileId}.jpg` };
     }
     const edited = this.#edit(method, payload, chatId);
     if (edited !== undefined) return edited;

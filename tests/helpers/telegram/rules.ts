@@ -87,6 +87,9 @@ export const DESCRIPTIONS = {
   pricesEmpty: "Bad Request: there must be at least one price",
   priceLabelEmpty: "Bad Request: can't parse labeled price: LabeledPrice label must be non-empty",
   priceAmountInvalid: `Bad Request: can't parse labeled price: Field "amount" must be of type Number`,
+  queryIdInvalid: "Bad Request: query is too old and response timeout expired or query ID is invalid",
+  // The documented "the first button must be a Pay button" of an invoice's keyboard.
+  payButtonFirst: "Bad Request: REPLY_MARKUP_BUY_EMPTY",
   tooManyRequests: (seconds: number) => `Too Many Requests: retry after ${seconds}`,
 } as const;
 
@@ -102,9 +105,11 @@ export interface StoredMessage {
   readonly markup: unknown;
 }
 
-/** What the rules need to know of the chats: the messages the fake has sent. */
+/** What the rules need to know of Telegram's state: the messages the fake has sent, the callback queries answered. */
 export interface ChatView {
   message(chatId: number, messageId: number): StoredMessage | undefined;
+  /** True once a callback query has been answered (a query is answered once). */
+  answered?(callbackQueryId: string): boolean;
 }
 
 /** Text after Telegram parsed it: plain text and entities. */
@@ -421,13 +426,18 @@ function checkSpecific(method: string, payload: Record<string, unknown>, chats: 
     case "sendMediaGroup":
       return checkMediaGroup(payload);
     case "answerCallbackQuery": {
+      if (chats.answered?.(String(payload.callback_query_id)) === true) return refuse(DESCRIPTIONS.queryIdInvalid);
       const text = payload.text;
       if (typeof text !== "string") return undefined;
       if (hasLoneSurrogate(text)) return refuse(DESCRIPTIONS.stringsNotUtf8);
       return utf16Length(text) > LIMITS.callbackAnswer ? refuse(DESCRIPTIONS.callbackAnswerTooLong) : undefined;
     }
-    case "sendInvoice":
+    case "sendInvoice": {
+      const first = (payload.reply_markup as { inline_keyboard?: Record<string, unknown>[][] } | undefined)
+        ?.inline_keyboard?.[0]?.[0];
+      if (first !== undefined && first.pay !== true) return refuse(DESCRIPTIONS.payButtonFirst);
       return checkInvoice(payload);
+    }
     default: {
       if (MEDIA_METHODS[method] === undefined) return undefined;
       const caption = formattedText(payload.caption, payload.parse_mode, "caption");
