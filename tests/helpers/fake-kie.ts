@@ -10,7 +10,7 @@
  * `RESULT_MAX_MB`, slow drips).
  */
 import { delay, HttpResponse, http } from "msw";
-import type { SetupServerApi } from "msw/node";
+import type { SetupServer } from "msw/node";
 import type { EndpointFamily } from "../../catalog/schema.ts";
 import {
   CREATE_FAMILIES,
@@ -157,7 +157,7 @@ export function successFor(task: FakeTask): FakeOutcome {
  * on a server that serves large result files so they stream as from a real
  * host (only what is read is made, and a cancel ends the stream).
  */
-export function dropResponseClones(server: Pick<SetupServerApi, "events">): void {
+export function dropResponseClones(server: Pick<SetupServer, "events">): void {
   server.events.on("response:mocked", ({ response }) => {
     void response.body?.cancel();
   });
