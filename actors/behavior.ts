@@ -94,9 +94,10 @@ export interface ActorBehavior<S = unknown, M = unknown, R = unknown, E = never>
    * of their own, so that the state stays small: one KV value holds at most
    * 64 KiB). Read before each try of the turn and handed to `receive` as
    * `ctx.read`. Only this actor may write them, and only in a turn that also
-   * changes its state, whose versionstamp then fences them.
+   * changes its state, whose versionstamp then fences them. `state` is the
+   * actor's state the turn will run on (e.g. which open records it has).
    */
-  reads?(message: M): readonly KvKey[];
+  reads?(message: M, state: S, id: ActorId): readonly KvKey[];
   /** Fields that identify a message in logs (e.g. a Telegram update id). */
   describe?(message: M): Record<string, unknown>;
   /**

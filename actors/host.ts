@@ -289,7 +289,7 @@ export class ActorHost implements HostApi {
       try {
         resident = await this.#current(behavior, key, envelope.id);
         // Most messages read nothing besides the state: no extra await on their path.
-        const keys = behavior.reads?.(envelope.message) ?? [];
+        const keys = behavior.reads?.(envelope.message, resident.state, envelope.id) ?? [];
         const read =
           keys.length === 0
             ? undefined

@@ -166,8 +166,10 @@ describe("generation end to end", () => {
     expect(records.state.wallet).toMatchObject({ balance: 1_000_000 - charged, holds: {} });
     expect(records.ledger.map((record) => record.entry.type).sort()).toEqual(["capture", "hold"]);
     expect(records.history).toEqual([
-      expect.objectContaining({ seq: 0, state: "succeeded", chargedKopecks: charged, urls }),
+      expect.objectContaining({ seq: 0, state: "succeeded", chargedKopecks: charged, resultChunks: 1 }),
     ]);
+    // The result lives in a record of its own, written with the success.
+    expect(records.results).toEqual([{ seq: 0, chunk: 0, jobId: job?.id, urls }]);
     if ("media" in row) {
       // The user's file went from Telegram to KIE's upload API, and its URL into the field the catalog names.
       expect(sent("getFile")[0]?.body.file_id).toBe("voice-1");

@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { initialUserState } from "../src/bot/state.ts";
 import { historyEntryOf } from "../src/jobs/history.ts";
-import type { Job } from "../src/jobs/job.ts";
+import type { JobRecord } from "../src/jobs/job.ts";
 import { historyKey, openJobKey } from "../src/jobs/keys.ts";
 import { platform } from "../src/platform/mod.ts";
 import { type BotCall, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
-import { type FakeOutcome, type FakeTask, RESULT_HOST, successFor } from "./helpers/fake-kie.ts";
+import { type FakeOutcome, type FakeTask, successFor } from "./helpers/fake-kie.ts";
 import { FAST_JOBS, jobServer, orderFor, seedUser, until, userRecords, walletWith } from "./helpers/job-harness.ts";
 import { tempDir } from "./helpers/runtime.ts";
 
@@ -27,7 +27,7 @@ const BALANCE = 100_000;
 const to = (chatId: number, method: string) =>
   calls.filter((call) => call.method === method && call.body.chat_id === chatId);
 
-function finishedJob(id: string, userId: number, state: "succeeded" | "failed", now: number): Job {
+function finishedJob(id: string, userId: number, state: "succeeded" | "failed", now: number): JobRecord {
   return {
     id,
     userId,
@@ -47,9 +47,7 @@ function finishedJob(id: string, userId: number, state: "succeeded" | "failed", 
     deadlineAt: now + 240_000,
     deliveringAt: now - 1_000,
     historySeq: 0,
-    ...(state === "succeeded"
-      ? { result: { urls: [`${RESULT_HOST}/i/seeded-${id}.png`] } }
-      : { failure: { code: "generation_failed", message: "boom" } }),
+    ...(state === "succeeded" ? { resultChunks: 0 } : { failure: { code: "generation_failed", message: "boom" } }),
   };
 }
 

@@ -16,8 +16,6 @@ function job(id: string, charge: Job["charge"]): Job {
     lang: "ru",
     modelId: "z-image",
     output: "image",
-    params: { prompt: "fox" },
-    media: {},
     polls: 0,
     charge,
     state: "created",
@@ -31,9 +29,7 @@ describe("job life cycle", () => {
   it("goes created -> submitted -> succeeded -> delivered and remembers the outcome", () => {
     let current = job("a", { kind: "money", amount: 900 });
     current = transition(current, "submitted", NOW + 1, { taskId: "task_a" });
-    current = transition(current, "succeeded", NOW + 2, {
-      result: { urls: ["https://tempfile.aiquickdraw.com/a.png"] },
-    });
+    current = transition(current, "succeeded", NOW + 2, { resultChunks: 1 });
     current = transition(current, "delivered", NOW + 3);
     expect([current.state, current.outcome, current.taskId]).toEqual(["delivered", "succeeded", "task_a"]);
   });

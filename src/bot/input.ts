@@ -1,14 +1,8 @@
 /** What a Telegram message offers the wizard: text, or a file with its kind, size and duration. */
 import type { Update } from "grammy/types";
-import type { MediaItem } from "./state.ts";
+import { TelegramFile } from "../telegram/update.ts";
+import { MediaItem } from "./state.ts";
 import type { WizardInput } from "./wizard.ts";
-
-interface TelegramFile {
-  readonly file_id: string;
-  readonly file_unique_id: string;
-  readonly file_size?: number;
-  readonly duration?: number;
-}
 
 /** Images the models take when sent as a file (not compressed by Telegram). */
 const IMAGE_TYPES = /^image\/(jpeg|png|webp)$/;
@@ -34,17 +28,25 @@ export function inputOf(message: NonNullable<Update["message"]>): WizardInput | 
   return fileInput(document, kind);
 }
 
-function fileInput(file: TelegramFile, kind: MediaItem["kind"] | "other"): WizardInput {
-  const bytes = file.file_size ?? 0;
-  const item: MediaItem | undefined =
+/**
+ * The wizard input of a file. Sizes and durations are parsed again here
+ * (the update schema refuses impossible ones first): what the wizard keeps
+ * goes into the saved state, which must pass the schema that loads it.
+ */
+function fileInput(raw: unknown, kind: MediaItem["kind"] | "other"): WizardInput {
+  const file = TelegramFile.safeParse(raw);
+  if (!file.success) return { kind: "file", sentAs: kind, bytes: 0, item: undefined };
+  const { file_id, file_unique_id, file_size, duration } = file.data;
+  const bytes = file_size ?? 0;
+  const item =
     kind === "other"
       ? undefined
-      : {
-          fileId: file.file_id,
-          fileUniqueId: file.file_unique_id,
+      : MediaItem.safeParse({
+          fileId: file_id,
+          fileUniqueId: file_unique_id,
           kind,
           bytes,
-          ...(file.duration === undefined ? {} : { seconds: file.duration }),
-        };
+          ...(duration === undefined ? {} : { seconds: duration }),
+        }).data;
   return { kind: "file", sentAs: kind, bytes, item };
 }

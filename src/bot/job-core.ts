@@ -5,6 +5,7 @@
  * Every step's KV writes go into the same commit as the actor's state; its
  * effects run only after that commit (see `actors/host.ts`).
  */
+import type { Update } from "grammy/types";
 import type { KvWrite } from "../../actors/mod.ts";
 import type { EndpointFamily } from "../../catalog/schema.ts";
 import { HISTORY_LIMIT, historyEntryOf } from "../jobs/history.ts";
@@ -12,24 +13,32 @@ import {
   isActive,
   type Job,
   type JobDeadlines,
+  type JobInput,
+  type JobRecord,
+  type JobResult,
   type JobState,
   pollDelayMs,
   settlementOf,
   transition,
 } from "../jobs/job.ts";
 import {
+  type DeadlineDue,
   historyKey,
   jobKey,
   ledgerKey,
   openJobKey,
   type PollDue,
   type ResumeDue,
+  resultKey,
   TASK_INDEX_TTL_MS,
   taskKey,
 } from "../jobs/keys.ts";
+import { JOB_RECORD_BUDGET, MAX_RESULT_CHUNKS, serializedSize } from "../jobs/kv-size.ts";
+import { joinResult, MAX_RESULT_URL, splitResult } from "../jobs/result.ts";
 import type { TaskStatus } from "../kie/task-status.ts";
 import { type FreeRules, reserveFree, settleFree } from "../ledger/free-quota.ts";
 import { applyEntry } from "../ledger/ledger.ts";
+import { decodeAction } from "./callback-data.ts";
 import type { UserState, Wizard } from "./state.ts";
 import type { UserTurn } from "./turn-parts.ts";
 import type { BotEffect, StatusVia, Target } from "./views.ts";
@@ -52,11 +61,20 @@ export interface UserRules {
   readonly instanceId: string;
 }
 
+/** A Telegram update as the user actor receives it. */
+type UserUpdate = { readonly type: "update"; readonly update: Update };
+
 /** What a user actor's turn may read besides state and message. */
 export interface UserContext {
   readonly userId: number;
   readonly now: number;
   readonly rules: UserRules;
+  /**
+   * The input (prompts, parameters, files) of the open jobs this message
+   * may move, read from their records before the turn (see `jobRecordReads`):
+   * a job's record is rewritten with it. A job missing here is written without it.
+   */
+  readonly jobInputs?: ReadonlyMap<string, JobInput>;
 }
 
 /** The price of an order, as the shell found it in the catalog. */
@@ -92,6 +110,8 @@ export type JobMessage =
     }
   | { readonly type: "statusShown"; readonly jobId: string; readonly messageId: number }
   | { readonly type: "delivered"; readonly jobId: string; readonly undeliverable?: boolean }
+  /** The job's deadline fell due (queued with the job): it ends now if it has not. */
+  | { readonly type: "deadline"; readonly jobId: string }
   /** Take over open jobs; `live` are the instances alive now, whose jobs are left to them. */
   | { readonly type: "resume"; readonly live?: readonly string[] };
 
@@ -102,6 +122,38 @@ export const JOB_FAILURES = {
   /** KIE reported success without any result. */
   emptyResult: "empty_result",
 } as const;
+
+/**
+ * The open jobs whose records a message may rewrite: their input
+ * (prompts, parameters, files) is read from KV before the turn, since the
+ * actor's state does not keep it. Pure; the same answer for the same state.
+ */
+export function jobRecordReads(
+  state: UserState,
+  message: JobMessage | UserUpdate | { readonly type: string },
+): string[] {
+  const known = (jobId: string) => (state.jobs[jobId] === undefined ? [] : [jobId]);
+  const m = message as JobMessage | UserUpdate;
+  switch (m.type) {
+    case "update": {
+      // The Cancel button of a job.
+      const action = decodeAction(m.update.callback_query?.data);
+      return action?.a === "cancelJob" ? known(action.job) : [];
+    }
+    case "submitted":
+    case "submitFailed":
+    case "poll":
+    case "status":
+    case "statusFailed":
+    case "delivered":
+    case "deadline":
+      return known(m.jobId);
+    case "resume":
+      return Object.keys(state.jobs);
+    default:
+      return [];
+  }
+}
 
 /** Jobs still waiting for KIE. */
 export function openJobCount(state: UserState): number {
@@ -178,7 +230,33 @@ export function receiveJobMessage(state: UserState, message: JobMessage, ctx: Us
       return onDelivered(state, message.jobId, message.undeliverable === true, ctx);
     case "resume":
       return resume(state, message.live ?? [], ctx);
+    case "deadline":
+      return onDeadline(state, message.jobId, ctx);
   }
+}
+
+/**
+ * The job's deadline: a job still open then times out and its hold is
+ * released, whatever happened to its polls (a status read that never came
+ * back, a turn or a commit that failed). Early (clocks differ): queued again.
+ */
+function onDeadline(state: UserState, jobId: string, ctx: UserContext): UserTurn {
+  const job = state.jobs[jobId];
+  if (job === undefined || !isActive(job)) return { state };
+  if (ctx.now >= job.deadlineAt) return finish(state, job, "timed_out", ctx);
+  return { state, writes: [deadlineWrite(job, ctx)] };
+}
+
+/** The KV queue message of the job's deadline, due at its `deadlineAt`. */
+function deadlineWrite(job: Job, ctx: UserContext): KvWrite {
+  const due: DeadlineDue = { t: "deadline", userId: ctx.userId, jobId: job.id };
+  return { op: "enqueue", value: due, delay: Math.max(0, job.deadlineAt - ctx.now) };
+}
+
+/** The job's record: the job with its input (prompts, parameters, files) from `ctx.jobInputs`. */
+function recordOf(job: Job, ctx: UserContext): JobRecord {
+  const input = ctx.jobInputs?.get(job.id);
+  return { ...job, params: input?.params ?? {}, media: input?.media ?? {} };
 }
 
 /** The Cancel button of a job: releases its hold; a late result from KIE is ignored. */
@@ -251,8 +329,6 @@ function createJob(
     lang: state.lang,
     modelId: wizard.modelId,
     output: quote.output,
-    params: { ...wizard.values },
-    media: Object.fromEntries(Object.entries(wizard.media).map(([field, items]) => [field, [...items]])),
     charge,
     state: "created",
     createdAt: now,
@@ -262,16 +338,24 @@ function createJob(
     instance: ctx.rules.instanceId,
     ...(target.messageId === undefined ? {} : { statusMessageId: target.messageId }),
   };
+  const record: JobRecord = {
+    ...job,
+    params: { ...wizard.values },
+    media: Object.fromEntries(Object.entries(wizard.media).map(([field, items]) => [field, [...items]])),
+  };
+  // The wizard keeps its answers within budget; a record over its own (files on top) is refused, never half-written.
+  if (serializedSize(record) > JOB_RECORD_BUDGET) return notice("job-invalid-params");
   writes.push(
-    { op: "set", key: jobKey(userId, job.id), value: job },
+    { op: "set", key: jobKey(userId, job.id), value: record },
     { op: "set", key: openJobKey(userId, job.id), value: true },
+    deadlineWrite(job, ctx),
   );
   return {
     state: { ...state, wallet, wizard: undefined, jobs: { ...state.jobs, [job.id]: job } },
     writes,
     effects: [
       { type: "progress", job, now },
-      { type: "submit", job },
+      { type: "submit", job: record },
     ],
   };
 }
@@ -281,14 +365,16 @@ function onStatus(state: UserState, message: Extract<JobMessage, { type: "status
   if (job === undefined || job.state !== "submitted") return { state };
   const status = message.status;
   switch (status.state) {
-    case "succeeded":
-      if (status.urls.length === 0 && (status.text === undefined || status.text === "")) {
+    case "succeeded": {
+      const urls = status.urls.filter((url) => url.length <= MAX_RESULT_URL);
+      if (urls.length === 0 && (status.text === undefined || status.text === "")) {
         const failure = { code: JOB_FAILURES.emptyResult, message: "KIE reported success without a result" };
         return finish(state, job, "failed", ctx, { failure });
       }
       return finish(state, job, "succeeded", ctx, {
-        result: { urls: [...status.urls], ...(status.text === undefined ? {} : { text: status.text }) },
+        result: { urls, ...(status.text === undefined ? {} : { text: status.text }) },
       });
+    }
     case "failed":
       return finish(state, job, "failed", ctx, {
         failure: { code: status.failCode ?? "generation_failed", message: status.failMessage ?? "" },
@@ -334,26 +420,34 @@ function jitterOf(jobId: string, seq: number): number {
   return (hash >>> 0) / 2 ** 32;
 }
 
+/** Longest failure message kept from KIE (it is logged and shown nowhere else). */
+const MAX_FAILURE_MESSAGE = 500;
+
 /**
  * Moves a job to a final state: settles its money or free generation,
- * writes its history entry and marks it as being delivered, all in one
- * commit; delivery is the effect after it.
+ * writes its history entry, its result records and marks it as being
+ * delivered, all in one commit; delivery is the effect after it.
  */
 function finish(
   state: UserState,
   job: Job,
   to: Exclude<JobState, "created" | "submitted" | "delivered">,
   ctx: UserContext,
-  patch: Partial<Pick<Job, "result" | "failure">> = {},
+  patch: { readonly result?: JobResult; readonly failure?: NonNullable<Job["failure"]> } = {},
 ): UserTurn {
   const { now, userId } = ctx;
   const seq = state.historySeq;
+  const split = patch.result === undefined ? undefined : splitResult(job.id, patch.result);
   const final = transition(job, to, now, {
-    ...patch,
     deliveringAt: now,
     historySeq: seq,
     instance: ctx.rules.instanceId,
+    ...(split === undefined ? {} : { resultChunks: split.chunks.length }),
+    ...(patch.failure === undefined
+      ? {}
+      : { failure: { code: patch.failure.code, message: patch.failure.message.slice(0, MAX_FAILURE_MESSAGE) } }),
   });
+  const record = recordOf(final, ctx);
   const writes: KvWrite[] = [];
   let wallet = state.wallet;
   const settlement = settlementOf(final);
@@ -367,11 +461,19 @@ function finish(
   } else if (settlement?.kind === "free") {
     wallet = settleFree(wallet, job.id, settlement.outcome, now, ctx.rules.free);
   }
-  writes.push({ op: "set", key: historyKey(userId, seq), value: historyEntryOf(final, seq, now) });
-  if (seq >= HISTORY_LIMIT) writes.push({ op: "delete", key: historyKey(userId, seq - HISTORY_LIMIT) });
+  for (const [i, chunk] of (split?.chunks ?? []).entries()) {
+    writes.push({ op: "set", key: resultKey(userId, seq, i), value: chunk });
+  }
+  writes.push({ op: "set", key: historyKey(userId, seq), value: historyEntryOf(record, seq, now) });
+  if (seq >= HISTORY_LIMIT) {
+    const old = seq - HISTORY_LIMIT;
+    writes.push({ op: "delete", key: historyKey(userId, old) });
+    for (let i = 0; i < MAX_RESULT_CHUNKS; i++) writes.push({ op: "delete", key: resultKey(userId, old, i) });
+  }
+  const result = split === undefined ? undefined : joinResult(job.id, split.chunks);
   return withJob({ ...state, wallet, historySeq: seq + 1 }, final, ctx, {
     writes,
-    effects: [{ type: "deliver", job: final, resumed: false }],
+    effects: [{ type: "deliver", job: record, resumed: false, ...(result === undefined ? {} : { result }) }],
   });
 }
 
@@ -381,7 +483,7 @@ function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ct
   const delivered = transition(job, "delivered", ctx.now);
   const { [jobId]: _gone, ...jobs } = state.jobs;
   const writes: KvWrite[] = [
-    { op: "set", key: jobKey(ctx.userId, jobId), value: delivered },
+    { op: "set", key: jobKey(ctx.userId, jobId), value: recordOf(delivered, ctx) },
     { op: "delete", key: openJobKey(ctx.userId, jobId) },
   ];
   let wallet = state.wallet;
@@ -435,7 +537,7 @@ function resume(state: UserState, live: readonly string[], ctx: UserContext): Us
         effects: [{ type: "checkStatus", job: polled, via: "resume", seq: polled.polls }],
       });
     } else {
-      turn = { state: next, effects: [{ type: "deliver", job, resumed: true }] };
+      turn = { state: next, effects: [{ type: "deliver", job: recordOf(job, ctx), resumed: true }] };
     }
     next = turn.state;
     writes.push(...(turn.writes ?? []));
@@ -448,7 +550,7 @@ function resume(state: UserState, live: readonly string[], ctx: UserContext): Us
   return { state: next, writes, effects };
 }
 
-/** The state with `job` in it and its KV record written alongside. */
+/** The state with `job` in it and its KV record (with its input) written alongside. */
 function withJob(
   state: UserState,
   job: Job,
@@ -457,7 +559,7 @@ function withJob(
 ): UserTurn {
   return {
     state: { ...state, jobs: { ...state.jobs, [job.id]: job } },
-    writes: [{ op: "set", key: jobKey(ctx.userId, job.id), value: job }, ...turn.writes],
+    writes: [{ op: "set", key: jobKey(ctx.userId, job.id), value: recordOf(job, ctx) }, ...turn.writes],
     effects: turn.effects,
   };
 }

@@ -11,7 +11,9 @@ import type { ModelCard } from "../../catalog/queries.ts";
 import type { QuoteResult } from "../../catalog/quote.ts";
 import { ResultUndeliverable, sendResult } from "../delivery/send-result.ts";
 import type { HistoryEntry } from "../jobs/history.ts";
-import type { Job } from "../jobs/job.ts";
+import type { Job, JobRecord, JobResult } from "../jobs/job.ts";
+import { resultKey } from "../jobs/keys.ts";
+import { joinResult, ResultChunk } from "../jobs/result.ts";
 import type { KieClient } from "../kie/client.ts";
 import { KieError } from "../kie/errors.ts";
 import type { TelegramSettings } from "../telegram/api.ts";
@@ -86,7 +88,7 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
       detach(shell, async () => {
         let undeliverable = false;
         try {
-          undeliverable = await deliver(shell, id, effect.job, effect.resumed);
+          undeliverable = await deliver(shell, id, effect.job, effect.resumed, effect.result);
         } finally {
           // Delivered, whatever Telegram said (a user who blocked the bot): nothing is sent twice, the history keeps it.
           tellSelf({ type: "delivered", jobId: effect.job.id, undeliverable });
@@ -104,7 +106,7 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
       const entry = await loadHistoryEntry(shell, Number(id), effect.seq);
       if (entry === undefined || entry.state !== "succeeded")
         return notFound(shell, id, effect.target, effect.lang, tellSelf);
-      detach(shell, () => sendEntry(shell, effect.target.chatId, effect.lang, entry));
+      detach(shell, () => sendEntry(shell, Number(id), effect.target.chatId, effect.lang, entry));
       return;
     }
   }
@@ -150,7 +152,7 @@ async function quoteOrder(
 }
 
 /** Uploads the job's files to KIE, builds the request from the catalog and creates the task. */
-async function submit(shell: BotShell, job: Job): Promise<UserMessage> {
+async function submit(shell: BotShell, job: JobRecord): Promise<UserMessage> {
   try {
     const params: Record<string, string | number | boolean | string[]> = { ...job.params };
     for (const [field, files] of Object.entries(job.media)) {
@@ -228,7 +230,13 @@ const CHAT_ACTIONS = {
  * sent at all (the actor gives the money back). After a restart a result
  * may already have gone out, so only a pointer to the history is sent.
  */
-async function deliver(shell: BotShell, id: ActorId, job: Job, resumed: boolean): Promise<boolean> {
+async function deliver(
+  shell: BotShell,
+  id: ActorId,
+  job: JobRecord,
+  resumed: boolean,
+  result: JobResult | undefined,
+): Promise<boolean> {
   const target: Target = {
     chatId: job.chatId,
     ...(job.statusMessageId === undefined ? {} : { messageId: job.statusMessageId }),
@@ -258,8 +266,8 @@ async function deliver(shell: BotShell, id: ActorId, job: Job, resumed: boolean)
       modelId: job.modelId,
       output: job.output,
       params: job.params,
-      urls: job.result?.urls ?? [],
-      text: job.result?.text,
+      urls: result?.urls ?? [],
+      text: result?.text,
       seq: job.historySeq ?? 0,
     });
     return false;
@@ -282,8 +290,24 @@ async function deliver(shell: BotShell, id: ActorId, job: Job, resumed: boolean)
   }
 }
 
-async function sendEntry(shell: BotShell, chatId: number, lang: Lang, entry: HistoryEntry): Promise<void> {
-  await sendJobResult(shell, chatId, lang, { ...entry, text: entry.text });
+/** Sends a history entry's result again, from its result records (older entries carry it themselves). */
+async function sendEntry(
+  shell: BotShell,
+  userId: number,
+  chatId: number,
+  lang: Lang,
+  entry: HistoryEntry,
+): Promise<void> {
+  let result: JobResult = { urls: entry.urls, ...(entry.text === undefined ? {} : { text: entry.text }) };
+  if (entry.resultChunks !== undefined && entry.resultChunks > 0) {
+    const keys = Array.from({ length: entry.resultChunks }, (_, i) => resultKey(userId, entry.seq, i));
+    const chunks = (await shell.load(keys)).flatMap((stored) => {
+      const chunk = ResultChunk.safeParse(stored.value);
+      return chunk.success ? [chunk.data] : [];
+    });
+    result = joinResult(entry.jobId, chunks);
+  }
+  await sendJobResult(shell, chatId, lang, { ...entry, urls: result.urls, text: result.text });
 }
 
 async function sendJobResult(
@@ -293,7 +317,7 @@ async function sendJobResult(
   result: {
     readonly modelId: string;
     readonly output: Job["output"];
-    readonly params: Job["params"];
+    readonly params: JobRecord["params"];
     readonly urls: readonly string[];
     readonly text: string | undefined;
     readonly seq: number;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { Job, JobFile } from "../jobs/job.ts";
+import { denseCopy, serializedSize, USER_STATE_BUDGET, ValueOverBudget } from "../jobs/kv-size.ts";
 import { emptyWallet, Wallet } from "../ledger/wallet.ts";
 import type { Lang } from "./i18n.ts";
 
@@ -57,7 +58,7 @@ const StateV4 = z.object({
   flood: Flood,
   /** Balance, holds and free generations (see `src/ledger/`). */
   wallet: Wallet,
-  /** Jobs not yet delivered, by id; a delivered job lives on in the history. */
+  /** Jobs not yet delivered, by id (small: their prompts and results have records of their own); a delivered job lives on in the history. */
   jobs: z.record(z.string(), Job),
   /** Number of history entries ever written (the next entry's sequence number). */
   historySeq: z.number().int().nonnegative(),
@@ -137,8 +138,17 @@ export function initialUserState(lang: Lang = "ru"): UserState {
   };
 }
 
-/** Parses a stored state, migrating older versions. */
+/**
+ * Parses a stored state, migrating older versions. The state comes back
+ * with dense arrays (zod's are holey and serialize larger), so a state that
+ * was written once can be written again. Jobs of older versions lose their
+ * prompts and results here: their records and result records keep them.
+ */
 export function restoreUserState(stored: unknown): UserState {
+  return denseCopy(parseUserState(stored));
+}
+
+function parseUserState(stored: unknown): UserState {
   // Older versions get the fields they lack from a new user's state; they are not new, so no welcome gift.
   const migrated = (old: { readonly lang: Lang }) => ({
     ...initialUserState(old.lang),
@@ -153,6 +163,27 @@ export function restoreUserState(stored: unknown): UserState {
   const v3 = StateV3.safeParse(stored);
   if (v3.success) return migrated(v3.data);
   return StateV4.parse(stored);
+}
+
+/** A state the turn would save that its loading schema refuses (it would lock the user out). */
+export class UnloadableState extends Error {
+  override readonly name = "UnloadableState";
+  readonly code = "unloadable_state";
+  constructor(readonly issues: string) {
+    super(`the new user state would not load again: ${issues}`);
+  }
+}
+
+/**
+ * Throws unless `state` loads again through {@link restoreUserState} and
+ * stays within {@link USER_STATE_BUDGET} as stored: a turn that would save
+ * anything else fails instead (the saved state stays as it was).
+ */
+export function checkSavable(state: UserState): void {
+  const parsed = StateV4.safeParse(state);
+  if (!parsed.success) throw new UnloadableState(z.prettifyError(parsed.error));
+  const bytes = serializedSize(state);
+  if (bytes > USER_STATE_BUDGET) throw new ValueOverBudget("the user state", bytes, USER_STATE_BUDGET);
 }
 
 /** Flood limits: refill per second and burst. */

@@ -5,11 +5,21 @@
  * button and shows the menu with an apology (the failure is logged).
  */
 import type { ActorBehavior } from "../../actors/mod.ts";
+import { JobInput } from "../jobs/job.ts";
+import { jobKey } from "../jobs/keys.ts";
+import { denseCopy, serializedSize, ValueOverBudget } from "../jobs/kv-size.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
-import type { UserRules } from "./job-core.ts";
+import { jobRecordReads, type UserRules } from "./job-core.ts";
 import { langFor } from "./lang.ts";
-import { initialUserState, restoreUserState, type UserState } from "./state.ts";
+import { checkSavable, initialUserState, restoreUserState, type UserState } from "./state.ts";
 import type { BotEffect } from "./views.ts";
+
+/**
+ * Largest record a user's turn may write besides its state: every record
+ * has a smaller budget of its own (see `src/jobs/kv-size.ts`); this catches
+ * one that outgrew it before KV would refuse the whole commit.
+ */
+const RECORD_LIMIT = 48 * 1024;
 
 /** The user actor's behaviour; `perform` comes from the shard that hosts it. */
 export function userBehavior(shell: {
@@ -28,8 +38,31 @@ export function userBehavior(shell: {
     persistent: true,
     initialState: () => initialUserState(),
     restoreState: (stored) => restoreUserState(stored),
-    receive: (state, message, ctx) =>
-      receiveUserMessage(state, message, { userId: Number(ctx.id), now: ctx.now, rules: shell.rules }),
+    // The records of the open jobs a message may move: the state keeps no prompts or parameters.
+    reads: (message, state, id) => jobRecordReads(state, message).map((jobId) => jobKey(Number(id), jobId)),
+    receive: (state, message, ctx) => {
+      const ids = ctx.read === undefined ? [] : jobRecordReads(state, message);
+      const jobInputs = new Map<string, JobInput>();
+      for (const [i, jobId] of ids.entries()) {
+        const input = JobInput.safeParse(ctx.read?.[i]);
+        if (input.success) jobInputs.set(jobId, denseCopy(input.data));
+      }
+      const turn = receiveUserMessage(state, message, {
+        userId: Number(ctx.id),
+        now: ctx.now,
+        rules: shell.rules,
+        jobInputs,
+      });
+      // What is saved must load again and fit in KV: a turn that would break that fails, and nothing is written.
+      if (turn.state !== state) checkSavable(turn.state);
+      for (const write of turn.writes ?? []) {
+        if (write.op !== "set") continue;
+        const bytes = serializedSize(write.value);
+        if (bytes > RECORD_LIMIT)
+          throw new ValueOverBudget(`the record ${JSON.stringify(write.key)}`, bytes, RECORD_LIMIT);
+      }
+      return turn;
+    },
     describe: (message) =>
       message.type === "update" ? { updateId: message.update.update_id } : { message: message.type },
     recover(message, _error, done) {

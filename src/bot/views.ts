@@ -3,7 +3,7 @@
  * by editing the message a button was on or by sending a new one, and
  * answers to button presses.
  */
-import type { Job } from "../jobs/job.ts";
+import type { Job, JobRecord, JobResult } from "../jobs/job.ts";
 import type { AdminMessage, RefundCommand } from "./admin-turns.ts";
 import type { InfoPage } from "./callback-data.ts";
 import type { Lang, TArgs } from "./i18n.ts";
@@ -73,7 +73,7 @@ export type BotEffect =
   /** Price the wizard's order (catalog quote and output), then tell the actor. */
   | { readonly type: "quote"; readonly target: Target; readonly lang: Lang; readonly wizard: Wizard }
   /** Upload the job's files to KIE and create its task. */
-  | { readonly type: "submit"; readonly job: Job }
+  | { readonly type: "submit"; readonly job: JobRecord }
   /** Read the job's task status from KIE (`seq`: the poll it answers, when `via` is "poll"). */
   | { readonly type: "checkStatus"; readonly job: Job; readonly via: StatusVia; readonly seq: number }
   /** Show the job's progress in its status message, with a chat action. */
@@ -82,7 +82,7 @@ export type BotEffect =
    * Tell the user how a final job ended: the result (or, after a restart
    * that may have sent it already, where to find it), or what went wrong.
    */
-  | { readonly type: "deliver"; readonly job: Job; readonly resumed: boolean }
+  | { readonly type: "deliver"; readonly job: JobRecord; readonly resumed: boolean; readonly result?: JobResult }
   /** Start a wizard from a history entry. */
   | {
       readonly type: "reuse";

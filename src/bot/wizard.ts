@@ -3,6 +3,7 @@
  * current step of the model's input plan. Answers are kept when going back.
  */
 import type { PlanStep } from "../../catalog/plan.ts";
+import { serializedSize, WIZARD_VALUES_BUDGET } from "../jobs/kv-size.ts";
 import type { MediaItem, Wizard } from "./state.ts";
 import type { Notice } from "./views.ts";
 
@@ -111,6 +112,8 @@ function answer(step: PlanStep, wizard: Wizard, input: WizardInput): Answer {
       if (length > step.maxLength) return { reject: { key: "text-too-long", args: { length, max: step.maxLength } } };
       const min = step.kind === "prompt" ? step.minLength : 1;
       if (length < min) return { reject: { key: "text-too-short", args: { min } } };
+      const room = textRoom(wizard.values, step.field, input.text);
+      if (length > room) return { reject: { key: "text-too-long", args: { length, max: room } } };
       return set(input.text);
     }
     case "link": {
@@ -140,4 +143,19 @@ function answer(step: PlanStep, wizard: Wizard, input: WizardInput): Answer {
       return valid ? set(value) : { reject: { key: "number-invalid", args: { min: step.min, max: step.max } } };
     }
   }
+}
+
+/**
+ * Characters of `text` that fit in field `field` without the wizard's
+ * answers going over {@link WIZARD_VALUES_BUDGET} (as stored: a Cyrillic
+ * letter takes two bytes, an emoji four). At least what `text` has when it fits.
+ */
+function textRoom(values: Wizard["values"], field: string, text: string): number {
+  const { [field]: _replaced, ...others } = values;
+  const free = WIZARD_VALUES_BUDGET - serializedSize({ ...others, [field]: "" });
+  const bytes = serializedSize(text) - serializedSize("");
+  const length = [...text].length;
+  if (bytes <= free) return Math.max(length, 0);
+  // Over: as many characters as fit at this text's bytes per character.
+  return Math.max(0, Math.floor((free * length) / Math.max(1, bytes)));
 }

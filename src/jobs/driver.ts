@@ -1,6 +1,6 @@
 /**
- * What moves jobs from outside the user actors: polls that fall due in the
- * KV queue, KIE's callbacks (through the task index) and, at start, the
+ * What moves jobs from outside the user actors: polls and deadlines that
+ * fall due in the KV queue, KIE's callbacks (through the task index) and, at start, the
  * users whose jobs were open when the last process stopped. Each becomes a
  * message to the owner's actor, which decides what it means.
  */
@@ -28,7 +28,9 @@ export function listenForPolls(kv: KvStore, tell: TellUser, log: Log, now: () =>
     const message =
       due.data.t === "poll"
         ? { type: "poll", jobId: due.data.jobId, seq: due.data.seq }
-        : { type: "resume", live: await liveInstances(kv, now()) };
+        : due.data.t === "deadline"
+          ? { type: "deadline", jobId: due.data.jobId }
+          : { type: "resume", live: await liveInstances(kv, now()) };
     const told = await tell(due.data.userId, message);
     if (!told.ok) throw new Error(`${due.data.t} of user ${due.data.userId} not taken: ${told.error.code}`);
   });

@@ -4,20 +4,17 @@
  * entry holds what it takes to show the result again or to repeat the job.
  */
 import { z } from "zod";
-import { Job, JobFile } from "./job.ts";
+import { Job, JobFile, JobInput, type JobRecord } from "./job.ts";
 
-/** Entries kept per user; older ones are deleted as new ones arrive. */
+/** Entries kept per user; older ones are deleted as new ones arrive (with their result records). */
 export const HISTORY_LIMIT = 100;
-
-/** Longest text result kept in an entry (KV values are capped at 64 KiB). */
-const MAX_TEXT = 16_000;
 
 export const HistoryEntry = z.object({
   seq: z.number().int().nonnegative(),
   jobId: z.string(),
   modelId: z.string(),
   output: Job.shape.output,
-  params: Job.shape.params,
+  params: JobInput.shape.params,
   media: z.record(z.string(), z.array(JobFile)),
   state: z.enum(["succeeded", "failed", "timed_out", "canceled"]),
   /** Kopecks taken for it (0 when it failed or was free). */
@@ -25,20 +22,23 @@ export const HistoryEntry = z.object({
   free: z.boolean(),
   createdAt: z.number(),
   finishedAt: z.number(),
-  urls: z.array(z.string()),
+  /** Result URLs of entries written before results had records of their own. */
+  urls: z.array(z.string()).default([]),
+  /** Text result of entries written before results had records of their own. */
   text: z.string().optional(),
+  /** Result records of a success (`resultKey(userId, seq, i)` for i below it). */
+  resultChunks: z.number().int().nonnegative().optional(),
   failureCode: z.string().optional(),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
-/** The entry for a job that just reached a final state. */
-export function historyEntryOf(job: Job, seq: number, now: number): HistoryEntry {
+/** The entry for a job that just reached a final state; its result stays in the job's result records. */
+export function historyEntryOf(job: JobRecord, seq: number, now: number): HistoryEntry {
   const state = job.state;
   if (state === "created" || state === "submitted" || state === "delivered") {
     throw new Error(`a ${state} job is not finished`);
   }
   const succeeded = state === "succeeded";
-  const text = job.result?.text;
   return {
     seq,
     jobId: job.id,
@@ -51,8 +51,8 @@ export function historyEntryOf(job: Job, seq: number, now: number): HistoryEntry
     free: job.charge.kind === "free",
     createdAt: job.createdAt,
     finishedAt: now,
-    urls: succeeded ? (job.result?.urls ?? []) : [],
-    ...(succeeded && text !== undefined ? { text: text.slice(0, MAX_TEXT) } : {}),
+    urls: [],
+    ...(succeeded ? { resultChunks: job.resultChunks ?? 0 } : {}),
     ...(job.failure ? { failureCode: job.failure.code } : {}),
   };
 }

@@ -29,6 +29,12 @@ export const JobFile = z.object({
   seconds: z.number().nonnegative().optional(),
 });
 
+/**
+ * A job as the user actor keeps it while it is open: small (ids, state,
+ * charge, deadline), so that a user's one KV value stays under its budget
+ * with every open job in it. Its prompts, parameters and files live in its
+ * {@link JobRecord}; its result in result records of its own.
+ */
 export const Job = z.object({
   /** The confirmation's token (the wizard id): one job per confirmation. */
   id: z.string(),
@@ -38,10 +44,6 @@ export const Job = z.object({
   modelId: z.string(),
   /** The media the model returns; decides the deadline and how results are sent. */
   output: z.enum(["image", "video", "audio", "text"]),
-  /** The user's answers other than files, by catalog field name. */
-  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  /** The user's files by catalog field name; uploaded to KIE's upload API at submit. */
-  media: z.record(z.string(), z.array(JobFile)).default({}),
   charge: JobCharge,
   state: JobState,
   /** The KIE API family that serves the model (known once submitted). */
@@ -66,12 +68,38 @@ export const Job = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   deadlineAt: z.number(),
-  result: z.object({ urls: z.array(z.string()), text: z.string().optional() }).optional(),
+  /** Result records written with the success (under `resultKey(userId, historySeq, i)`). */
+  resultChunks: z.number().int().nonnegative().optional(),
   failure: z.object({ code: z.string(), message: z.string() }).optional(),
   /** The state the job was in when it reached `delivered` (what the user was told). */
   outcome: JobState.optional(),
 });
 export type Job = z.infer<typeof Job>;
+
+/** What a job was asked to do: the user's answers and files (its record holds them, the actor's state does not). */
+export const JobInput = z.object({
+  /** The user's answers other than files, by catalog field name. */
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** The user's files by catalog field name; uploaded to KIE's upload API at submit. */
+  media: z.record(z.string(), z.array(JobFile)).default({}),
+});
+export type JobInput = z.infer<typeof JobInput>;
+
+/** The job record under `jobKey`: the job as the actor keeps it, with its input. */
+export const JobRecord = Job.extend(JobInput.shape);
+export type JobRecord = z.infer<typeof JobRecord>;
+
+/** The job the actor keeps for a record (its input left in the record). */
+export function summaryOf(record: JobRecord): Job {
+  const { params: _params, media: _media, ...job } = record;
+  return job;
+}
+
+/** A job's result as KIE reported it (held in memory; KV keeps it in result records). */
+export interface JobResult {
+  readonly urls: readonly string[];
+  readonly text?: string;
+}
 
 const NEXT: Readonly<Record<JobState, readonly JobState[]>> = {
   created: ["submitted", "failed", "timed_out", "canceled"],
@@ -103,11 +131,11 @@ export class JobTransitionError extends Error {
 }
 
 type Patch = Partial<
-  Pick<Job, "taskId" | "family" | "result" | "failure" | "deliveringAt" | "polls" | "historySeq" | "instance">
+  Pick<Job, "taskId" | "family" | "resultChunks" | "failure" | "deliveringAt" | "polls" | "historySeq" | "instance">
 >;
 
 /** The job in state `to` at `now`; throws {@link JobTransitionError} when `to` does not follow. */
-export function transition(job: Job, to: JobState, now: number, patch: Patch = {}): Job {
+export function transition<J extends Job>(job: J, to: JobState, now: number, patch: Patch = {}): J {
   if (!NEXT[job.state].includes(to)) throw new JobTransitionError(job.state, to);
   return { ...job, ...patch, state: to, updatedAt: now, ...(to === "delivered" ? { outcome: job.state } : {}) };
 }

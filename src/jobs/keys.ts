@@ -21,6 +21,12 @@ export const OPEN_JOBS: KvKey = ["open_job"];
 /** The prefix of Stars payments a user's actor has not yet handed to the payment actor. */
 export const OPEN_PAYMENTS: KvKey = ["open_payment"];
 
+/**
+ * One record of a finished job's result, `chunk` counting from 0 (see
+ * `src/jobs/result.ts`). Keyed by the job's history entry, whose life it shares.
+ */
+export const resultKey = (userId: number, seq: number, chunk: number): KvKey => ["result", userId, seq, chunk];
+
 /** A history entry; `seq` counts up from 0 per user. */
 export const historyKey = (userId: number, seq: number): KvKey => ["history", userId, seq];
 
@@ -51,5 +57,13 @@ export type PollDue = z.infer<typeof PollDue>;
 export const ResumeDue = z.object({ t: z.literal("resume"), userId: z.number().int() });
 export type ResumeDue = z.infer<typeof ResumeDue>;
 
+/**
+ * A job's deadline, queued with the job itself: whatever becomes of its
+ * polls (a read that never came back, a commit that failed), the job ends
+ * when this falls due and its hold is released.
+ */
+export const DeadlineDue = z.object({ t: z.literal("deadline"), userId: z.number().int(), jobId: z.string() });
+export type DeadlineDue = z.infer<typeof DeadlineDue>;
+
 /** What the KV queue carries. */
-export const QueueMessage = z.discriminatedUnion("t", [PollDue, ResumeDue]);
+export const QueueMessage = z.discriminatedUnion("t", [PollDue, ResumeDue, DeadlineDue]);

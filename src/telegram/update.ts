@@ -20,12 +20,29 @@ const SuccessfulPayment = z.looseObject({
   invoice_payload: z.string().max(128),
   telegram_payment_charge_id: z.string().min(1).max(256),
 });
+/**
+ * A file in a message (photo size, video, audio, voice, document). What the
+ * wizard keeps of it is saved in the user's state and must load again, so
+ * a size or a duration Telegram would never send (negative, fractional
+ * bytes) makes the update malformed here instead of a state that cannot load.
+ */
+export const TelegramFile = z.looseObject({
+  file_id: z.string().min(1).max(1024),
+  file_unique_id: z.string().min(1).max(256),
+  file_size: z.number().int().nonnegative().optional(),
+  duration: z.number().nonnegative().optional(),
+});
 const Message = z.looseObject({
   message_id: z.number().int(),
   date: z.number().int(),
   chat: Chat,
   from: User.optional(),
   text: z.string().optional(),
+  photo: z.array(TelegramFile).optional(),
+  video: TelegramFile.optional(),
+  audio: TelegramFile.optional(),
+  voice: TelegramFile.optional(),
+  document: TelegramFile.extend({ mime_type: z.string().optional() }).optional(),
   successful_payment: SuccessfulPayment.optional(),
 });
 const CallbackQuery = z.looseObject({ id: z.string(), from: User, data: z.string().optional() });

@@ -9,6 +9,7 @@ import { initialUserState, restoreUserState, type UserState } from "../../src/bo
 import type { Prefill } from "../../src/bot/views.ts";
 import { HistoryEntry } from "../../src/jobs/history.ts";
 import { Job } from "../../src/jobs/job.ts";
+import { ResultChunk } from "../../src/jobs/result.ts";
 import { emptyWallet } from "../../src/ledger/wallet.ts";
 import { platform } from "../../src/platform/mod.ts";
 import type { KvStore } from "../../src/platform/types.ts";
@@ -72,7 +73,7 @@ export async function orderFor(
     target: { chatId: userId },
     prefill,
   });
-  if (!told.ok) throw new Error(`the order did not open: ${told.error.code}`);
+  if (!told.ok) throw new Error(`the order did not open: ${told.error.code} ${told.error.message}`);
   return `1|y|${wizardId}`;
 }
 
@@ -100,7 +101,7 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 8_000)
   }
 }
 
-/** What KV holds for a user: state, jobs, history and ledger entries. */
+/** What KV holds for a user: state, jobs, history, result records and ledger entries. */
 export async function userRecords(kv: KvStore, userId: number) {
   const stored = await kv.get(["user", userId]);
   const state = stored.value === null ? initialUserState() : restoreUserState(stored.value);
@@ -115,5 +116,10 @@ export async function userRecords(kv: KvStore, userId: number) {
     (entry) => entry.value as { entry: { type: string; key: string } },
   );
   const open = await list(["open_job", userId]);
-  return { state, jobs, history, ledger, open };
+  const results = (await list(["result", userId])).map((entry) => ({
+    seq: Number(entry.key[2]),
+    chunk: Number(entry.key[3]),
+    ...ResultChunk.parse(entry.value),
+  }));
+  return { state, jobs, history, ledger, open, results };
 }

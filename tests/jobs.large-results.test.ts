@@ -1,0 +1,85 @@
+/**
+ * Jobs end whatever their result or their peers do, end to end (in-thread
+ * bot, msw for the Bot API and KIE, a real KV file): a result of 2,000 URLs
+ * is kept in result records and the job ends with its money captured, and
+ * a job whose status read never comes back ends at its deadline with its
+ * hold released.
+ */
+import { delay, http } from "msw";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { BotCall } from "./helpers/bot-harness.ts";
+import { startBot, userOf } from "./helpers/bot-harness.ts";
+import { useCleanups } from "./helpers/cleanups.ts";
+import { type FakeOutcome, type FakeTask, RESULT_HOST } from "./helpers/fake-kie.ts";
+import { FAST_JOBS, jobServer, orderFor, seedUser, until, userRecords, walletWith } from "./helpers/job-harness.ts";
+import { tempDir } from "./helpers/runtime.ts";
+
+const calls: BotCall[] = [];
+let outcome: (task: FakeTask) => FakeOutcome = () => ({ state: "pending" });
+const { server, kie } = jobServer(calls, { outcome: (task) => outcome(task) });
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+
+describe("jobs that always end", () => {
+  const defer = useCleanups();
+  afterEach(() => {
+    server.resetHandlers();
+    calls.length = 0;
+    kie.tasks.clear();
+    outcome = () => ({ state: "pending" });
+  });
+
+  async function bot(userId: number, env: Record<string, string> = {}) {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const kvPath = `${dir.path}/kv`;
+    await seedUser(kvPath, userId, { wallet: walletWith(1_000_000) });
+    const started = await startBot(kvPath, calls, { ...FAST_JOBS, ...env }, "real");
+    defer(() => started.app.stop().then(() => undefined));
+    return started;
+  }
+
+  it("a result of 2,000 URLs is kept in result records; the job ends and its price is captured", async () => {
+    const urls = Array.from({ length: 2_000 }, (_, i) => `${RESULT_HOST}/i/large-${i}-${"ab12".repeat(12)}.png`);
+    outcome = () => ({ state: "success", urls });
+    const userId = 761;
+    const { app, send } = await bot(userId);
+    const generate = await orderFor({ app, send }, userId, "qwen/text-to-image", { prompt: "тысяча лис 🦊" });
+    await send(userOf(userId, "en").press(generate), 2);
+    // The success is durable: its history entry and result records, with the price captured.
+    await until(async () => (await userRecords(app.kv, userId)).history.length === 1, 15_000);
+    const records = await userRecords(app.kv, userId);
+    expect(records.history[0]).toMatchObject({ state: "succeeded", params: { prompt: "тысяча лис 🦊" } });
+    expect(records.results.length).toBe(records.history[0]?.resultChunks);
+    expect(records.results.length).toBeGreaterThan(1);
+    expect(records.results.flatMap((chunk) => chunk.urls)).toEqual(urls);
+    expect(records.ledger.map((record) => record.entry.type).sort()).toEqual(["capture", "hold"]);
+    expect(records.state.wallet.holds).toEqual({});
+    // The user actor's own value holds no result.
+    const state = await app.kv.get(["user", userId]);
+    expect(JSON.stringify(state.value)).not.toContain("large-0-");
+    // And the job ends: delivered, nothing left open.
+    await until(async () => (await userRecords(app.kv, userId)).open.length === 0, 60_000);
+    expect((await userRecords(app.kv, userId)).jobs[0]).toMatchObject({ state: "delivered", outcome: "succeeded" });
+  }, 90_000);
+
+  it("a job whose status read never comes back ends at its deadline and releases its hold", async () => {
+    // KIE takes the task, then never answers a status read (the client gives up only after 20 s).
+    server.use(
+      http.get(/\/api\/v1\/jobs\/recordInfo/, async () => {
+        await delay("infinite");
+        return new Response(null);
+      }),
+    );
+    const userId = 762;
+    const { app, send } = await bot(userId, { JOB_DEADLINE_IMAGE_MIN: "0.01" });
+    const generate = await orderFor({ app, send }, userId, "qwen/text-to-image", { prompt: "лиса" });
+    await send(userOf(userId, "en").press(generate), 2);
+    await until(async () => (await userRecords(app.kv, userId)).history.length === 1, 8_000);
+    const records = await userRecords(app.kv, userId);
+    expect(records.history[0]).toMatchObject({ state: "timed_out", chargedKopecks: 0 });
+    expect(records.state.wallet).toMatchObject({ balance: 1_000_000, holds: {} });
+    expect(records.ledger.map((record) => record.entry.type).sort()).toEqual(["hold", "release"]);
+    await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
+  }, 30_000);
+});
