@@ -132,9 +132,13 @@ export function fitQuote(compose: (quoteHtml: string) => string, quote: string, 
   return compose(escapeHtml(cutText(quote, Math.max(0, room))));
 }
 
+const encoder = new TextEncoder();
+
 /** UTF-8 length of a string. */
 export function utf8Length(text: string): number {
-  return new TextEncoder().encode(text).length;
+  // Non-ASCII text only is encoded (callback data, checked on every call, is ASCII).
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return encoder.encode(text).length;
+  return text.length;
 }
 
 type TokenKind = "tag" | "entity" | "text";
