@@ -3,7 +3,7 @@
  * accepted at the limit and refused one past it, with Telegram's own
  * answer, through the pure rules and through both fake Bot APIs.
  */
-import { Api, GrammyError } from "grammy";
+import { Api, GrammyError, InputFile } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOKEN } from "./helpers/app.ts";
 import { type BotCall, botApiServer, userOf } from "./helpers/bot-harness.ts";
@@ -488,6 +488,20 @@ describe("both fake Bot APIs answer through the same rules", () => {
     expect(telegram.refusals.at(-1)?.description).toBe((error as GrammyError).description);
     const sent = await api.sendMessage(CHAT, "<b>закрыт</b>", { parse_mode: "HTML" });
     expect(sent).toMatchObject({ text: "закрыт", entities: [{ type: "bold", offset: 0, length: 6 }] });
+  });
+
+  it("the msw harness reads an upload's multipart fields and checks them as JSON ones", async () => {
+    const api = new Api(TEST_TOKEN);
+    const photo = () => new InputFile(new Uint8Array([137, 80, 78, 71]), "result.png");
+    const markup = { inline_keyboard: [[{ text: "Ещё", callback_data: "1|r|0" }]] };
+    const error = await api
+      .sendPhoto(CHAT, photo(), { caption: "я".repeat(1025), reply_markup: markup })
+      .catch((e: unknown) => e);
+    expect((error as GrammyError).description).toBe(DESCRIPTIONS.captionTooLong);
+    const sent = await api.sendPhoto(CHAT, photo(), { caption: "я".repeat(1024), reply_markup: markup });
+    expect(sent).toMatchObject({ caption: "я".repeat(1024), reply_markup: markup });
+    expect(sent.photo?.length).toBeGreaterThan(0);
+    expect(calls.at(-1)?.body).toMatchObject({ multipart: true, reply_markup: markup });
   });
 
   it("the msw harness answers 429 with retry_after when a flood wait is asked for", async () => {
