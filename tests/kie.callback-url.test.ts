@@ -25,6 +25,7 @@ describe("callBackUrl", () => {
   afterEach(() => {
     calls.length = 0;
     kie.tasks.clear();
+    kie.refused.length = 0;
   });
 
   it("a polling deployment's callback address is an https URL under the reserved .invalid domain", () => {
@@ -64,5 +65,7 @@ describe("callBackUrl", () => {
     expect(typeof sent).toBe("string");
     const host = new URL(String(sent)).hostname;
     expect(RESERVED_UNRESOLVABLE.some((tld) => host.endsWith(tld))).toBe(true);
+    // KIE's documented schema takes it (Suno requires a callBackUrl).
+    expect(kie.refused).toEqual([]);
   });
 });
