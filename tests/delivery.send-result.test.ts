@@ -355,6 +355,14 @@ describe("a refused text is not a refused file", () => {
     await expect(text).rejects.toBeInstanceOf(ResultUndeliverable);
   });
 
+  it("stops at a chat Telegram does not know: nothing downloaded, nothing else tried, undeliverable", async () => {
+    refuse = () => ({ status: 400, description: "Bad Request: chat not found" });
+    const failed = sendResult(deps(), result("image", [`${RESULTS}/r/a.png`, "https://evil.example/b.png"]));
+    await expect(failed).rejects.toBeInstanceOf(ResultUndeliverable);
+    expect(calls.map((c) => c.method)).toEqual(["sendPhoto"]);
+    expect(requested.filter((url) => url.startsWith(RESULTS))).toEqual([]);
+  });
+
   it("after part of the result went out, a refusal is reported as such, not as undeliverable", async () => {
     refuse = (call) => (call.method === "sendMessage" ? entities : undefined);
     const failed = sendResult(deps(), result("image", [`${RESULTS}/r/a.png`, "https://evil.example/b.png"]));
@@ -384,6 +392,7 @@ describe("a refused text is not a refused file", () => {
       "Bad Request: IMAGE_PROCESS_FAILED",
     ])
       expect([description, of(description)]).toEqual([description, "file"]);
+    expect(of("Bad Request: chat not found")).toBe("chat");
     expect(of("Request Entity Too Large", 413)).toBe("file");
     expect(of("Internal Server Error", 500)).toBeUndefined();
     expect(of("Too Many Requests: retry after 5", 429)).toBeUndefined();

@@ -115,6 +115,8 @@ export async function sendResult(deps: SendResultDeps, result: ResultToSend): Pr
         else await deliverAlbum(sending, unit.urls, unit.caption, unit.keyboard);
       } catch (error) {
         refused(error);
+        // A chat Telegram does not know (or the bot may not write to) takes none of the rest either.
+        if (refusalOf(error) === "chat") break;
       }
     }
   }
@@ -214,7 +216,7 @@ async function deliverAlbum(sending: Sending, urls: readonly string[], caption: 
       ),
     );
   } catch (error) {
-    if (refusalOf(error) === undefined) throw error;
+    if (!isContentRefusal(error)) throw error;
     for (const [index, url] of urls.entries()) {
       await deliverFile(sending, url, caption && index === 0, keyboard && index === urls.length - 1);
     }
@@ -253,7 +255,7 @@ async function deliverFile(sending: Sending, url: string, caption: boolean, keyb
     return done("url", await firstAccepted(forms, (form) => sendFile(deps.api, result.chatId, file, url, form)));
   } catch (error) {
     const refusal = refusalOf(error);
-    if (refusal === undefined) throw error;
+    if (refusal === undefined || refusal === "chat") throw error;
     // Even the bare file by URL was refused for its text: no upload would fare better.
     if (refusal === "text") return sendLink(sending, url, caption, keyboard);
   }
@@ -271,13 +273,13 @@ async function deliverFile(sending: Sending, url: string, caption: boolean, keyb
   try {
     return done("upload", await upload(file));
   } catch (error) {
-    if (refusalOf(error) === undefined) throw error;
+    if (!isContentRefusal(error)) throw error;
   }
   if (file !== "document") {
     try {
       return done("document", await upload("document"));
     } catch (error) {
-      if (refusalOf(error) === undefined) throw error;
+      if (!isContentRefusal(error)) throw error;
     }
   }
   await sendLink(sending, url, caption, keyboard);
@@ -367,7 +369,7 @@ async function sendText(api: Api, result: ResultToSend, text: string, ids: numbe
     ids.push(message.message_id);
     return;
   } catch (error) {
-    if (refusalOf(error) === undefined) throw error;
+    if (!isContentRefusal(error)) throw error;
   }
   // Telegram refused the file: the whole text in messages, the buttons under the last.
   const pieces = splitPlain(text, MESSAGE_LIMIT).filter((piece) => piece.trim() !== "");
@@ -419,15 +421,26 @@ function fileNameOf(url: string, output: ResultOutput): string {
 /**
  * What a Telegram refusal is about: `text` (the caption, the message text,
  * its entities or the keyboard: resend with a plainer text, never download),
- * `file` (the URL or the file: download and upload, or link), or undefined
- * when it is no refusal of the content (network, 5xx, 429: the caller retries).
+ * `file` (the URL or the file: download and upload, or link), `chat` (the
+ * chat itself: nothing can be sent there), or undefined when it is no
+ * refusal of the content (network, 5xx, 429, 403: the caller decides).
  */
-export function refusalOf(error: unknown): "text" | "file" | undefined {
+export function refusalOf(error: unknown): "text" | "file" | "chat" | undefined {
   if (!(error instanceof GrammyError)) return undefined;
   if (error.error_code === 413) return "file";
   if (error.error_code !== 400) return undefined;
+  if (CHAT_REFUSAL.test(error.description)) return "chat";
   return TEXT_REFUSAL.test(error.description) ? "text" : "file";
 }
+
+/** True when Telegram refused what was sent (its text or its file), so another form may pass. */
+function isContentRefusal(error: unknown): boolean {
+  const refusal = refusalOf(error);
+  return refusal === "text" || refusal === "file";
+}
+
+/** Telegram's descriptions of a 400 about the chat rather than the message. */
+const CHAT_REFUSAL = /chat not found|user not found|PEER_ID_INVALID|CHAT_WRITE_FORBIDDEN|have no rights to send/i;
 
 /** Telegram's descriptions of a 400 about the text, its entities or the buttons rather than the file. */
 const TEXT_REFUSAL = new RegExp(
