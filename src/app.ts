@@ -220,7 +220,11 @@ export async function startApp(options: AppOptions): Promise<App> {
       void supervisor.setRevalidate(true);
     },
   );
-  const polls = listenForPolls(kv, tellUser, log, () => platform.clock.now()).catch((error: unknown) => {
+  const askUser: TellUser = async (userId, message) => {
+    const asked = await supervisor.ask("user", userId, message);
+    return asked.ok ? { ok: true, value: undefined } : asked;
+  };
+  const polls = listenForPolls(kv, tellUser, log, () => platform.clock.now(), askUser).catch((error: unknown) => {
     log.error({ err: error }, "the KV queue listener stopped; jobs resume at the next start");
   });
   await resumeOpenJobs(kv, tellUser, log, platform.clock.now());

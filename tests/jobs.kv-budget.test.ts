@@ -9,6 +9,7 @@
 import v8 from "node:v8";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import type { KvWrite } from "../actors/mod.ts";
 import { inputPlan } from "../catalog/plan.ts";
 import { receiveJobMessage, type UserRules } from "../src/bot/job-core.ts";
@@ -149,11 +150,14 @@ async function confirmedTurn() {
   return receiveJobMessage(state, { type: "quoted", wizardId: "tq1", target: { chatId: 987_654_321 }, quote }, ctx());
 }
 
-/** What serializedSize may over-count: 8 bytes a number, a padding byte a string, a numeric key's text. */
+/**
+ * What serializedSize may over-count: 8 bytes a number, a padding byte a
+ * string, a numeric key's text, the index of each element of a dense array.
+ */
 function slackOf(value: unknown): number {
   if (typeof value === "number") return 8;
   if (typeof value === "string") return 1;
-  if (Array.isArray(value)) return value.reduce((sum: number, each) => sum + slackOf(each), 0);
+  if (Array.isArray(value)) return value.reduce((sum: number, each) => sum + 6 + slackOf(each), 2);
   if (value !== null && typeof value === "object") {
     return Object.entries(value).reduce((sum, [key, each]) => sum + key.length + 2 + slackOf(each), 0);
   }
@@ -168,15 +172,20 @@ describe("sizes as KV stores them", () => {
         { depthSize: "small" },
         text,
         fc.integer(),
-        fc.double(),
+        fc.double({ noDefaultInfinity: true, noNaN: true }),
         fc.boolean(),
         fc.constant(null),
         fc.array(tie("value"), { maxLength: 6 }),
         fc.dictionary(text, tie("value"), { maxKeys: 6 }),
       ),
     })).value;
+    // Parsed by zod, as restored values are: its arrays are holey and V8 writes them sparse.
+    const Plain: z.ZodType = z.lazy(() =>
+      z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Plain), z.record(z.string(), Plain)]),
+    );
     fc.assert(
-      fc.property(value, (v) => {
+      fc.property(value, fc.boolean(), (plain, throughZod) => {
+        const v = throughZod ? Plain.parse(plain) : plain;
         const actual = stored(v);
         const estimate = serializedSize(v);
         expect(estimate).toBeGreaterThanOrEqual(actual);

@@ -533,7 +533,8 @@ function resume(state: UserState, live: readonly string[], ctx: UserContext): Us
       // A new sequence number makes any poll still queued from before a duplicate.
       const polled: Job = { ...job, polls: job.polls + 1 };
       turn = withJob(next, polled, ctx, {
-        writes: [pollWrite(polled, ctx)],
+        // Its deadline is queued again: a job from before deadlines were queued gets one too.
+        writes: [pollWrite(polled, ctx), deadlineWrite(polled, ctx)],
         effects: [{ type: "checkStatus", job: polled, via: "resume", seq: polled.polls }],
       });
     } else {

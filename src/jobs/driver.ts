@@ -9,16 +9,25 @@ import type { KvStore } from "../platform/types.ts";
 import { OPEN_JOBS, OPEN_PAYMENTS, QueueMessage, TaskOwner, taskKey } from "./keys.ts";
 import { liveInstances } from "./liveness.ts";
 
-/** Sends a message to a user's actor (the supervisor's `tell`). */
+/** Sends a message to a user's actor (the supervisor's `tell`, or an `ask` that reports how its turn went). */
 export type TellUser = (userId: number, message: unknown) => Promise<Result<void>>;
 
 /**
- * Listens to the KV queue until the KV closes: polls that fall due, and
- * second looks at jobs another instance was performing at a resume. A
- * message the runtime cannot take now (stopping, overloaded) is thrown back
- * to the queue, which delivers it again later, after a restart if need be.
+ * Listens to the KV queue until the KV closes: polls and deadlines that
+ * fall due, and second looks at jobs another instance was performing at a
+ * resume. A message the runtime cannot take now (stopping, overloaded) is
+ * thrown back to the queue, which delivers it again later, after a restart
+ * if need be. A deadline goes through `ask`, which answers once its turn
+ * is durable: a deadline whose turn failed (a commit refused, the actor
+ * restarting) is thrown back too, so a job's end is never lost with it.
  */
-export function listenForPolls(kv: KvStore, tell: TellUser, log: Log, now: () => number): Promise<void> {
+export function listenForPolls(
+  kv: KvStore,
+  tell: TellUser,
+  log: Log,
+  now: () => number,
+  ask: TellUser = tell,
+): Promise<void> {
   return kv.listenQueue(async (value) => {
     const due = QueueMessage.safeParse(value);
     if (!due.success) {
@@ -31,7 +40,7 @@ export function listenForPolls(kv: KvStore, tell: TellUser, log: Log, now: () =>
         : due.data.t === "deadline"
           ? { type: "deadline", jobId: due.data.jobId }
           : { type: "resume", live: await liveInstances(kv, now()) };
-    const told = await tell(due.data.userId, message);
+    const told = await (due.data.t === "deadline" ? ask : tell)(due.data.userId, message);
     if (!told.ok) throw new Error(`${due.data.t} of user ${due.data.userId} not taken: ${told.error.code}`);
   });
 }

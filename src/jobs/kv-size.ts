@@ -89,9 +89,10 @@ function valueSize(value: unknown): number {
     case "object": {
       if (value === null) return 1;
       if (Array.isArray(value)) {
-        // Dense: tag, length, elements, end tag, property count, length.
-        let size = 1 + varintSize(value.length) + 1 + 1 + varintSize(value.length);
-        for (const element of value) size += valueSize(element);
+        // Tag, length, elements, end tag, property count, length. A holey array (one zod or `Array(n)`
+        // built) is written sparse, each element after its index: counted so, as JS cannot tell which.
+        let size = 1 + varintSize(value.length) + 1 + varintSize(value.length) + varintSize(value.length);
+        for (const [index, element] of value.entries()) size += 1 + varintSize(index * 2) + valueSize(element);
         return size;
       }
       if (value instanceof Uint8Array) return 4 + 2 * varintSize(value.byteLength) + value.byteLength;
@@ -112,7 +113,7 @@ function valueSize(value: unknown): number {
  *
  * @example
  * ```ts
- * serializedSize({ prompt: "лиса" }); // 20: Cyrillic takes two bytes a letter
+ * serializedSize({ prompt: "лиса" }); // 24: Cyrillic takes two bytes a letter
  * ```
  */
 export function serializedSize(value: unknown): number {
