@@ -257,7 +257,7 @@ describe("sendMediaGroup: 2-10 items, each caption up to 1024", () => {
     expect(photos(11)).toEqual(refusedWith("Bad Request: too many messages to send as an album"));
   });
 
-  it("checks each item's caption and refuses audio mixed with photos", () => {
+  it("checks each item's caption, refuses audio mixed with photos and an empty album", () => {
     expect(photos(3, "к".repeat(1024))).toBeUndefined();
     expect(photos(3, "к".repeat(1025))).toEqual(refusedWith(DESCRIPTIONS.captionTooLong));
     const mixed = check("sendMediaGroup", {
@@ -266,7 +266,8 @@ describe("sendMediaGroup: 2-10 items, each caption up to 1024", () => {
         { type: "audio", media: "b" },
       ],
     });
-    expect(mixed).toEqual(refusedWith("Bad Request: can't use the media of the specified type in the album"));
+    expect(mixed).toEqual(refusedWith("Bad Request: audio can't be mixed with other media types"));
+    expect(check("sendMediaGroup", { media: [] })).toEqual(refusedWith("Bad Request: there are no messages to send"));
   });
 });
 

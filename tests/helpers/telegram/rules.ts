@@ -68,10 +68,12 @@ export const DESCRIPTIONS = {
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
   mediaNotArray: "Bad Request: expected an Array of InputMedia",
   mediaNotFound: "Bad Request: can't parse InputMedia: media not found",
-  // The documented 2-10; no answer from api.telegram.org for a short album was found, so this names the rule.
+  mediaGroupEmpty: "Bad Request: there are no messages to send",
+  // The documented 2-10 items. tdlib sends a single item as a lone message instead, so Telegram has
+  // no answer for it: this fake holds the bot to the documented rule, and its description names it.
   mediaGroupTooSmall: "Bad Request: media group must include 2-10 items",
   mediaGroupTooLarge: "Bad Request: too many messages to send as an album",
-  mediaGroupMixed: "Bad Request: can't use the media of the specified type in the album",
+  mediaGroupMixed: (type: string) => `Bad Request: ${type} can't be mixed with other media types`,
   parameterRequired: (name: string) => `Bad Request: parameter "${name}" is required`,
   invoiceTitleNotUtf8: "Bad Request: invoice title must be encoded in UTF-8",
   invoiceDescriptionNotUtf8: "Bad Request: invoice description must be encoded in UTF-8",
@@ -320,11 +322,14 @@ function checkMediaGroup(payload: Record<string, unknown>): Refusal | undefined 
     const caption = formattedText(item.caption, item.parse_mode, "caption");
     if (isRefusal(caption)) return caption;
   }
+  if (media.length === 0) return refuse(DESCRIPTIONS.mediaGroupEmpty);
   if (media.length > LIMITS.mediaGroupMax) return refuse(DESCRIPTIONS.mediaGroupTooLarge);
   if (media.length < LIMITS.mediaGroupMin) return refuse(DESCRIPTIONS.mediaGroupTooSmall);
   const types = new Set((media as Record<string, unknown>[]).map((item) => String(item.type)));
-  const mixed = (only: string) => types.has(only) && types.size > 1;
-  if (mixed("audio") || mixed("document")) return refuse(DESCRIPTIONS.mediaGroupMixed);
+  // Audio goes only with audio and documents only with documents.
+  for (const only of ["audio", "document"]) {
+    if (types.has(only) && types.size > 1) return refuse(DESCRIPTIONS.mediaGroupMixed(only));
+  }
   return undefined;
 }
 
