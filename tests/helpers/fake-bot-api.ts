@@ -160,12 +160,9 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: Fake
         return;
       }
       const answer = telegram.answer(method, payload);
-      if (answer.status !== 200) {
-        const refusal = telegram.refusals.at(-1);
-        if (refusal !== undefined) {
-          refusals.push(refusal);
-          onRefusal?.({ method, payload }, refusal);
-        }
+      if (answer.refusal !== undefined) {
+        refusals.push(answer.refusal);
+        onRefusal?.({ method, payload }, answer.refusal);
         res.writeHead(answer.status, { "content-type": "application/json" });
         res.end(JSON.stringify(answer.body));
         return;

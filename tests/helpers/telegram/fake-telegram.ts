@@ -30,6 +30,8 @@ export interface RefusalRecord {
 export interface TelegramAnswer {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  /** The refusal, when the call was refused. */
+  readonly refusal?: RefusalRecord;
 }
 
 interface Flood {
@@ -150,6 +152,7 @@ export class FakeTelegram implements ChatView {
     for (const listener of this.#listeners) listener(record);
     return {
       status: refusal.status,
+      refusal: record,
       body: {
         ok: false,
         error_code: refusal.status,
