@@ -357,6 +357,16 @@ describe("message state: edits answer as Telegram does", () => {
     expect(telegram.message(CHAT, id)).toMatchObject({ text: "Баланс", markup: undefined });
   });
 
+  it("compares entities given without a parse mode too", () => {
+    const telegram = new FakeTelegram();
+    const bold = [{ type: "bold", offset: 0, length: 6 }];
+    const id = idOf(telegram.answer("sendMessage", { chat_id: CHAT, text: "Баланс", entities: bold }));
+    const edit = (entities?: unknown) =>
+      telegram.answer("editMessageText", { chat_id: CHAT, message_id: id, text: "Баланс", entities });
+    expect(edit(bold).body.description).toBe(DESCRIPTIONS.notModified);
+    expect(edit().status).toBe(200);
+  });
+
   it("editMessageReplyMarkup and deleteMessage know the messages too", () => {
     const telegram = new FakeTelegram();
     const id = idOf(telegram.answer("sendMessage", { chat_id: CHAT, text: "x", reply_markup: menu }));

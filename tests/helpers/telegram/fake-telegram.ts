@@ -165,18 +165,17 @@ export class FakeTelegram implements ChatView {
   #perform(method: string, payload: Record<string, unknown>, chatId: number | undefined): unknown {
     const kind = sentKind(method);
     if (kind !== undefined && chatId !== undefined) {
-      const field = kind === "text" ? "text" : kind === "invoice" ? "description" : "caption";
       const parsed =
         kind === "invoice"
           ? { text: String(payload.description), entities: [] }
-          : storedText(payload[field], payload.parse_mode, kind === "text" ? "text" : "caption");
+          : storedText(payload, kind === "text" ? "text" : "caption");
       const stored = this.#store(chatId, { kind, ...parsed, markup: payload.reply_markup });
       return messageObject(chatId, stored, payload);
     }
     if (method === "sendMediaGroup" && chatId !== undefined) {
       const groupId = `g${chatId}-${this.#log(chatId).nextId}`;
       return (payload.media as Record<string, unknown>[]).map((item) => {
-        const parsed = storedText(item.caption, item.parse_mode, "caption");
+        const parsed = storedText(item, "caption");
         const stored = this.#store(chatId, { kind: String(item.type), ...parsed, markup: undefined });
         return { ...messageObject(chatId, stored, item), media_group_id: groupId };
       });
@@ -201,9 +200,9 @@ export class FakeTelegram implements ChatView {
     if (target === undefined) return undefined;
     const content =
       method === "editMessageText"
-        ? storedText(payload.text, payload.parse_mode, "text")
+        ? storedText(payload, "text")
         : method === "editMessageCaption"
-          ? storedText(payload.caption, payload.parse_mode, "caption")
+          ? storedText(payload, "caption")
           : { text: target.text, entities: target.entities };
     // Without reply_markup, an edit of text or caption removes the keyboard, as in Telegram.
     const next: StoredMessage = { ...target, ...content, markup: payload.reply_markup };

@@ -131,10 +131,13 @@ export const utf16Length = (s: string) => s.length;
 const trimmed = (s: string) => s.replace(/^\s+|\s+$/g, "");
 
 /**
- * `value` parsed with `parseMode` as a message text (`kind` "text") or a
- * caption, within its limit; or the refusal.
+ * The `text` (or `caption`) of `fields` as Telegram reads it: parsed with
+ * `parse_mode`, or with the `entities` (`caption_entities`) given without
+ * one, within its limit; or the refusal.
  */
-export function formattedText(value: unknown, parseMode: unknown, kind: "text" | "caption"): FormattedText | Refusal {
+export function formattedText(fields: Record<string, unknown>, kind: "text" | "caption"): FormattedText | Refusal {
+  const value = fields[kind];
+  const parseMode = fields.parse_mode;
   if (value === undefined || value === null || value === "") {
     return kind === "text" ? refuse(DESCRIPTIONS.textEmpty) : { text: "", entities: [] };
   }
@@ -142,8 +145,10 @@ export function formattedText(value: unknown, parseMode: unknown, kind: "text" |
   if (utf8Length(raw) > LIMITS.rawTextBytes) return refuse(DESCRIPTIONS.rawTextTooLong);
   const mode = typeof parseMode === "string" ? parseMode.toLowerCase() : "";
   let parsed: FormattedText;
-  if (mode === "" || mode === "none") parsed = { text: raw, entities: [] };
-  else if (mode === "html") {
+  if (mode === "" || mode === "none") {
+    const given = fields[kind === "text" ? "entities" : "caption_entities"];
+    parsed = { text: raw, entities: Array.isArray(given) ? (given as ParsedEntity[]) : [] };
+  } else if (mode === "html") {
     const html = parseTelegramHtml(raw);
     if (!html.ok) return refuse(DESCRIPTIONS.parseEntities(html.error));
     parsed = html;
@@ -319,7 +324,7 @@ function checkMediaGroup(payload: Record<string, unknown>): Refusal | undefined 
       return refuse(`Bad Request: can't parse InputMedia: unsupported media type "${String(fields.type)}"`);
   }
   for (const item of media as Record<string, unknown>[]) {
-    const caption = formattedText(item.caption, item.parse_mode, "caption");
+    const caption = formattedText(item, "caption");
     if (isRefusal(caption)) return caption;
   }
   if (media.length === 0) return refuse(DESCRIPTIONS.mediaGroupEmpty);
@@ -390,11 +395,11 @@ export function checkCall(method: string, payload: Record<string, unknown>, chat
 function checkSpecific(method: string, payload: Record<string, unknown>, chats: ChatView): Refusal | undefined {
   switch (method) {
     case "sendMessage": {
-      const text = formattedText(payload.text, payload.parse_mode, "text");
+      const text = formattedText(payload, "text");
       return isRefusal(text) ? text : undefined;
     }
     case "editMessageText": {
-      const text = formattedText(payload.text, payload.parse_mode, "text");
+      const text = formattedText(payload, "text");
       if (isRefusal(text)) return text;
       const target = editTarget(payload, chats);
       if (target === undefined) return undefined;
@@ -405,7 +410,7 @@ function checkSpecific(method: string, payload: Record<string, unknown>, chats: 
       return undefined;
     }
     case "editMessageCaption": {
-      const caption = formattedText(payload.caption, payload.parse_mode, "caption");
+      const caption = formattedText(payload, "caption");
       if (isRefusal(caption)) return caption;
       const target = editTarget(payload, chats);
       if (target === undefined) return undefined;
@@ -445,14 +450,14 @@ function checkSpecific(method: string, payload: Record<string, unknown>, chats: 
     }
     default: {
       if (MEDIA_METHODS[method] === undefined) return undefined;
-      const caption = formattedText(payload.caption, payload.parse_mode, "caption");
+      const caption = formattedText(payload, "caption");
       return isRefusal(caption) ? caption : undefined;
     }
   }
 }
 
-/** `value` parsed as Telegram stores it, for a call `checkCall` accepted. */
-export function storedText(value: unknown, parseMode: unknown, kind: "text" | "caption"): FormattedText {
-  const parsed = formattedText(value, parseMode, kind);
+/** The text or caption of `fields` as Telegram stores it, for a call `checkCall` accepted. */
+export function storedText(fields: Record<string, unknown>, kind: "text" | "caption"): FormattedText {
+  const parsed = formattedText(fields, kind);
   return isRefusal(parsed) ? { text: "", entities: [] } : parsed;
 }
