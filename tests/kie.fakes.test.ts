@@ -19,6 +19,7 @@ import {
 } from "./helpers/fake-kie.ts";
 import {
   defaultSuccess,
+  largeResult,
   longResultText,
   manyResultUrls,
   resultFileOf,
@@ -89,6 +90,20 @@ describe("large results on demand", () => {
     const urls = manyResultUrls("task_1", 2_000);
     expect(new Set(urls).size).toBe(2_000);
     for (const url of urls) expect(new URL(url).hostname).toBe("tempfile.aiquickdraw.com");
+  });
+
+  it("each large result kind is what its name says", () => {
+    const text = largeResult("long_text", "t1");
+    expect(text.state === "success" ? [...(text.text ?? "")].length : 0).toBe(40_000);
+    const urls = largeResult("many_urls", "t1");
+    expect(urls.state === "success" ? urls.urls : []).toHaveLength(2_000);
+    const big = largeResult("big_file", "t1");
+    expect(resultFileOf(big.state === "success" ? (big.urls?.[0] ?? "") : "")?.bytes).toBeGreaterThan(50 * MiB);
+    const drip = largeResult("slow_drip", "t1");
+    expect(resultFileOf(drip.state === "success" ? (drip.urls?.[0] ?? "") : "")).toMatchObject({
+      chunkBytes: 1024,
+      dripMs: 200,
+    });
   });
 
   it("a result file URL names its size, chunking, drip and declared length", () => {

@@ -381,3 +381,27 @@ export function resultResponse(url: string, served?: ServedBytes): Response {
   else if (typeof spec.declared === "number") headers["content-length"] = String(spec.declared);
   return new Response(stream, { headers });
 }
+
+/** The large results a fake can answer on demand (for the chaos suite's mix). */
+export type LargeResultKind = "long_text" | "many_urls" | "big_file" | "slow_drip";
+
+/**
+ * A large success for a task: a 40,000-character text, 2,000 URLs, a file
+ * of `bigFileBytes` (default 1 GiB, past any `RESULT_MAX_MB`) or a file
+ * that drips 1 KiB every 200 ms.
+ */
+export function largeResult(kind: LargeResultKind, taskId: string, bigFileBytes = 1024 * 1024 * 1024): FakeOutcome {
+  switch (kind) {
+    case "long_text":
+      return { state: "success", urls: [], text: longResultText(40_000) };
+    case "many_urls":
+      return { state: "success", urls: manyResultUrls(taskId, 2_000) };
+    case "big_file":
+      return { state: "success", urls: [resultFileUrl({ bytes: bigFileBytes, name: `${taskId}.mp4` })] };
+    case "slow_drip":
+      return {
+        state: "success",
+        urls: [resultFileUrl({ bytes: 5 * 1024 * 1024, chunkBytes: 1024, dripMs: 200, name: `${taskId}.png` })],
+      };
+  }
+}

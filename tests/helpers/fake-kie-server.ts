@@ -38,6 +38,8 @@ import {
 export {
   type FakeOutcome,
   type KieRefusal,
+  type LargeResultKind,
+  largeResult,
   longResultText,
   manyResultUrls,
   RESULT_HOST,

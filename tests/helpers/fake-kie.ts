@@ -35,6 +35,8 @@ export {
   KIE_BASE,
   KIE_UPLOAD_BASE,
   type KieRefusal,
+  type LargeResultKind,
+  largeResult,
   longResultText,
   manyResultUrls,
   RESULT_HOST,
