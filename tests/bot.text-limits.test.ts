@@ -5,6 +5,9 @@
  * gets Generate, and a paid result is always shown.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { historyKey, resultKey } from "../src/jobs/keys.ts";
+import { splitResult } from "../src/jobs/result.ts";
+import { platform } from "../src/platform/mod.ts";
 import type { BotCall } from "./helpers/bot-harness.ts";
 import { buttonData, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
@@ -186,5 +189,50 @@ describe("user text at Telegram's limits", () => {
     expect(confirm.text).toMatch(/Price: [\d.]+ ₽/);
     expect(parsed(confirm.text).length).toBeLessThanOrEqual(4096);
     expect(buttonData(made, "Generate")).toMatch(/^1\|y\|/);
+  });
+
+  it("a 40,000-character transcript is shown again as a short preview and a .txt document", async () => {
+    const userId = 805;
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const kvPath = `${dir.path}/kv`;
+    await seedUser(kvPath, userId, { wallet: walletWith(0) });
+    // An earlier speech-to-text job (a model since withdrawn: its history still shows) with a long transcript.
+    const transcript = "Привет, мир! مرحبا 👋 שלום <ok> & e\u0301\n".repeat(1_100).slice(0, 40_000);
+    const { chunks } = splitResult("j1", { urls: [], text: transcript });
+    const kv = await platform.openKv({ kind: "file", path: kvPath });
+    const write = kv.atomic().set(historyKey(userId, 0), {
+      seq: 0,
+      jobId: "j1",
+      modelId: "elevenlabs/speech-to-text",
+      output: "text",
+      params: {},
+      media: {},
+      state: "succeeded",
+      chargedKopecks: 275,
+      free: false,
+      createdAt: 1_790_000_000_000,
+      finishedAt: 1_790_000_060_000,
+      urls: [],
+      resultChunks: chunks.length,
+    });
+    for (const [i, chunk] of chunks.entries()) write.set(resultKey(userId, 0, i), chunk);
+    await write.commit();
+    kv.close();
+    const started = await startBot(kvPath, calls, FAST_JOBS, "real");
+    defer(() => started.app.stop().then(() => undefined));
+
+    await started.send(userOf(userId, "en", "Bob", telegram).press("1|r|0"), 3);
+    await until(() => calls.some((call) => call.method === "sendDocument"));
+    expect(refusedCalls()).toEqual([]);
+    const sent = calls.filter((call) => call.method === "sendMessage" || call.method === "sendDocument");
+    expect(sent.map((call) => call.method)).toEqual(["sendMessage", "sendDocument"]);
+    const preview = parsed(String(sent[0]?.body.text));
+    expect(preview.length).toBeLessThan(1_200);
+    expect(preview).toContain("Привет, мир! مرحبا 👋 שלום <ok> &");
+    const stored = telegram.messages(userId).at(-1);
+    expect(stored?.kind).toBe("document");
+    // The buttons after a result go under the file.
+    expect(JSON.stringify(stored?.markup)).toContain("🔁 Repeat");
   });
 });
