@@ -23,8 +23,10 @@ import {
   RESULT_CHUNK_BUDGET,
   serializedSize,
   USER_STATE_BUDGET,
+  WIZARD_ANSWERS_BUDGET,
 } from "../src/jobs/kv-size.ts";
 import { joinResult, ResultChunk } from "../src/jobs/result.ts";
+import { rememberKey } from "../src/ledger/ledger.ts";
 import { emptyWallet, RECENT_KEYS } from "../src/ledger/wallet.ts";
 import { platform } from "../src/platform/mod.ts";
 import { loadCatalog } from "./helpers/catalog.ts";
@@ -221,7 +223,8 @@ describe("sizes as KV stores them", () => {
 });
 
 describe("the user state near 64 KiB", () => {
-  it("two 5,000-letter Cyrillic prompts and three running jobs stay under half the limit", async () => {
+  /** A long-time user at every limit the state has, with three jobs running (each ordered with the longest prompts). */
+  async function busiestUser(): Promise<UserState> {
     let state: UserState = {
       ...initialUserState("ru"),
       langChosen: true,
@@ -235,25 +238,72 @@ describe("the user state near 64 KiB", () => {
       wallet: {
         ...emptyWallet(),
         balance: 100_000_000,
-        // The ledger remembers its last keys; Stars and YooKassa credits have the longest.
-        recentKeys: Array.from(
-          { length: RECENT_KEYS },
-          (_, i) => `yookassa:${String(i).padStart(8, "0")}-0000-4000-8000-000000000000`,
+        // The ledger remembers its last keys; Stars credits have the longest (a charge id takes up to 256 characters).
+        recentKeys: Array.from({ length: 300 }, (_, i) => `stars:${String(i).padStart(256, "x")}`).reduce(
+          (keys: string[], key) => rememberKey(keys, key),
+          [],
         ),
       },
     };
     for (const id of ["t1a2b3c4d5", "t1a2b3c4d6", "t1a2b3c4d7"]) state = await confirmedOrder(state, id);
     expect(Object.keys(state.jobs)).toHaveLength(3);
+    for (const job of Object.values(state.jobs)) expect(job).not.toHaveProperty("params");
+    return state;
+  }
+
+  /** The state's size as the next activation writes it again. */
+  const sizeAfterReload = (state: UserState) => {
+    const restored = restoreUserState(v8.deserialize(v8.serialize(state)));
+    expect(serializedSize(restored)).toBeGreaterThanOrEqual(stored(restored));
+    return stored(restored);
+  };
+
+  it("two 5,000-letter Cyrillic prompts and three running jobs stay under half the limit", async () => {
+    const state = await busiestUser();
     // A fourth order in its wizard, both prompts typed at their longest.
     const { second } = typed(await imagen4Wizard("t1a2b3c4d8"), CYRILLIC_5000, CYRILLIC_5000);
     expect(second?.notice).toBeUndefined();
-    state = { ...state, wizard: second?.wizard };
-    expect(state.wizard?.values).toMatchObject({ prompt: CYRILLIC_5000, negative_prompt: CYRILLIC_5000 });
-    for (const job of Object.values(state.jobs)) expect(job).not.toHaveProperty("params");
+    const waiting = { ...state, wizard: second?.wizard };
+    expect(waiting.wizard?.values).toMatchObject({ prompt: CYRILLIC_5000, negative_prompt: CYRILLIC_5000 });
+    expect(sizeAfterReload(waiting)).toBeLessThan(USER_STATE_BUDGET);
+  });
 
-    const restored = restoreUserState(v8.deserialize(v8.serialize(state)));
-    expect(stored(restored)).toBeLessThan(USER_STATE_BUDGET);
-    expect(serializedSize(restored)).toBeLessThanOrEqual(USER_STATE_BUDGET);
+  it("the largest wizard of the catalog, its answers filled to their budget with files and text, stays under half the limit", async () => {
+    const catalog = await loadCatalog();
+    const plans = [...catalog.models.values()].map(inputPlan);
+    const largest = plans.reduce((a, b) => (serializedSize(b) > serializedSize(a) ? b : a));
+    // Every media field full of files with 1,024-character ids (the longest the update schema takes).
+    const file = (i: number) => ({
+      fileId: `${i}`.padStart(1_024, "A"),
+      fileUniqueId: `${i}`.padStart(256, "U"),
+      kind: "image" as const,
+      bytes: 20_000_000,
+      seconds: 3_600.5,
+    });
+    const media = Object.fromEntries(
+      [...largest.steps, ...largest.optional].flatMap((step) =>
+        step.kind === "media" ? [[step.field, Array.from({ length: step.maxItems }, (_, i) => file(i))]] : [],
+      ),
+    );
+    // And text up to the last byte the answers' budget leaves.
+    let values: Wizard["values"] = {};
+    for (let n = 10_000; n > 0; n--) {
+      values = { prompt: "ж".repeat(n) };
+      if (serializedSize({ values, media }) <= WIZARD_ANSWERS_BUDGET) break;
+    }
+    const wizard: Wizard = {
+      id: "t1a2b3c4d8",
+      modelId: largest.modelId,
+      page: 99,
+      steps: [...largest.steps],
+      optional: [...largest.optional],
+      step: 0,
+      values,
+      media,
+      inParams: false,
+    };
+    const state = { ...(await busiestUser()), wizard };
+    expect(sizeAfterReload(state)).toBeLessThan(USER_STATE_BUDGET);
   });
 
   it("keeps the prompts in the job record, under its budget, and the history entry too", async () => {
@@ -289,6 +339,33 @@ describe("the user state near 64 KiB", () => {
     const room = Number(second?.notice?.args?.max);
     expect(room).toBeGreaterThan(0);
     expect(room).toBeLessThan(5_000);
+  });
+});
+
+describe("a wizard's answers within budget", () => {
+  it("refuses a file once the answers are full, and still takes one that fits", () => {
+    const wizard: Wizard = {
+      id: "tm1",
+      modelId: "qwen/image-edit",
+      page: 0,
+      steps: [{ kind: "media", field: "image_url", media: "image", minItems: 1, maxItems: 8, maxMb: 10 }],
+      optional: [],
+      step: 0,
+      values: { prompt: "ж".repeat(10_000) },
+      media: {},
+      inParams: false,
+    };
+    const photo = (id: string) => ({
+      kind: "file" as const,
+      sentAs: "image" as const,
+      bytes: 1_000,
+      item: { fileId: id, fileUniqueId: "u", kind: "image" as const, bytes: 1_000 },
+    });
+    const small = applyInput(wizard, photo("AgACAgIAAxkBAAIBQ2Vx"));
+    expect(small.notice).toMatchObject({ key: "step-media-more" });
+    const huge = applyInput(small.wizard as Wizard, photo("A".repeat(1_024)));
+    expect(huge.notice).toEqual({ key: "media-limit", args: { max: 1 } });
+    expect(huge.wizard?.media.image_url).toHaveLength(1);
   });
 });
 

@@ -7,8 +7,11 @@
  */
 import { delay, http } from "msw";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HistoryEntry } from "../src/jobs/history.ts";
+import { historyKey, resultKey } from "../src/jobs/keys.ts";
+import { platform } from "../src/platform/mod.ts";
 import type { BotCall } from "./helpers/bot-harness.ts";
-import { startBot, userOf } from "./helpers/bot-harness.ts";
+import { screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { type FakeOutcome, type FakeTask, RESULT_HOST } from "./helpers/fake-kie.ts";
 import { FAST_JOBS, jobServer, orderFor, seedUser, until, userRecords, walletWith } from "./helpers/job-harness.ts";
@@ -82,4 +85,49 @@ describe("jobs that always end", () => {
     expect(records.ledger.map((record) => record.entry.type).sort()).toEqual(["hold", "release"]);
     await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
   }, 30_000);
+
+  it("a history entry of a model KIE dropped still shows, and its result comes back from its result records", async () => {
+    const userId = 763;
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const kvPath = `${dir.path}/kv`;
+    await seedUser(kvPath, userId, { wallet: walletWith(10_000), historySeq: 1 });
+    const urls = [`${RESULT_HOST}/v/sora-fox-1.mp4`, `${RESULT_HOST}/v/sora-fox-2.mp4`];
+    const entry = HistoryEntry.parse({
+      seq: 0,
+      jobId: "job-sora-2",
+      modelId: "sora-2-text-to-video",
+      output: "video",
+      params: { prompt: "Лиса в снегу 🦊" },
+      media: {},
+      state: "succeeded",
+      chargedKopecks: 1_964,
+      free: false,
+      createdAt: Date.now() - 600_000,
+      finishedAt: Date.now() - 500_000,
+      resultChunks: 2,
+    });
+    const kv = await platform.openKv({ kind: "file", path: kvPath });
+    await kv
+      .atomic()
+      .set(historyKey(userId, 0), entry)
+      .set(resultKey(userId, 0, 0), { jobId: "job-sora-2", urls: [urls[0]] })
+      .set(resultKey(userId, 0, 1), { jobId: "job-sora-2", urls: [urls[1]] })
+      .commit();
+    kv.close();
+    const { app, send } = await startBot(kvPath, calls, FAST_JOBS, "real");
+    defer(() => app.stop().then(() => undefined));
+    const user = userOf(userId, "en");
+    const list = screenOf(await send(user.text("/history")));
+    const button = list.buttons.find((candidate) => candidate.text.startsWith("✅"));
+    expect(button?.text).toContain("sora-2-text-to-video");
+    const opened = screenOf(await send(user.press(button?.callback_data ?? ""), 1));
+    const show = opened.buttons.find((candidate) => candidate.text === "👁 Show result");
+    await send(user.press(show?.callback_data ?? ""), 1);
+    await until(() => calls.some((call) => call.method === "sendMediaGroup" || call.method === "sendVideo"));
+    const sent = JSON.stringify(
+      calls.filter((call) => call.method === "sendMediaGroup" || call.method === "sendVideo"),
+    );
+    for (const url of urls) expect(sent).toContain(url);
+  });
 });

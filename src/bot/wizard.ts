@@ -3,7 +3,7 @@
  * current step of the model's input plan. Answers are kept when going back.
  */
 import type { PlanStep } from "../../catalog/plan.ts";
-import { serializedSize, WIZARD_VALUES_BUDGET } from "../jobs/kv-size.ts";
+import { serializedSize, WIZARD_ANSWERS_BUDGET } from "../jobs/kv-size.ts";
 import type { MediaItem, Wizard } from "./state.ts";
 import type { Notice } from "./views.ts";
 
@@ -98,6 +98,10 @@ function answer(step: PlanStep, wizard: Wizard, input: WizardInput): Answer {
       }
       const items = [...(wizard.media[step.field] ?? []), input.item];
       const media = { ...wizard.media, [step.field]: items };
+      // The answers live in the user's one KV value: a file that would take them over budget is one too many.
+      if (serializedSize({ values: wizard.values, media }) > WIZARD_ANSWERS_BUDGET) {
+        return { reject: { key: "media-limit", args: { max: items.length - 1 } } };
+      }
       if (items.length >= step.maxItems) return { media };
       return {
         media,
@@ -112,7 +116,7 @@ function answer(step: PlanStep, wizard: Wizard, input: WizardInput): Answer {
       if (length > step.maxLength) return { reject: { key: "text-too-long", args: { length, max: step.maxLength } } };
       const min = step.kind === "prompt" ? step.minLength : 1;
       if (length < min) return { reject: { key: "text-too-short", args: { min } } };
-      const room = textRoom(wizard.values, step.field, input.text);
+      const room = textRoom(wizard, step.field, input.text);
       if (length > room) return { reject: { key: "text-too-long", args: { length, max: room } } };
       return set(input.text);
     }
@@ -147,15 +151,15 @@ function answer(step: PlanStep, wizard: Wizard, input: WizardInput): Answer {
 
 /**
  * Characters of `text` that fit in field `field` without the wizard's
- * answers going over {@link WIZARD_VALUES_BUDGET} (as stored: a Cyrillic
+ * answers going over {@link WIZARD_ANSWERS_BUDGET} (as stored: a Cyrillic
  * letter takes two bytes, an emoji four). At least what `text` has when it fits.
  */
-function textRoom(values: Wizard["values"], field: string, text: string): number {
-  const { [field]: _replaced, ...others } = values;
-  const free = WIZARD_VALUES_BUDGET - serializedSize({ ...others, [field]: "" });
+function textRoom(wizard: Wizard, field: string, text: string): number {
+  const { [field]: _replaced, ...others } = wizard.values;
+  const free = WIZARD_ANSWERS_BUDGET - serializedSize({ values: { ...others, [field]: "" }, media: wizard.media });
   const bytes = serializedSize(text) - serializedSize("");
   const length = [...text].length;
-  if (bytes <= free) return Math.max(length, 0);
+  if (bytes <= free) return length;
   // Over: as many characters as fit at this text's bytes per character.
   return Math.max(0, Math.floor((free * length) / Math.max(1, bytes)));
 }

@@ -24,11 +24,11 @@ export const KV_COMMIT_LIMIT = 819_200;
 export const USER_STATE_BUDGET = 32 * 1024;
 
 /**
- * The answers of a wizard in progress (prompts above all), measured as
- * stored: two prompts of 5,000 Cyrillic letters fit, two of 5,000 emoji do
- * not. The job made from them and its history entry carry the same answers.
+ * The answers of a wizard in progress (prompts and files, as stored): two
+ * prompts of 5,000 Cyrillic letters fit, two of 5,000 emoji do not. The job
+ * made from them and its history entry carry the same answers.
  */
-export const WIZARD_VALUES_BUDGET = 20 * 1024;
+export const WIZARD_ANSWERS_BUDGET = 20 * 1024;
 
 /** A job record (its prompts, parameters and files) and the history entry made from it. */
 export const JOB_RECORD_BUDGET = 28 * 1024;

@@ -99,8 +99,18 @@ function isPositiveKopecks(amount: number): boolean {
   return Number.isSafeInteger(amount) && amount > 0;
 }
 
-/** Appends a key, forgetting the oldest beyond {@link RECENT_KEYS}. */
+/**
+ * Characters of keys a wallet remembers at most: it lives in the user's one
+ * KV value, and Stars charge ids run to a hundred characters and more.
+ */
+export const RECENT_KEYS_CHARS = 8_192;
+
+/** Appends a key, forgetting the oldest beyond {@link RECENT_KEYS} keys or {@link RECENT_KEYS_CHARS} characters. */
 export function rememberKey(keys: readonly string[], key: string): string[] {
   const next = [...keys, key];
-  return next.length > RECENT_KEYS ? next.slice(next.length - RECENT_KEYS) : next;
+  let start = Math.max(0, next.length - RECENT_KEYS);
+  let chars = 0;
+  for (let i = start; i < next.length; i++) chars += next[i]?.length ?? 0;
+  while (chars > RECENT_KEYS_CHARS && start < next.length - 1) chars -= next[start++]?.length ?? 0;
+  return start === 0 ? next : next.slice(start);
 }
