@@ -20,12 +20,13 @@ import { DEFAULT_DEADLINES, JobRecord } from "../src/jobs/job.ts";
 import {
   JOB_RECORD_BUDGET,
   KV_COMMIT_LIMIT,
+  MAX_RESULT_CHUNKS,
   RESULT_CHUNK_BUDGET,
   serializedSize,
   USER_STATE_BUDGET,
   WIZARD_ANSWERS_BUDGET,
 } from "../src/jobs/kv-size.ts";
-import { joinResult, ResultChunk } from "../src/jobs/result.ts";
+import { joinResult, MAX_RESULT_URL, ResultChunk, splitResult } from "../src/jobs/result.ts";
 import { rememberKey } from "../src/ledger/ledger.ts";
 import { emptyWallet, RECENT_KEYS } from "../src/ledger/wallet.ts";
 import { platform } from "../src/platform/mod.ts";
@@ -403,6 +404,7 @@ describe("large results", () => {
       expect(job?.resultChunks).toBe(chunks.length);
       for (const write of sets.filter((each) => each.key[0] === "result")) {
         expect(stored(write.value)).toBeLessThanOrEqual(RESULT_CHUNK_BUDGET);
+        expect(serializedSize(write.value)).toBeLessThanOrEqual(RESULT_CHUNK_BUDGET);
       }
       // Nothing of the result is lost, in order, text unsplit inside its emoji.
       expect(joinResult("tq1", chunks)).toEqual(result);
@@ -419,6 +421,41 @@ describe("large results", () => {
       await commitToKv(turn.state, turn.writes ?? []);
     });
   }
+});
+
+describe("result records", () => {
+  it("any result splits into records under budget that give it back, or its beginning when it is over the cap", () => {
+    const url = fc
+      .tuple(fc.string({ unit: "grapheme", maxLength: 300 }), fc.integer({ min: 0, max: 3_000 }))
+      .map(([path, pad]) => `https://tempfile.aiquickdraw.com/${encodeURIComponent(path)}${"x".repeat(pad)}`);
+    const text = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 2_000 }),
+      fc
+        .tuple(fc.constantFrom("ж", "🦊", "a", "é", "👩‍👩‍👧"), fc.integer({ min: 1, max: 250_000 }))
+        .map(([unit, n]) => unit.repeat(n)),
+    );
+    fc.assert(
+      fc.property(fc.array(url, { maxLength: 400 }), fc.option(text, { nil: undefined }), (urls, body) => {
+        const result = { urls, ...(body === undefined ? {} : { text: body }) };
+        const { chunks, truncated } = splitResult("j", result);
+        expect(chunks.length).toBeLessThanOrEqual(MAX_RESULT_CHUNKS);
+        for (const chunk of chunks) {
+          expect(serializedSize(chunk)).toBeLessThanOrEqual(RESULT_CHUNK_BUDGET);
+          expect(stored(chunk)).toBeLessThanOrEqual(RESULT_CHUNK_BUDGET);
+        }
+        const back = joinResult("j", chunks);
+        const kept = urls.filter((each) => each.length <= MAX_RESULT_URL);
+        if (!truncated) {
+          expect(back.urls).toEqual(kept);
+          expect(back.text ?? "").toBe(body ?? "");
+        } else {
+          expect(kept.slice(0, back.urls.length)).toEqual(back.urls);
+          expect((body ?? "").startsWith(back.text ?? "")).toBe(true);
+        }
+      }),
+      { seed: 14, numRuns: 120 },
+    );
+  });
 });
 
 describe("a job always ends by its deadline", () => {

@@ -35,7 +35,8 @@ export function splitResult(jobId: string, result: JobResult): { chunks: ResultC
       truncated = true;
       continue;
     }
-    const bytes = serializedSize(url);
+    // The string, and its index in case the array is written sparse (6 bytes at most), as `serializedSize` counts.
+    const bytes = serializedSize(url) + 6;
     if (current.bytes + bytes > RESULT_CHUNK_BUDGET) {
       chunks.push({ jobId, urls: current.urls });
       current = empty();
