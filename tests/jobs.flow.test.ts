@@ -179,17 +179,6 @@ describe("generation end to end", () => {
     }
   });
 
-  it("delivers a transcript as text, escaped", async () => {
-    outcome = () => ({ state: "success", text: "hello <world> & friends" });
-    const userId = 701;
-    const { app, send } = await bot({}, { userId, balance: 1_000_000 });
-    const generate = await orderFor({ app, send }, userId, "elevenlabs/speech-to-text", {}, { audio_url: audio });
-    await send(userOf(userId, "en").press(generate), 2);
-    await until(() => texts().some((text) => text.includes("hello &lt;world&gt; &amp; friends")));
-    const transcript = sent("sendMessage").find((call) => String(call.body.text).includes("hello &lt;world&gt;"));
-    expect(buttonsOf(transcript)).toEqual(BUTTONS_AFTER_RESULT);
-  });
-
   it("twenty concurrent presses of one Generate button make one job, one hold and one task", async () => {
     const userId = 702;
     const { app, send } = await bot({}, { userId, balance: 1_000_000 });
