@@ -176,14 +176,36 @@ describe("sending by URL", () => {
     expect(outcome.messageIds).toHaveLength(4);
   });
 
-  it("splits more than ten images into several albums", async () => {
+  it("sends ten of more than ten images as an album, and every link in one .txt file with the keyboard", async () => {
     const urls = Array.from({ length: 12 }, (_, n) => `${RESULTS}/r/${n}.png`);
     const outcome = await sendResult(deps(), result("image", urls));
-    expect(calls.map((c) => c.method)).toEqual(["sendMediaGroup", "sendMediaGroup", "sendMessage"]);
-    const albums = calls.slice(0, 2).map((c) => c.body.media as { caption?: string }[]);
-    expect(albums.map((album) => album.length)).toEqual([10, 2]);
-    expect(albums[1]?.map((m) => m.caption)).toEqual([undefined, undefined]);
-    expect(outcome.via).toHaveLength(12);
+    expect(calls.map((c) => c.method)).toEqual(["sendMediaGroup", "sendDocument"]);
+    const album = calls[0]?.body.media as { media: string; caption?: string }[];
+    expect(album.map((item) => item.media)).toEqual(urls.slice(0, 10));
+    expect(album[0]?.caption).toBe(CAPTION);
+    expect(keyboardOf(calls[1])).toEqual(KEYBOARD);
+    expect(calls[1]?.uploads[0]?.name).toBe("result-links.txt");
+    expect(
+      Buffer.from(calls[1]?.uploads[0]?.bytes ?? [])
+        .toString("utf8")
+        .trim()
+        .split("\n"),
+    ).toEqual(urls);
+    expect(outcome.via).toEqual([...urls.slice(0, 10).map(() => "url"), "document"]);
+  });
+
+  it("sends the links in plain messages when Telegram refuses the link file", async () => {
+    const urls = Array.from({ length: 300 }, (_, n) => `${RESULTS}/r/${n}-${"x".repeat(40)}.png`);
+    refuse = (call) =>
+      call.method === "sendDocument"
+        ? { status: 400, description: "Bad Request: wrong file identifier/HTTP URL specified" }
+        : undefined;
+    await sendResult(deps(), result("image", urls));
+    const messages = calls.filter((c) => c.method === "sendMessage");
+    expect(messages.length).toBeGreaterThan(1);
+    expect(messages.every((c) => String(c.body.text).length <= 4096)).toBe(true);
+    expect(messages.flatMap((c) => String(c.body.text).trim().split("\n"))).toEqual(urls);
+    expect(keyboardOf(messages.at(-1))).toEqual(KEYBOARD);
   });
 
   it("sends a video", async () => {

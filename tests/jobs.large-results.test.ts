@@ -64,6 +64,13 @@ describe("jobs that always end", () => {
     // And the job ends: delivered, nothing left open.
     await until(async () => (await userRecords(app.kv, userId)).open.length === 0, 60_000);
     expect((await userRecords(app.kv, userId)).jobs[0]).toMatchObject({ state: "delivered", outcome: "succeeded" });
+    // The user sees one album of the first ten and every link in one file with the buttons, not 200 albums.
+    const albums = calls.filter((call) => call.method === "sendMediaGroup");
+    expect(albums).toHaveLength(1);
+    expect(((albums[0]?.body.media ?? []) as { media: string }[]).map((item) => item.media)).toEqual(urls.slice(0, 10));
+    const documents = calls.filter((call) => call.method === "sendDocument");
+    expect(documents).toHaveLength(1);
+    expect(documents[0]?.body.reply_markup).toBeDefined();
   }, 90_000);
 
   it("a job whose status read never comes back ends at its deadline and releases its hold", async () => {

@@ -72,13 +72,22 @@ const POINTER_TEXT = "⬆️";
 const TEXT_PREVIEW = 1000;
 /** The file name of a long text result. */
 const TEXT_FILE_NAME = "result.txt";
+/**
+ * Files of one result sent as files at most (one album): past that, a user
+ * would get hundreds of messages (and wait minutes on Telegram's per-chat
+ * limit), so the rest comes as one `.txt` file listing every link.
+ */
+export const MAX_FILES_SENT = 10;
+/** The file name of the link list of a result with more files than {@link MAX_FILES_SENT}. */
+const LINKS_FILE_NAME = "result-links.txt";
 
 type FileKind = "photo" | "video" | "audio" | "document";
 
 /** One message (or album) to send, with whether it carries the caption and the keyboard. */
 type Unit =
   | { readonly kind: "files"; readonly urls: readonly string[]; readonly caption: boolean; readonly keyboard: boolean }
-  | { readonly kind: "link"; readonly url: string; readonly caption: boolean; readonly keyboard: boolean };
+  | { readonly kind: "link"; readonly url: string; readonly caption: boolean; readonly keyboard: boolean }
+  | { readonly kind: "list"; readonly urls: readonly string[]; readonly caption: boolean; readonly keyboard: boolean };
 
 interface Sending {
   readonly deps: SendResultDeps;
@@ -111,6 +120,7 @@ export async function sendResult(deps: SendResultDeps, result: ResultToSend): Pr
     for (const unit of plan(result.urls, deps.allowedHosts, sending.file === "photo")) {
       try {
         if (unit.kind === "link") await sendLink(sending, unit.url, unit.caption, unit.keyboard);
+        else if (unit.kind === "list") await sendLinkList(sending, unit.urls, unit.keyboard);
         else if (unit.urls.length === 1) await deliverFile(sending, unit.urls[0]!, unit.caption, unit.keyboard);
         else await deliverAlbum(sending, unit.urls, unit.caption, unit.keyboard);
       } catch (error) {
@@ -155,10 +165,14 @@ function plan(urls: readonly string[], allowedHosts: readonly string[], albums: 
   }
   const groups: string[][] = [];
   const size = albums ? ALBUM_SIZE : 1;
-  for (let i = 0; i < fetchable.length; i += size) groups.push(fetchable.slice(i, i + size));
+  const shown = fetchable.slice(0, MAX_FILES_SENT);
+  for (let i = 0; i < shown.length; i += size) groups.push(shown.slice(i, i + size));
+  const tooMany = fetchable.length + linkOnly.length > MAX_FILES_SENT;
   const shapes = [
     ...groups.map((group) => ({ kind: "files" as const, urls: group })),
-    ...linkOnly.map((url) => ({ kind: "link" as const, url })),
+    ...(tooMany
+      ? [{ kind: "list" as const, urls: [...fetchable, ...linkOnly] }]
+      : linkOnly.map((url) => ({ kind: "link" as const, url }))),
   ];
   return shapes.map((shape, index) => ({ ...shape, caption: index === 0, keyboard: index === shapes.length - 1 }));
 }
@@ -330,6 +344,37 @@ async function sendLink(sending: Sending, url: string, caption: boolean, keyboar
   );
   sending.via.push("link");
   sending.messageIds.push(message.message_id);
+}
+
+/**
+ * Every link of a result with more files than {@link MAX_FILES_SENT}, one a
+ * line, as a `.txt` document with the buttons; when Telegram refuses the
+ * document, the links go in plain messages of at most 4096 characters.
+ */
+async function sendLinkList(sending: Sending, urls: readonly string[], keyboard: boolean): Promise<void> {
+  const { api } = sending.deps;
+  const { result } = sending;
+  const list = `${urls.join("\n")}\n`;
+  const file = new InputFile(new TextEncoder().encode(list), LINKS_FILE_NAME);
+  try {
+    const message = await firstAccepted(captionForms("", keyboard ? result.keyboard : []), (form) =>
+      api.sendDocument(result.chatId, file, form),
+    );
+    sending.via.push("document");
+    sending.messageIds.push(message.message_id);
+    return;
+  } catch (error) {
+    if (!isContentRefusal(error)) throw error;
+  }
+  const pieces = splitPlain(list, MESSAGE_LIMIT).filter((piece) => piece.trim() !== "");
+  for (const [index, piece] of pieces.entries()) {
+    const message = await api.sendMessage(result.chatId, piece, {
+      link_preview_options: { is_disabled: true },
+      ...(keyboard && index === pieces.length - 1 ? markup(result.keyboard) : {}),
+    });
+    sending.via.push("link");
+    sending.messageIds.push(message.message_id);
+  }
 }
 
 /**
