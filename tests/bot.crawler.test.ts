@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type BotCall, botApiServer, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
+import {
+  type BotCall,
+  botApiServer,
+  hasScreen,
+  screenOf,
+  shownScreen,
+  startBot,
+  userOf,
+} from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { tempDir } from "./helpers/runtime.ts";
 
@@ -51,11 +59,13 @@ describe("every button", () => {
       if (seen.has(data)) continue;
       seen.add(data);
       presses++;
-      const made = await send(user.press(data), 2);
+      // An answer and a screen, or only the answer when the message shows what the press asks for already.
+      const made = await send(user.press(data), 2, 1_000);
       const answers = made.filter((call) => call.method === "answerCallbackQuery");
       expect(answers, data).toHaveLength(1);
       checkScreens(made);
-      const screen = screenOf(made);
+      // A press that asks for what its message shows already is answered without an edit.
+      const screen = hasScreen(made) ? screenOf(made) : shownScreen(user.id);
       const wayBack = screen.buttons.some((button) => /^1\|(m|b|s|x)(\||$)/.test(button.callback_data));
       expect(wayBack, `${data} -> ${screen.text}`).toBe(true);
       for (const button of screen.buttons) if (!seen.has(button.callback_data)) queue.push(button.callback_data);

@@ -266,6 +266,21 @@ describe("generation end to end", () => {
     expect(sent("sendPhoto")).toHaveLength(0);
   });
 
+  it("a success that carries only a text for an image model fails as empty: released, nothing charged", async () => {
+    outcome = () => ({ state: "success", urls: [], text: "Вот ваша картинка 🦊 (но без картинки)" });
+    const userId = 708;
+    const { app, send } = await bot({}, { userId, balance: 50_000 });
+    const generate = await orderFor({ app, send }, userId, "flux/kontext", { prompt: "лиса" });
+    await send(userOf(userId, "en").press(generate), 2);
+    await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
+    const last = calls.filter((call) => call.method === "editMessageText").at(-1);
+    expect(String(last?.body.text)).toContain("Nothing was charged.");
+    const records = await userRecords(app.kv, userId);
+    expect(records.state.wallet).toMatchObject({ balance: 50_000, holds: {} });
+    expect(records.ledger.map((record) => record.entry.type).sort()).toEqual(["hold", "release"]);
+    expect(records.history[0]).toMatchObject({ state: "failed", chargedKopecks: 0 });
+  });
+
   it("a job past its deadline times out and releases the hold", async () => {
     outcome = () => ({ state: "pending" });
     const userId = 704;

@@ -32,6 +32,7 @@ import {
   type StarsPayment,
 } from "./payment-turns.ts";
 import { type ReferralMessage, receiveReferral, welcome } from "./referral-turns.ts";
+import { pressedMessageDigest } from "./screen-digest.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
 import { answer, infoView, onWizardInput, show, type UserTurn } from "./turn-parts.ts";
 import type { Account, BotEffect, Notice, Prefill, Target } from "./views.ts";
@@ -251,7 +252,12 @@ function receiveUpdate(state: UserState, update: Update, ctx: UserContext): User
   const query = update.callback_query;
   if (query !== undefined) {
     const chatId = query.message?.chat.id ?? query.from.id;
-    const target: Target = query.message ? { chatId, messageId: query.message.message_id } : { chatId };
+    // Only a text message can be edited into a screen; under a result's photo or file, a new message is sent.
+    const shows = pressedMessageDigest(query.message);
+    const target: Target =
+      query.message !== undefined && shows !== undefined
+        ? { chatId, messageId: query.message.message_id, shows }
+        : { chatId };
     const flood = takeToken(state.flood, "buttons", now);
     const limited = { ...state, flood: flood.flood };
     if (!flood.allowed) {

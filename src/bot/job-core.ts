@@ -367,7 +367,9 @@ function onStatus(state: UserState, message: Extract<JobMessage, { type: "status
   switch (status.state) {
     case "succeeded": {
       const urls = status.urls.filter((url) => url.length <= MAX_RESULT_URL);
-      if (urls.length === 0 && (status.text === undefined || status.text === "")) {
+      // Only what the model's kind of output delivers counts: a text beside no image is no image.
+      const text = job.output === "text" ? (status.text ?? "") : "";
+      if (urls.length === 0 && text.trim() === "") {
         const failure = { code: JOB_FAILURES.emptyResult, message: "KIE reported success without a result" };
         return finish(state, job, "failed", ctx, { failure });
       }

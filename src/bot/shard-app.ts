@@ -11,7 +11,7 @@ import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { loadTranslator } from "./i18n.ts";
 import type { UserRules } from "./job-core.ts";
-import { type BotShell, type PreparedScreen, performBotEffect, prepareBotEffect } from "./perform.ts";
+import { type BotShell, type PreparedScreen, performBotEffect, prepareBotEffect, ShownScreens } from "./perform.ts";
 import { userBehavior } from "./user-actor.ts";
 import { warmUpShard } from "./warm-up.ts";
 
@@ -73,6 +73,7 @@ const app: HostApp = {
       },
       starsPackages: data.starsPackages,
       yooPackages: data.yooPackages,
+      shown: new ShownScreens(),
     };
     const rules: UserRules = {
       free: { dailyLimit: data.freeDailyLimit, timeZone: data.timeZone },

@@ -37,6 +37,12 @@ export type View =
 export interface Target {
   readonly chatId: number;
   readonly messageId?: number;
+  /**
+   * What `messageId` shows now, when the update names it (the message a
+   * button was pressed on): `screen-digest.ts`. A screen that would show
+   * the same is not sent again.
+   */
+  readonly shows?: string;
 }
 
 /** What screens show about the user's money and free generations, as of the turn. */

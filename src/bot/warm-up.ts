@@ -11,7 +11,7 @@ import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
 import type { Lang } from "./i18n.ts";
 import type { UserRules } from "./job-core.ts";
-import { type BotShell, performBotEffect } from "./perform.ts";
+import { type BotShell, performBotEffect, ShownScreens } from "./perform.ts";
 import { initialUserState, restoreUserState } from "./state.ts";
 
 /** Answers every Bot API call as a sent message, without leaving the thread. */
@@ -26,7 +26,11 @@ export async function warmUpShard(
   rules: UserRules,
 ): Promise<void> {
   // No rate limit: the dry session sends nothing to Telegram, and must neither wait nor use up its budget.
-  const dry: BotShell = { ...shell, api: createTelegramApi({ ...telegram, messagesPerSecond: undefined }, dryFetch) };
+  const dry: BotShell = {
+    ...shell,
+    api: createTelegramApi({ ...telegram, messagesPerSecond: undefined }, dryFetch),
+    shown: new ShownScreens(),
+  };
   await Promise.all([
     shell.api.getMe().catch(() => undefined),
     services.loadMany([["user", 0]]),

@@ -186,12 +186,12 @@ export async function startBot(
     app,
     /**
      * Sends an update and waits until the bot has made at least `expected`
-     * new Bot API calls (its visible reaction), then returns them.
+     * new Bot API calls (its visible reaction), or `waitMs` passed, then returns them.
      */
-    async send(update: Update, expected = 1): Promise<BotCall[]> {
+    async send(update: Update, expected = 1, waitMs = 5_000): Promise<BotCall[]> {
       const before = calls.length;
       await app.dispatch(update);
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + waitMs;
       while (calls.length < before + expected && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 2));
       // Let follow-up turns (e.g. the shell telling the actor a message id) settle.
@@ -211,6 +211,30 @@ export function screenOf(made: readonly BotCall[]): { text: string; buttons: Sen
   const text = String(call.method === "sendInvoice" ? call.body.description : call.body.text);
   const buttons = (markup?.inline_keyboard ?? []).flat().filter((button) => button.callback_data !== undefined);
   return { text, buttons, method: call.method };
+}
+
+/** True when the calls show a screen (a message sent or edited, an invoice). */
+export function hasScreen(made: readonly BotCall[]): boolean {
+  return made.some((c) => c.method === "sendMessage" || c.method === "editMessageText" || c.method === "sendInvoice");
+}
+
+/**
+ * The screen a chat shows now: its latest text message as the fake
+ * Telegram keeps it (plain text). For a press the bot answered without an
+ * edit, because the message already showed what the press asked for.
+ */
+export function shownScreen(
+  chatId: number,
+  telegram: FakeTelegram = sharedTelegram,
+): { text: string; buttons: SentButton[]; method: string } {
+  const message = telegram
+    .messages(chatId)
+    .reverse()
+    .find((each) => each.kind === "text");
+  if (message === undefined) throw new Error(`chat ${chatId} shows no text message`);
+  const markup = message.markup as { inline_keyboard?: SentButton[][] } | undefined;
+  const buttons = (markup?.inline_keyboard ?? []).flat().filter((button) => button.callback_data !== undefined);
+  return { text: message.text, buttons, method: "unchanged" };
 }
 
 /** The callback data of the button whose text contains `label`. */
