@@ -8,7 +8,7 @@ import { http, passthrough } from "msw";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signCallback } from "../src/kie/callback-signature.ts";
 import type { BotCall } from "./helpers/bot-harness.ts";
-import { startBot, userOf } from "./helpers/bot-harness.ts";
+import { sharedTelegram, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { type FakeOutcome, type FakeTask, RESULT_HOST, successFor } from "./helpers/fake-kie.ts";
 import { FAST_JOBS, jobServer, orderFor, seedUser, until, userRecords, walletWith } from "./helpers/job-harness.ts";
@@ -190,6 +190,8 @@ describe("generation end to end", () => {
     expect(kie.tasks.size).toBe(1);
     expect(sent("sendPhoto")).toHaveLength(1);
     expect(sent("answerCallbackQuery")).toHaveLength(20);
+    // The presses after the first only answer: none edits the job's status message to what it shows.
+    expect(sharedTelegram.refusals.filter((refusal) => refusal.chatId === userId)).toEqual([]);
     const records = await userRecords(app.kv, userId);
     expect(records.ledger.filter((record) => record.entry.type === "hold")).toHaveLength(1);
     expect(records.jobs).toHaveLength(1);

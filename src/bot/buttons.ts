@@ -99,16 +99,15 @@ export function onAction(
     default:
       break;
   }
-  // One job per confirmation: a Generate press whose job exists shows that job.
+  // One job per confirmation: a Generate press whose job exists shows that job (its own status
+  // message, which the job keeps current, only gets the answer: a double tap edits nothing).
   const existing = action.a === "go" ? state.jobs[action.w] : undefined;
   if (existing !== undefined) {
-    return {
-      state,
-      effects: [
-        answer(state, callbackId, { key: "job-exists" }),
-        show(state, target, { kind: "job", job: existing, now: ctx.now }),
-      ],
-    };
+    const answered = answer(state, callbackId, { key: "job-exists" });
+    if (target.messageId !== undefined && target.messageId === existing.statusMessageId) {
+      return { state, effects: [answered] };
+    }
+    return { state, effects: [answered, show(state, target, { kind: "job", job: existing, now: ctx.now })] };
   }
   // Wizard buttons: only those of the wizard in progress still work.
   const wizard = state.wizard;

@@ -79,6 +79,9 @@ export class ShownScreens {
   }
 }
 
+/** Telegram's answer to a callback query answered before, or too old to answer. */
+const QUERY_GONE = /query is too old|query ID is invalid/i;
+
 /** A screen rendered ahead of its effect (while the turn commits). */
 export interface PreparedScreen {
   readonly screen: Screen;
@@ -107,10 +110,17 @@ export async function performBotEffect(
 ): Promise<void> {
   switch (effect.type) {
     case "answer":
-      await shell.api.raw.answerCallbackQuery({
-        callback_query_id: effect.callbackId,
-        ...(effect.notice ? { text: shell.t(effect.lang, effect.notice.key, effect.notice.args) } : {}),
-      });
+      try {
+        await shell.api.raw.answerCallbackQuery({
+          callback_query_id: effect.callbackId,
+          ...(effect.notice ? { text: shell.t(effect.lang, effect.notice.key, effect.notice.args) } : {}),
+        });
+      } catch (error) {
+        // Answers go out before the turn's commit: a press replayed after a crash was answered already
+        // (or Telegram gave up waiting). Nothing is left to do for it.
+        if (!(error instanceof GrammyError && QUERY_GONE.test(error.description))) throw error;
+        shell.log.info({ callbackId: effect.callbackId }, "callback query already answered or expired");
+      }
       return;
     case "plan":
       await startWizard(shell, id, effect, tellSelf);
@@ -192,6 +202,9 @@ export async function show(shell: BotShell, target: Target, screen: Screen): Pro
           (shell.shown.knows(chatId, messageId) ? shell.shown.shows(chatId, messageId, content) : true)
         : shell.shown.shows(chatId, messageId, content);
     if (same) return undefined;
+    // Remembered before the call, so that an identical edit arriving meanwhile (a poll's progress
+    // next to a callback's) is skipped too; forgotten again if the edit fails.
+    shell.shown.remember(chatId, messageId, content);
     try {
       await shell.api.raw.editMessageText({
         chat_id: chatId,
@@ -200,13 +213,9 @@ export async function show(shell: BotShell, target: Target, screen: Screen): Pro
         parse_mode: "HTML",
         reply_markup,
       });
-      shell.shown.remember(chatId, messageId, content);
       return undefined;
     } catch (error) {
-      if (error instanceof GrammyError && /not modified/i.test(error.description)) {
-        shell.shown.remember(chatId, messageId, content);
-        return undefined;
-      }
+      if (error instanceof GrammyError && /not modified/i.test(error.description)) return undefined;
       shell.shown.remember(chatId, messageId, undefined);
       if (!(error instanceof GrammyError && error.error_code === 400)) throw error;
       // The message can no longer be edited (too old, deleted): send a new one.
