@@ -19,7 +19,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeBotApi } from "../tests/helpers/fake-bot-api.ts";
-import { startFakeKieServer } from "../tests/helpers/fake-kie-server.ts";
+import { defaultSuccess } from "../tests/helpers/fake-kie-core.ts";
+import {
+  type FakeKieTask,
+  type FakeOutcome,
+  type LargeResultKind,
+  largeResult,
+  startFakeKieServer,
+} from "../tests/helpers/fake-kie-server.ts";
+import { messageObject } from "../tests/helpers/telegram/mod.ts";
 import { buildNode } from "../tools/build-node.ts";
 import { checkBadInputs } from "./chaos/bad-inputs.ts";
 import { BotApiWatch } from "./chaos/bot-api-watch.ts";
@@ -66,9 +74,25 @@ const fakeBot = await startFakeBotApi(
   { ...settings.faults.telegram, retryAfterSeconds: 1, blocked: (chatId) => blocked.has(chatId), random: faultRandom },
 );
 let bot: BotRunner | undefined;
+/** Each task's success, drawn once (a share of them large), and the task each result URL belongs to. */
+const successes = new Map<string, FakeOutcome>();
+const taskOfUrl = new Map<string, string>();
+const LARGE_KINDS: readonly LargeResultKind[] = ["long_text", "many_urls", "big_file", "slow_drip"];
+const successOf = (task: FakeKieTask): FakeOutcome => {
+  let success = successes.get(task.taskId);
+  if (success === undefined) {
+    success = faultDice.chance(settings.faults.kie.largeResult)
+      ? largeResult(faultDice.pick(LARGE_KINDS), task.taskId)
+      : defaultSuccess(task.family, task.taskId);
+    successes.set(task.taskId, success);
+    for (const url of success.state === "success" ? (success.urls ?? []) : []) taskOfUrl.set(url, task.taskId);
+  }
+  return success;
+};
 const kie = await startFakeKieServer({
   apiKey: KIE_API_KEY,
   generationMs: settings.generationMs,
+  result: successOf,
   faults: { ...settings.faults.kie, random: faultRandom },
   callbacks: {
     hmacKey: KIE_HMAC_KEY,
@@ -90,7 +114,10 @@ bot = new BotRunner({
   shards: settings.shards,
 });
 const runner = bot;
-const updates = new UpdateFactory();
+// A press names the bot's message that carries its button, as Telegram does (the fake Telegram knows its chats).
+const updates = new UpdateFactory((chatId, data) =>
+  messageObject(chatId, fakeBot.telegram.pressedMessage(chatId, data)),
+);
 const webhook = new TelegramWebhook(runner, userDice, settings.faults.redeliverAfterOk);
 const extraViolations: Violation[] = [];
 
@@ -147,6 +174,12 @@ try {
       orders: load.orders,
       results: watch.results,
       tasks: kie.tasks,
+      taskOfUrl,
+      successes,
+      presses: load.presses,
+      watch,
+      botApiRefusals: fakeBot.refusals,
+      kieRefusals: kie.refused,
       bot: runner,
     }),
   ];
@@ -164,6 +197,7 @@ try {
       stalledSteps: load.stalls,
       botApiCalls: watch.methods,
       kie: kie.counts,
+      largeResults: largeResultCounts(),
     },
     faults: {
       sigkill: settings.cycles,
@@ -198,6 +232,24 @@ try {
   await fakeBot.close();
   await kie.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Tasks given a large success, by kind. */
+function largeResultCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const success of successes.values()) {
+    if (success.state !== "success") continue;
+    const kind =
+      success.text !== undefined
+        ? "long_text"
+        : (success.urls?.length ?? 0) > 1
+          ? "many_urls"
+          : success.urls?.[0]?.includes("/f/")
+            ? "big_file_or_drip"
+            : undefined;
+    if (kind !== undefined) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** Waits until the bot owes nothing: no open job, no Stars payment unrecorded, no credit unacknowledged. */

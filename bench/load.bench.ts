@@ -123,6 +123,8 @@ async function measure(start: () => Promise<BotUnderLoad>) {
   const client = webhookClient({ port: bot.port, path: bot.webhookPath, secret: WEBHOOK_SECRET }, 128);
   pool = new UserPool((update) => client.post(update));
   const pid = bot.child.pid ?? 0;
+  // The fakes are as strict as Telegram and KIE: what they refused during this bot's run.
+  const refusalsBefore = { telegram: fakeBot.refusals.length, kie: kie.refused.length };
   try {
     // Warm-up: every user's first session (new users: activation, welcome).
     await drive(USERS, performance.now() + 1);
@@ -191,6 +193,8 @@ async function measure(start: () => Promise<BotUnderLoad>) {
       timeouts: saturationTally.timeouts,
       refused: saturationTally.refused,
       generationsInSaturation: generations,
+      telegramRefusals: fakeBot.refusals.length - refusalsBefore.telegram,
+      kieRefusals: kie.refused.length - refusalsBefore.kie,
       ...(memory ? { memory } : {}),
     };
   } finally {

@@ -92,6 +92,11 @@ export class BotApiWatch {
     return this.#wait(`query:${queryId}`, 0, () => true, timeoutMs);
   }
 
+  /** True once the bot answered the button press or pre-checkout query `queryId`. */
+  answered(queryId: string): boolean {
+    return (this.#calls.get(`query:${queryId}`)?.length ?? 0) > 0;
+  }
+
   /** Ends every wait now (undefined): the run is stopping its users. */
   releaseAll(): void {
     for (const waiter of [...this.#waiters]) this.#settle(waiter, undefined);
@@ -133,7 +138,8 @@ export class BotApiWatch {
           ? ((call.payload.media as { media?: unknown }[] | undefined) ?? []).map((item) => item.media)
           : [];
     for (const url of urls) {
-      if (typeof url !== "string") continue;
+      // An upload (`attach://…`) is no result URL.
+      if (typeof url !== "string" || !url.startsWith("https://")) continue;
       const chats = this.results.get(url) ?? [];
       chats.push(chatId);
       this.results.set(url, chats);

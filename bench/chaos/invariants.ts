@@ -9,10 +9,13 @@
  */
 
 import { availableOf } from "../../src/ledger/wallet.ts";
-import type { FakeKieTask } from "../../tests/helpers/fake-kie-server.ts";
+import type { FakeKieTask, FakeOutcome, KieRefusal } from "../../tests/helpers/fake-kie-server.ts";
+import type { RefusalRecord } from "../../tests/helpers/telegram/mod.ts";
+import { type BotApiWatch, buttonsOf, textOf } from "./bot-api-watch.ts";
 import type { BotRunner } from "./bot-runner.ts";
 import { balanceChangeOf, type KvState, type UserRecords } from "./kv-state.ts";
 import type { PlacedOrder, ReportedPayment } from "./load.ts";
+import { TAG } from "./prompts.ts";
 
 export interface Violation {
   readonly invariant: string;
@@ -31,8 +34,22 @@ export interface InvariantInputs {
   /** Result file URLs sent to Telegram, with the chat of each send. */
   readonly results: ReadonlyMap<string, readonly number[]>;
   readonly tasks: ReadonlyMap<string, FakeKieTask>;
+  /** The task each result URL the fake KIE handed out belongs to. */
+  readonly taskOfUrl: ReadonlyMap<string, string>;
+  /** What each task's success carried, by task id. */
+  readonly successes: ReadonlyMap<string, FakeOutcome>;
+  /** Button presses the bot took (answered 200), by callback query id, with their user. */
+  readonly presses: ReadonlyMap<string, number>;
+  readonly watch: BotApiWatch;
+  /** Calls the fake Bot API refused by Telegram's rules. */
+  readonly botApiRefusals: readonly RefusalRecord[];
+  /** Requests the fake KIE refused by KIE's documented schemas. */
+  readonly kieRefusals: readonly KieRefusal[];
   readonly bot: BotRunner;
 }
+
+/** What a generation's user is told when Generate is refused (en.ftl): no job, and the user knows why. */
+const ORDER_REFUSALS = ["You need", "already have generations running", "already running", "already finished"];
 
 const LIVE_STATES = ["created", "submitted"];
 
@@ -50,6 +67,8 @@ export function checkInvariants(inputs: InvariantInputs): Violation[] {
   }
   checkPayments(inputs, add);
   checkResults(inputs, add);
+  checkWhatUsersSaw(inputs, add);
+  checkPeersAccepted(inputs, add);
   for (const updateId of inputs.kv.unhandledUpdates) {
     add({ invariant: "accepted_update_handled", details: { updateId } });
   }
@@ -173,12 +192,12 @@ function checkResults(inputs: InvariantInputs, add: Add): void {
     }
   }
   for (const [url, chats] of inputs.results) {
-    const taskId = url.match(/\/i\/([^/]+)\.png$/)?.[1] ?? "";
+    const taskId = inputs.taskOfUrl.get(url) ?? "";
     const task = inputs.tasks.get(taskId);
     const prompt = String((task?.body.input as { prompt?: unknown } | undefined)?.prompt ?? "");
-    // The load writes whose order it is into the prompt (`chaos u<user> w<wizard>`): a step that stalled (its
-    // screen came late) leaves the order out of the load's list, while the bot still took it.
-    const named = prompt.match(/^chaos u(\d+) w(\w+)$/);
+    // The load writes whose order it is at the start of the prompt (`chaos u<user> w<wizard>`): a step that
+    // stalled (its screen came late) leaves the order out of the load's list, while the bot still took it.
+    const named = prompt.match(TAG);
     const order =
       inputs.orders.get(prompt) ?? (named ? { userId: Number(named[1]), jobId: named[2] ?? "" } : undefined);
     const ids = { userId: order?.userId, jobId: order?.jobId };
@@ -197,6 +216,63 @@ function checkResults(inputs: InvariantInputs, add: Add): void {
       add({ invariant: "result_of_a_succeeded_job", ...ids, details: { url, job } });
     }
   }
+}
+
+/**
+ * What users saw: every captured generation showed its result (a file of its
+ * task, or a link to one); every Generate press made a job or told the user
+ * why not; every button press the bot took was answered.
+ */
+function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
+  const { kv, watch, orders } = inputs;
+  const blockedOrders = new Set(
+    [...orders.values()].filter((o) => o.blockedAfter).map((o) => `${o.userId}:${o.jobId}`),
+  );
+  for (const [userId, records] of kv.users) {
+    const shown = new Set<string>();
+    for (const call of watch.since(userId, 0)) {
+      for (const url of textOf(call).match(/https:\/\/\S+/g) ?? []) shown.add(url);
+    }
+    for (const [url, chats] of inputs.results) if (chats.includes(userId)) shown.add(url);
+    for (const [jobId, job] of records.jobs) {
+      if ((job.outcome ?? job.state) !== "succeeded" || job.taskId === undefined) continue;
+      // A user who blocked the bot meanwhile cannot be shown anything; the history keeps the result.
+      if (blockedOrders.has(`${userId}:${jobId}`)) continue;
+      const success = inputs.successes.get(job.taskId);
+      const urls = success?.state === "success" ? (success.urls ?? []) : [];
+      // After a restart mid-delivery the result may have gone out: the user is shown its history entry instead.
+      const pointed = watch.since(userId, 0).some((call) => buttonsOf(call).includes(`1|r|${job.historySeq}`));
+      if (!pointed && !urls.some((url) => shown.has(url))) {
+        add({ invariant: "captured_job_showed_its_result", userId, jobId, details: { job, resultUrls: urls.length } });
+      }
+    }
+  }
+  for (const order of orders.values()) {
+    if (kv.users.get(order.userId)?.jobs.has(order.jobId)) continue;
+    const told = watch
+      .since(order.userId, order.since)
+      .some((call) => ORDER_REFUSALS.some((part) => textOf(call).includes(part)));
+    if (!told)
+      add({ invariant: "generate_made_a_job_or_a_refusal", userId: order.userId, jobId: order.jobId, details: order });
+  }
+  for (const [queryId, userId] of inputs.presses) {
+    if (!watch.answered(queryId)) add({ invariant: "button_press_answered", userId, details: { queryId } });
+  }
+}
+
+/** Telegram and KIE took every call: the bot sends nothing their documented rules refuse. */
+function checkPeersAccepted(inputs: InvariantInputs, add: Add): void {
+  for (const refusal of inputs.botApiRefusals) {
+    if (refusal.status !== 400) continue;
+    // A callback answer names no chat: its press does.
+    const query = refusal.summary.match(/callback_query_id=(\S+)/)?.[1];
+    // Button answers go out before their turn's commit: a press answered just before a SIGKILL is
+    // answered again when its update is replayed, and Telegram refuses the repeat. The user saw the first.
+    if (query !== undefined && refusal.method === "answerCallbackQuery" && inputs.watch.answered(query)) continue;
+    const userId = refusal.chatId ?? (query === undefined ? undefined : inputs.presses.get(query));
+    add({ invariant: "telegram_accepted_every_call", userId, details: refusal });
+  }
+  for (const refusal of inputs.kieRefusals) add({ invariant: "kie_accepted_every_request", details: refusal });
 }
 
 function jobIdOf(entry: { readonly type: string }): string | undefined {

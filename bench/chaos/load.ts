@@ -15,6 +15,7 @@ import type { Update } from "grammy/types";
 import type { RecordedCall } from "../../tests/helpers/fake-bot-api.ts";
 import { type BotApiWatch, buttonsOf, textOf } from "./bot-api-watch.ts";
 import { STARS_PACKAGES } from "./bot-runner.ts";
+import { promptTag, unicodePrompt } from "./prompts.ts";
 import type { Dice } from "./random.ts";
 import { type UpdateFactory, wizardIdOf } from "./updates.ts";
 import type { TelegramWebhook } from "./webhook.ts";
@@ -40,6 +41,10 @@ export interface PlacedOrder {
   readonly userId: number;
   readonly jobId: string;
   readonly model: string;
+  /** The user's calls before the press (`BotApiWatch.mark`): a refusal of the order comes after it. */
+  readonly since: number;
+  /** The user blocked the bot right after the press, until the result was due. */
+  readonly blockedAfter: boolean;
 }
 
 export interface LoadDeps {
@@ -64,6 +69,8 @@ export class Load {
   readonly payments = new Map<string, ReportedPayment>();
   /** Orders by their prompt (what the fake KIE sees). */
   readonly orders = new Map<string, PlacedOrder>();
+  /** Button presses the bot took (answered 200), by callback query id, with their user: each must be answered. */
+  readonly presses = new Map<string, number>();
   readonly adminCredits = { requested: 0, confirmed: 0 };
   #stopping = false;
   #running: Promise<unknown> | undefined;
@@ -153,14 +160,15 @@ export class Load {
       buttonsOf(call).some((data) => data.endsWith(`|${wizardId}`)),
     );
     if (wizard === undefined || this.#stopping) return;
-    const prompt = `chaos u${userId} w${wizardId}`;
+    const prompt = unicodePrompt(promptTag(userId, wizardId), dice);
     const go = `1|y|${wizardId}`;
     const confirmation = await this.#step("prompt", userId, updates.text(userId, prompt), (call) =>
       buttonsOf(call).includes(go),
     );
     if (confirmation === undefined || this.#stopping) return;
-    this.orders.set(prompt, { userId, jobId: wizardId, model });
     const since = watch.mark(userId);
+    const blockedAfter = dice.chance(this.deps.blockAfterConfirm);
+    this.orders.set(prompt, { userId, jobId: wizardId, model, since, blockedAfter });
     if (dice.chance(0.1)) {
       // A double tap: two presses of one button must make one job.
       await Promise.all([
@@ -170,7 +178,7 @@ export class Load {
     } else {
       await this.#send("confirm_press", updates.press(userId, go));
     }
-    if (dice.chance(this.deps.blockAfterConfirm)) {
+    if (blockedAfter) {
       // The user blocks the bot while it generates: the result meets a 403.
       this.deps.blocked.add(userId);
       this.#count("blocked_bot");
@@ -224,6 +232,8 @@ export class Load {
   async #send(kind: string, update: Update): Promise<void> {
     this.#count(kind);
     await this.deps.webhook.deliver(update);
+    const query = update.callback_query;
+    if (query !== undefined) this.presses.set(query.id, query.from.id);
   }
 
   #count(kind: string): void {

@@ -34,6 +34,11 @@ export interface ChaosSettings {
       readonly rateLimited: number;
       readonly malformedJson: number;
       readonly emptyResult: number;
+      /**
+       * Share of tasks (decided at creation) whose success is large: a
+       * 40,000-character text, 2,000 URLs, a 1 GiB file or a slow drip.
+       */
+      readonly largeResult: number;
     };
     /** KIE callbacks: shares sent twice and sent early (batches are always shuffled). */
     readonly callbacks: { readonly duplicate: number; readonly early: number };
@@ -80,6 +85,7 @@ export function chaosSettings(args: readonly string[], env: NodeJS.ProcessEnv): 
         rateLimited: 0.03,
         malformedJson: 0.02,
         emptyResult: 0.04,
+        largeResult: 0.06,
       },
       callbacks: { duplicate: 0.3, early: 0.15 },
       redeliverAfterOk: 0.03,

@@ -14,11 +14,20 @@ const chatOf = (id: number) => ({ id, type: "private" as const, first_name: "Cha
 const BOT = { id: 1, is_bot: true, first_name: "Test", username: "test_bot" };
 const DATE = 1_790_000_000;
 
+/**
+ * The bot's message a press of `data` in `chatId` comes from, as Telegram
+ * puts it in the callback query (its id, text or caption, keyboard).
+ */
+export type PressedMessage = (chatId: number, data: string) => Record<string, unknown>;
+
 export class UpdateFactory {
   #updateId = 1;
   #messageId = 1;
   #callbackId = 1;
   #fileId = 1;
+
+  /** `pressedMessage` gives the message a press comes from (the fake Telegram's chats); without it, message 1. */
+  constructor(private readonly pressedMessage?: PressedMessage) {}
 
   /** The next update id (for wizard ids, which the bot derives from the update that started them). */
   nextUpdateId(): number {
@@ -45,15 +54,16 @@ export class UpdateFactory {
     return this.message(userId, { text, ...command });
   }
 
-  /** A press of an inline button with `data` under the bot's message `messageId`. */
-  press(userId: number, data: string, messageId = 1): Update {
+  /** A press of an inline button with `data` under the bot's message that carries it. */
+  press(userId: number, data: string): Update {
+    const shown = this.pressedMessage?.(userId, data) ?? { message_id: 1, date: DATE, text: "…" };
     return this.raw({
       callback_query: {
         id: `cq${this.#callbackId++}`,
         from: userOf(userId),
         chat_instance: `ci${userId}`,
         data,
-        message: { message_id: messageId, date: DATE, chat: chatOf(userId), from: BOT, text: "…" },
+        message: { ...shown, chat: chatOf(userId), from: BOT },
       },
     });
   }
