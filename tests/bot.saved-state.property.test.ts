@@ -11,23 +11,13 @@ import fc from "fast-check";
 import type { Update } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { receiveUserMessage } from "../src/bot/core.ts";
-import type { UserRules } from "../src/bot/job-core.ts";
 import { initialUserState, restoreUserState, type UserState } from "../src/bot/state.ts";
-import { DEFAULT_DEADLINES } from "../src/jobs/job.ts";
 import { routeUpdate } from "../src/telegram/update.ts";
+import { testUserRules } from "./helpers/user-rules.ts";
 
 const USER = 5_550_001;
 const NOW = Date.UTC(2026, 11, 2, 10);
-const RULES: UserRules = {
-  free: { dailyLimit: 5, timeZone: "Europe/Moscow" },
-  deadlines: DEFAULT_DEADLINES,
-  pollFirstMs: 3_000,
-  maxOpenJobs: 3,
-  referralBonus: 10,
-  welcomeGiftKopecks: 0,
-  adminIds: [],
-  instanceId: "instance-a",
-};
+const RULES = testUserRules();
 
 /** A user in a wizard whose step asks for up to four photos, and one for a voice message. */
 function inMediaStep(media: "image" | "audio"): UserState {

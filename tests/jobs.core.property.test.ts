@@ -8,23 +8,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KvWrite } from "../actors/mod.ts";
-import { cancelJob, type JobMessage, receiveJobMessage, type UserRules } from "../src/bot/job-core.ts";
+import { cancelJob, type JobMessage, receiveJobMessage } from "../src/bot/job-core.ts";
 import { initialUserState, type UserState } from "../src/bot/state.ts";
 import { DEFAULT_DEADLINES } from "../src/jobs/job.ts";
 import { freeLeftToday } from "../src/ledger/free-quota.ts";
 import { applyEntry } from "../src/ledger/ledger.ts";
 import { availableOf } from "../src/ledger/wallet.ts";
+import { testUserRules } from "./helpers/user-rules.ts";
 
-const RULES: UserRules = {
-  free: { dailyLimit: 2, timeZone: "Europe/Moscow" },
-  deadlines: DEFAULT_DEADLINES,
-  pollFirstMs: 3_000,
-  maxOpenJobs: 3,
-  referralBonus: 10,
-  welcomeGiftKopecks: 0,
-  adminIds: [],
-  instanceId: "instance-a",
-};
+const RULES = testUserRules({ free: { dailyLimit: 2, timeZone: "Europe/Moscow" } });
 
 type Step =
   | { readonly op: "credit"; readonly amount: number }

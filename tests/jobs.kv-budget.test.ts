@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { KvWrite } from "../actors/mod.ts";
 import { inputPlan } from "../catalog/plan.ts";
-import { receiveJobMessage, type UserRules } from "../src/bot/job-core.ts";
+import { receiveJobMessage } from "../src/bot/job-core.ts";
 import { initialUserState, restoreUserState, type UserState, type Wizard } from "../src/bot/state.ts";
 import { applyInput } from "../src/bot/wizard.ts";
 import { HistoryEntry } from "../src/jobs/history.ts";
@@ -31,18 +31,10 @@ import { rememberKey } from "../src/ledger/ledger.ts";
 import { emptyWallet, RECENT_KEYS } from "../src/ledger/wallet.ts";
 import { platform } from "../src/platform/mod.ts";
 import { loadCatalog } from "./helpers/catalog.ts";
+import { testUserRules } from "./helpers/user-rules.ts";
 
 const NOW = Date.UTC(2026, 11, 2, 9);
-const RULES: UserRules = {
-  free: { dailyLimit: 5, timeZone: "Europe/Moscow" },
-  deadlines: DEFAULT_DEADLINES,
-  pollFirstMs: 3_000,
-  maxOpenJobs: 3,
-  referralBonus: 10,
-  welcomeGiftKopecks: 0,
-  adminIds: [],
-  instanceId: "0f8e6c1a-6b2d-4f7e-9a41-3c5d2e1b0a99",
-};
+const RULES = testUserRules({ instanceId: "0f8e6c1a-6b2d-4f7e-9a41-3c5d2e1b0a99" });
 const ctx = (now = NOW) => ({ userId: 987_654_321, now, rules: RULES });
 
 /** Bytes as KV stores the value. */
@@ -123,8 +115,8 @@ function recordIn(writes: readonly KvWrite[] | undefined): JobRecord {
 }
 
 /** A submitted imagen4 job with both prompts at their longest, and its record. */
-async function submittedJob() {
-  const confirmed = await confirmedTurn();
+async function submittedJob(output: "image" | "text" = "image") {
+  const confirmed = await confirmedTurn(output);
   const record = recordIn(confirmed.writes);
   const submitted = withRecord(
     confirmed.state,
@@ -140,8 +132,11 @@ async function submittedJob() {
   return { state: submitted.state, record };
 }
 
-/** The turn that confirms the imagen4 order (its writes hold the job record). */
-async function confirmedTurn() {
+/**
+ * The turn that confirms the imagen4 order (its writes hold the job record);
+ * `output` "text" stands for a model that returns a transcript.
+ */
+async function confirmedTurn(output: "image" | "text" = "image") {
   const { second } = typed(await imagen4Wizard("tq1"), CYRILLIC_5000, CYRILLIC_5000);
   if (second?.wizard === undefined) throw new Error("the wizard refused the prompts");
   const state: UserState = {
@@ -149,7 +144,7 @@ async function confirmedTurn() {
     wallet: { ...emptyWallet(), balance: 1_000_000 },
     wizard: { ...second.wizard, step: second.wizard.steps.length },
   };
-  const quote = { ok: true as const, kopecks: 2_500, free: false, output: "image" as const };
+  const quote = { ok: true as const, kopecks: 2_500, free: false, output };
   return receiveJobMessage(state, { type: "quoted", wizardId: "tq1", target: { chatId: 987_654_321 }, quote }, ctx());
 }
 
@@ -380,12 +375,12 @@ describe("large results", () => {
     .repeat(600)
     .slice(0, 40_000);
 
-  for (const [name, result] of [
-    ["2,000 result URLs", { urls: URLS }],
-    ["a 40,000-character Cyrillic transcript", { urls: [], text: TRANSCRIPT }],
+  for (const [name, result, output] of [
+    ["2,000 result URLs", { urls: URLS }, "image"],
+    ["a 40,000-character Cyrillic transcript", { urls: [], text: TRANSCRIPT }, "text"],
   ] as const) {
     it(`${name}: split over result records under budget, committed with the success in one KV commit`, async () => {
-      const { state, record } = await submittedJob();
+      const { state, record } = await submittedJob(output);
       const status = {
         state: "succeeded" as const,
         urls: result.urls,
