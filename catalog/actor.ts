@@ -40,6 +40,8 @@ export type CatalogQuery =
       readonly generationType?: GenerationType;
     }
   | { readonly type: "card"; readonly modelId: string; readonly lang: Lang }
+  /** A model's name, hidden ones included (the history shows models users once had). */
+  | { readonly type: "name"; readonly modelId: string; readonly lang: Lang }
   | { readonly type: "plan"; readonly modelId: string }
   | { readonly type: "validate"; readonly modelId: string; readonly params: Params }
   | { readonly type: "quote"; readonly modelId: string; readonly params: Params; readonly measures?: Measures }
@@ -67,6 +69,7 @@ export interface CatalogAnswers {
   sections: SectionSummary[];
   models: ModelPage | { ok: false; error: { code: "unknown_section"; section: string } };
   card: ModelCard | UnknownModel;
+  name: { name: string } | UnknownModel;
   plan: InputPlan | UnknownModel;
   validate: Validation | UnknownModel;
   quote: QuoteResult | UnknownModel;
@@ -142,6 +145,10 @@ export function answer(
       );
     case "card":
       return modelCard(index, query.modelId, query.lang) ?? unknownModel(query.modelId);
+    case "name": {
+      const model = index.models.get(query.modelId)?.model;
+      return model === undefined ? unknownModel(query.modelId) : { name: model.name[query.lang] };
+    }
     case "hidden":
       return index.hidden;
     default: {

@@ -63,10 +63,11 @@ describe("a model KIE no longer carries", () => {
     const user = userOf(userId, "en");
     const list = screenOf(await send(user.text("/history")));
     const button = list.buttons.find((candidate) => candidate.text.startsWith("✅"));
-    expect(button?.text).toContain(GONE);
+    // Named as it was offered, though no one can pick it now.
+    expect(button?.text).toContain("Sora 2 · text → video");
 
     const opened = screenOf(await send(user.press(button?.callback_data ?? ""), 1));
-    expect(opened.text).toContain(GONE);
+    expect(opened.text).toContain("Sora 2 · text → video");
     expect(opened.text).toContain("Лиса в снегу 🦊 — שלום");
     expect(opened.text).toMatch(/19[,.]64/);
     expect(opened.buttons.map((candidate) => candidate.text)).toEqual(expect.arrayContaining(["👁 Show result"]));

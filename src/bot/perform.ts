@@ -284,9 +284,12 @@ async function dataFor(shell: BotShell, view: View, lang: Lang, userId: number):
   }
 }
 
+/** A model's card; for a model users can no longer pick, its name alone (history entries still name it). */
 async function cardData(shell: BotShell, modelId: string, lang: Lang): Promise<ViewData> {
   const card = await askCatalog<ViewData["card"] | { ok: false }>(shell, { type: "card", modelId, lang });
-  return card && "id" in card ? { card } : {};
+  if (card && "id" in card) return { card };
+  const named = await askCatalog<{ name: string } | { ok: false }>(shell, { type: "name", modelId, lang });
+  return named && "name" in named ? { modelName: named.name } : {};
 }
 
 async function historyData(
@@ -305,7 +308,10 @@ async function historyData(
   const models = [...new Set(history.map((entry) => entry.modelId))];
   const cards = await Promise.all(models.map((modelId) => cardData(shell, modelId, lang)));
   const names: Record<string, string> = {};
-  for (const { card } of cards) if (card) names[card.id] = card.name;
+  for (const [index, data] of cards.entries()) {
+    const name = data.card?.name ?? data.modelName;
+    if (name !== undefined) names[models[index] as string] = name;
+  }
   return { history, names };
 }
 

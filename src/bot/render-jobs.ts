@@ -46,7 +46,7 @@ export function renderJob(
   menuRow: Button[],
 ): Screen {
   const { t, lang } = ctx;
-  const model = `<b>${escapeHtml(data.card?.name ?? job.modelId)}</b>`;
+  const model = `<b>${escapeHtml(data.card?.name ?? data.modelName ?? job.modelId)}</b>`;
   const state = job.state === "delivered" ? (job.outcome ?? job.state) : job.state;
   switch (state) {
     case "created":
@@ -151,7 +151,7 @@ export function renderHistoryEntry(data: ViewData, ctx: ViewContext, button: But
   if (entry === undefined)
     return { text: t(lang, "history-gone"), keyboard: [[button("btn-history", { a: "history", page: 0 })], menuRow] };
   const lines = [
-    `${mark(entry)} <b>${escapeHtml(data.card?.name ?? entry.modelId)}</b> · ${dateOf(entry.createdAt, ctx)}`,
+    `${mark(entry)} <b>${escapeHtml(data.card?.name ?? data.modelName ?? entry.modelId)}</b> · ${dateOf(entry.createdAt, ctx)}`,
   ];
   const prompt = promptOf(entry.params);
   if (prompt !== undefined) lines.push(t(lang, "confirm-prompt", { prompt: escapeHtml(preview(prompt)) }));

@@ -30,6 +30,8 @@ export interface ViewData {
   readonly sections?: readonly SectionSummary[];
   readonly page?: ModelPage;
   readonly card?: ModelCard;
+  /** The name of a model users can no longer pick (no card), for the history. */
+  readonly modelName?: string;
   readonly optionPrices?: readonly OptionPrice[];
   readonly quote?: QuoteResult;
   /** A history page's entries, newest first. */
