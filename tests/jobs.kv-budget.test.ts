@@ -13,21 +13,23 @@ import { z } from "zod";
 import type { KvWrite } from "../actors/mod.ts";
 import { inputPlan } from "../catalog/plan.ts";
 import { receiveJobMessage } from "../src/bot/job-core.ts";
-import { initialUserState, restoreUserState, type UserState, type Wizard } from "../src/bot/state.ts";
+import { checkSavable, initialUserState, restoreUserState, type UserState, type Wizard } from "../src/bot/state.ts";
 import { applyInput } from "../src/bot/wizard.ts";
 import { HistoryEntry } from "../src/jobs/history.ts";
 import { DEFAULT_DEADLINES, JobRecord } from "../src/jobs/job.ts";
 import {
   JOB_RECORD_BUDGET,
   KV_COMMIT_LIMIT,
+  KV_VALUE_LIMIT,
   MAX_RESULT_CHUNKS,
   RESULT_CHUNK_BUDGET,
   serializedSize,
   USER_STATE_BUDGET,
+  ValueOverBudget,
   WIZARD_ANSWERS_BUDGET,
 } from "../src/jobs/kv-size.ts";
 import { joinResult, MAX_RESULT_URL, ResultChunk, splitResult } from "../src/jobs/result.ts";
-import { rememberKey } from "../src/ledger/ledger.ts";
+import { applyEntry, rememberKey } from "../src/ledger/ledger.ts";
 import { emptyWallet, RECENT_KEYS } from "../src/ledger/wallet.ts";
 import { platform } from "../src/platform/mod.ts";
 import { loadCatalog } from "./helpers/catalog.ts";
@@ -253,6 +255,29 @@ describe("the user state near 64 KiB", () => {
     expect(serializedSize(restored)).toBeGreaterThanOrEqual(stored(restored));
     return stored(restored);
   };
+
+  it("a state saved by an older version past the budget still loads, remembers its keys and saves again", () => {
+    // Before long keys were kept short, 200 Stars credits with 256-character charge ids filled 53 KB.
+    const longKey = (i: number) => `stars:${String(i).padStart(256, "x")}`;
+    const old = {
+      ...initialUserState("ru"),
+      wallet: { ...emptyWallet(), balance: 20_000, recentKeys: Array.from({ length: 200 }, (_, i) => longKey(i)) },
+    };
+    expect(serializedSize(old)).toBeGreaterThan(USER_STATE_BUDGET);
+    const restored = restoreUserState(v8.deserialize(v8.serialize(old)));
+    expect(serializedSize(restored)).toBeLessThan(USER_STATE_BUDGET);
+    expect(() => checkSavable(restored)).not.toThrow();
+    expect(applyEntry(restored.wallet, { type: "credit", key: longKey(0), amount: 100, reason: "Stars" }, NOW)).toEqual(
+      {
+        ok: false,
+        refusal: { code: "duplicate" },
+      },
+    );
+    // Past its budget but within what KV stores, a state still saves: its user is never locked out.
+    const grown = { ...restored, referral: "r".repeat(USER_STATE_BUDGET) };
+    expect(() => checkSavable(grown)).not.toThrow();
+    expect(() => checkSavable({ ...restored, referral: "r".repeat(KV_VALUE_LIMIT) })).toThrow(ValueOverBudget);
+  });
 
   it("two 5,000-letter Cyrillic prompts and three running jobs stay under half the limit", async () => {
     const state = await busiestUser();

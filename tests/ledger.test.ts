@@ -37,6 +37,20 @@ describe("ledger", () => {
     expect(again).toEqual({ ok: false, refusal: { code: "duplicate" } });
   });
 
+  it("remembers its last 200 keys however long (Stars charge ids of 256 characters) in a few KiB", () => {
+    const key = (i: number) => `stars:${String(i).padStart(256, "ж")}`;
+    let wallet = emptyWallet();
+    for (let i = 0; i < 200; i++) wallet = apply(wallet, { type: "credit", key: key(i), amount: 100, reason: "Stars" });
+    expect(wallet.balance).toBe(20_000);
+    // The oldest of the 200 is still known: paying it again changes nothing.
+    const again = applyEntry(wallet, { type: "credit", key: key(0), amount: 100, reason: "Stars" }, NOW);
+    expect(again).toEqual({ ok: false, refusal: { code: "duplicate" } });
+    // Two keys that differ only past the kept head are still told apart.
+    const other = applyEntry(wallet, { type: "credit", key: `${key(0)}x`, amount: 100, reason: "Stars" }, NOW);
+    expect(other.ok).toBe(true);
+    expect(wallet.recentKeys.join("").length).toBeLessThan(200 * 40);
+  });
+
   it("refuses fractional, zero and negative money where it makes no sense", () => {
     const wallet = emptyWallet();
     for (const entry of [

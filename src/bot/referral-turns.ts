@@ -4,7 +4,7 @@
  * pair, never for oneself). Bank changes carry idempotency keys like money.
  */
 import type { KvWrite } from "../../actors/mod.ts";
-import { applyEntry, rememberKey } from "../ledger/ledger.ts";
+import { applyEntry, rememberKey, remembersKey } from "../ledger/ledger.ts";
 import type { UserRules } from "./job-core.ts";
 import { formatRub } from "./money.ts";
 import type { UserState } from "./state.ts";
@@ -71,7 +71,7 @@ export function receiveReferral(
       // Only a user who has used the bot can invite; nobody invites themselves.
       if (state.firstSeenAt === 0 || message.inviteeId === userId) return { state, reply: { accepted: false } };
       const key = `ref:${message.inviteeId}`;
-      if (state.wallet.recentKeys.includes(key)) return { state, reply: { accepted: true } };
+      if (remembersKey(state.wallet.recentKeys, key)) return { state, reply: { accepted: true } };
       const next = withBonus(state, key, rules.referralBonus);
       return {
         state: { ...next, invited: state.invited + 1 },

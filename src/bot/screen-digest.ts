@@ -4,6 +4,7 @@
  * equals the message's is not sent as an edit, since Telegram refuses an
  * edit that changes nothing ("message is not modified"). Pure.
  */
+import { digest53 } from "../digest.ts";
 import { htmlToPlain } from "../telegram/text.ts";
 
 /** A button as Telegram reports it under a message (only the fields this compares). */
@@ -16,7 +17,7 @@ interface ShownButton {
 /** The digest of a message's plain text and inline keyboard. */
 export function messageDigest(text: string, keyboard: readonly (readonly ShownButton[])[]): string {
   const rows = keyboard.map((row) => row.map((button) => [button.text, button.callback_data ?? button.url ?? ""]));
-  return hash53(JSON.stringify([text, rows]));
+  return digest53(JSON.stringify([text, rows]));
 }
 
 /** The digest of a screen the bot renders (HTML text), comparable with {@link messageDigest} of Telegram's copy. */
@@ -32,18 +33,4 @@ export function pressedMessageDigest(message: unknown): string | undefined {
   const shown = message as { text?: unknown; reply_markup?: { inline_keyboard?: ShownButton[][] } } | undefined;
   if (typeof shown?.text !== "string") return undefined;
   return messageDigest(shown.text, shown.reply_markup?.inline_keyboard ?? []);
-}
-
-/** cyrb53: a fast 53-bit string hash; a collision only costs one skipped edit. */
-function hash53(text: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }

@@ -5,8 +5,9 @@
  */
 import { z } from "zod";
 import { Job, JobFile } from "../jobs/job.ts";
-import { denseCopy, serializedSize, USER_STATE_BUDGET, ValueOverBudget } from "../jobs/kv-size.ts";
-import { emptyWallet, Wallet } from "../ledger/wallet.ts";
+import { denseCopy, serializedSize, USER_STATE_LIMIT, ValueOverBudget } from "../jobs/kv-size.ts";
+import { keptKey } from "../ledger/ledger.ts";
+import { emptyWallet, RECENT_KEYS, Wallet } from "../ledger/wallet.ts";
 import type { Lang } from "./i18n.ts";
 
 /** A file the user sent for a media step (uploaded to KIE when generating). */
@@ -145,7 +146,10 @@ export function initialUserState(lang: Lang = "ru"): UserState {
  * prompts and results here: their records and result records keep them.
  */
 export function restoreUserState(stored: unknown): UserState {
-  return denseCopy(parseUserState(stored));
+  const state = denseCopy(parseUserState(stored));
+  // A wallet saved before long keys were kept short: the same keys, as the wallet remembers them now.
+  const recentKeys = state.wallet.recentKeys.map(keptKey).slice(-RECENT_KEYS);
+  return { ...state, wallet: { ...state.wallet, recentKeys } };
 }
 
 function parseUserState(stored: unknown): UserState {
@@ -176,14 +180,14 @@ export class UnloadableState extends Error {
 
 /**
  * Throws unless `state` loads again through {@link restoreUserState} and
- * stays within {@link USER_STATE_BUDGET} as stored: a turn that would save
+ * stays within {@link USER_STATE_LIMIT} as stored: a turn that would save
  * anything else fails instead (the saved state stays as it was).
  */
 export function checkSavable(state: UserState): void {
   const parsed = StateV4.safeParse(state);
   if (!parsed.success) throw new UnloadableState(z.prettifyError(parsed.error));
   const bytes = serializedSize(state);
-  if (bytes > USER_STATE_BUDGET) throw new ValueOverBudget("the user state", bytes, USER_STATE_BUDGET);
+  if (bytes > USER_STATE_LIMIT) throw new ValueOverBudget("the user state", bytes, USER_STATE_LIMIT);
 }
 
 /** Flood limits: refill per second and burst. */

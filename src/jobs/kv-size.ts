@@ -20,8 +20,16 @@ export const KV_VALUE_LIMIT = 65_536;
 /** Deno KV's largest total size of one atomic operation's mutations (denokv `MAX_TOTAL_MUTATION_SIZE_BYTES`). */
 export const KV_COMMIT_LIMIT = 819_200;
 
-/** The user actor's state: one value, kept under half the limit whatever the user does. */
+/** The user actor's state: one value, kept under half the limit whatever the user does (proven by tests). */
 export const USER_STATE_BUDGET = 32 * 1024;
+
+/**
+ * The largest user state a turn may save: KV would refuse a larger one with
+ * the rest of the commit. Between the budget and this, a state still saves
+ * (one that grew past its budget, say one saved by an older version, must
+ * not lock its user out).
+ */
+export const USER_STATE_LIMIT = KV_VALUE_LIMIT - 4 * 1024;
 
 /**
  * The answers of a wizard in progress (prompts and files, as stored): two

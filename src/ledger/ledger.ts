@@ -4,6 +4,7 @@
  * applied entry under the user in KV with the same commit, so the running
  * totals and the entries never disagree.
  */
+import { digest53 } from "../digest.ts";
 import { availableOf, RECENT_KEYS, type Wallet } from "./wallet.ts";
 
 /** A change of money, identified by `key` (the same key is applied once). */
@@ -47,7 +48,7 @@ const refuse = (refusal: LedgerRefusal): LedgerOutcome => ({ ok: false, refusal 
 
 /** Applies one entry at `now`; the wallet is never mutated. */
 export function applyEntry(wallet: Wallet, entry: LedgerEntry, now: number): LedgerOutcome {
-  if (wallet.recentKeys.includes(entry.key)) return refuse({ code: "duplicate" });
+  if (remembersKey(wallet.recentKeys, entry.key)) return refuse({ code: "duplicate" });
   const available = availableOf(wallet);
   let next: Wallet;
   let amount: number;
@@ -100,17 +101,24 @@ function isPositiveKopecks(amount: number): boolean {
 }
 
 /**
- * Characters of keys a wallet remembers at most: it lives in the user's one
- * KV value, and Stars charge ids run to a hundred characters and more.
+ * How long a key the wallet remembers as it is: a longer one (a Stars charge
+ * id runs to 256 characters) is kept as its head and a digest, so that the
+ * last {@link RECENT_KEYS} keys always fit in a few KiB of the user's value.
  */
-export const RECENT_KEYS_CHARS = 8_192;
+const KEPT_KEY_CHARS = 40;
 
-/** Appends a key, forgetting the oldest beyond {@link RECENT_KEYS} keys or {@link RECENT_KEYS_CHARS} characters. */
+/** The form in which the wallet remembers `key`. */
+export function keptKey(key: string): string {
+  return key.length <= KEPT_KEY_CHARS ? key : `${key.slice(0, 20)}#${digest53(key)}`;
+}
+
+/** True when `keys` (a wallet's recent keys) hold `key`. */
+export function remembersKey(keys: readonly string[], key: string): boolean {
+  return keys.includes(keptKey(key));
+}
+
+/** Appends a key, forgetting the oldest beyond {@link RECENT_KEYS}. */
 export function rememberKey(keys: readonly string[], key: string): string[] {
-  const next = [...keys, key];
-  let start = Math.max(0, next.length - RECENT_KEYS);
-  let chars = 0;
-  for (let i = start; i < next.length; i++) chars += next[i]?.length ?? 0;
-  while (chars > RECENT_KEYS_CHARS && start < next.length - 1) chars -= next[start++]?.length ?? 0;
-  return start === 0 ? next : next.slice(start);
+  const next = [...keys, keptKey(key)];
+  return next.length > RECENT_KEYS ? next.slice(next.length - RECENT_KEYS) : next;
 }
