@@ -20,7 +20,7 @@ import { type JobShell, performJobEffect } from "./perform-jobs.ts";
 import { performPaymentEffect } from "./perform-payments.ts";
 import { PAGE_SIZE, renderView, type Screen, type ViewContext, type ViewData } from "./render.ts";
 import { HISTORY_PAGE_SIZE } from "./render-jobs.ts";
-import { screenDigest } from "./screen-digest.ts";
+import { type ShownScreens, screenDigest } from "./screen-digest.ts";
 import type { Wizard } from "./state.ts";
 import type { Account, BotEffect, Notice, Target, View } from "./views.ts";
 import { currentStep } from "./wizard.ts";
@@ -46,37 +46,6 @@ export interface BotShell {
   readonly yooPackages: readonly number[];
   /** What this shard last showed in each message it edits (an identical edit is not sent). */
   readonly shown: ShownScreens;
-}
-
-/**
- * The screen (its `screen-digest.ts` digest) last shown in each message, by chat and message id, for the
- * most recent {@link ShownScreens.LIMIT} messages: an edit that would show
- * the same text and buttons again is skipped, since Telegram refuses it
- * ("message is not modified"). Only a saving of calls: a screen not known
- * here (after a restart) is edited as usual, and the refusal is harmless.
- */
-export class ShownScreens {
-  static readonly LIMIT = 10_000;
-  readonly #screens = new Map<string, string>();
-
-  /** True when this shard remembers what `message` of `chatId` shows. */
-  knows(chatId: number, messageId: number): boolean {
-    return this.#screens.has(`${chatId}:${messageId}`);
-  }
-
-  /** True when `message` of `chatId` shows `content` already. */
-  shows(chatId: number, messageId: number, content: string): boolean {
-    return this.#screens.get(`${chatId}:${messageId}`) === content;
-  }
-
-  /** Remembers what `message` of `chatId` shows now (or forgets it, with `undefined`). */
-  remember(chatId: number, messageId: number, content: string | undefined): void {
-    const key = `${chatId}:${messageId}`;
-    this.#screens.delete(key);
-    if (content === undefined) return;
-    this.#screens.set(key, content);
-    if (this.#screens.size > ShownScreens.LIMIT) this.#screens.delete(this.#screens.keys().next().value as string);
-  }
 }
 
 /** Telegram's answer to a callback query answered before, or too old to answer. */
@@ -195,16 +164,8 @@ export async function show(shell: BotShell, target: Target, screen: Screen): Pro
   const content = screenDigest(screen.text, reply_markup.inline_keyboard);
   const { chatId, messageId } = target;
   if (messageId !== undefined) {
-    // A pressed message says itself what it shows; what this shard remembers may be older (another instance's edit).
-    const same =
-      target.shows !== undefined
-        ? target.shows === content &&
-          (shell.shown.knows(chatId, messageId) ? shell.shown.shows(chatId, messageId, content) : true)
-        : shell.shown.shows(chatId, messageId, content);
-    if (same) return undefined;
-    // Remembered before the call, so that an identical edit arriving meanwhile (a poll's progress
-    // next to a callback's) is skipped too; forgotten again if the edit fails.
-    shell.shown.remember(chatId, messageId, content);
+    const settle = await shell.shown.claim(chatId, messageId, content, target.shows);
+    if (settle === undefined) return undefined;
     try {
       await shell.api.raw.editMessageText({
         chat_id: chatId,
@@ -213,10 +174,12 @@ export async function show(shell: BotShell, target: Target, screen: Screen): Pro
         parse_mode: "HTML",
         reply_markup,
       });
+      settle(true);
       return undefined;
     } catch (error) {
-      if (error instanceof GrammyError && /not modified/i.test(error.description)) return undefined;
-      shell.shown.remember(chatId, messageId, undefined);
+      const unchanged = error instanceof GrammyError && /not modified/i.test(error.description);
+      settle(unchanged);
+      if (unchanged) return undefined;
       if (!(error instanceof GrammyError && error.error_code === 400)) throw error;
       // The message can no longer be edited (too old, deleted): send a new one.
     }
@@ -227,7 +190,7 @@ export async function show(shell: BotShell, target: Target, screen: Screen): Pro
     parse_mode: "HTML",
     reply_markup,
   });
-  shell.shown.remember(chatId, sent.message_id, content);
+  shell.shown.sent(chatId, sent.message_id, content);
   return sent.message_id;
 }
 

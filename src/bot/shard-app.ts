@@ -11,7 +11,8 @@ import { platform } from "../platform/mod.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { loadTranslator } from "./i18n.ts";
 import type { UserRules } from "./job-core.ts";
-import { type BotShell, type PreparedScreen, performBotEffect, prepareBotEffect, ShownScreens } from "./perform.ts";
+import { type BotShell, type PreparedScreen, performBotEffect, prepareBotEffect } from "./perform.ts";
+import { ShownScreens } from "./screen-digest.ts";
 import { userBehavior } from "./user-actor.ts";
 import { warmUpShard } from "./warm-up.ts";
 

@@ -11,7 +11,8 @@ import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { receiveUserMessage, type UserMessage } from "./core.ts";
 import type { Lang } from "./i18n.ts";
 import type { UserRules } from "./job-core.ts";
-import { type BotShell, performBotEffect, ShownScreens } from "./perform.ts";
+import { type BotShell, performBotEffect } from "./perform.ts";
+import { ShownScreens } from "./screen-digest.ts";
 import { initialUserState, restoreUserState } from "./state.ts";
 
 /** Answers every Bot API call as a sent message, without leaving the thread. */
