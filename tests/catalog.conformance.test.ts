@@ -30,7 +30,7 @@ const { exceptions } = Exceptions.parse(
 const Prices = z.object({ rows: z.array(z.object({ model: z.string() })) });
 const priced = new Set(
   Prices.parse(
-    JSON.parse(readFileSync(new URL("../../shared/reference/kie-docs/prices-2026-10.json", import.meta.url), "utf8")),
+    JSON.parse(readFileSync(new URL("../catalog/kie-facts/snapshots/prices-2026-10.json", import.meta.url), "utf8")),
   ).rows.map((row) => row.model),
 );
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { checkKieCreate, KIE_MARKET_PATH, loadKieFacts } from "../catalog/kie-schema.ts";
 import { factsOf } from "../tools/kie-facts.ts";
 
-const SNAPSHOT = new URL("../../shared/reference/kie-docs/endpoints-2026-08.json", import.meta.url);
+const SNAPSHOT = new URL("../catalog/kie-facts/snapshots/endpoints-2026-08.json", import.meta.url);
 const COMMITTED = new URL("../catalog/kie-facts/endpoints.json", import.meta.url);
 
 const nanoBananaPro = (input: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({

@@ -1,7 +1,7 @@
 /**
  * Writes the project's copy of KIE's documented create-request schemas,
  * `catalog/kie-facts/endpoints.json`, from a docs snapshot such as
- * `shared/reference/kie-docs/endpoints-2026-08.json` (facts from the OpenAPI
+ * `catalog/kie-facts/snapshots/endpoints-2026-08.json` (facts from the OpenAPI
  * pages listed in docs.kie.ai/llms.txt). A newer snapshot replaces the copy:
  *
  *   npm run catalog:facts -- <snapshot.json>
