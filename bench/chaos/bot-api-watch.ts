@@ -94,7 +94,12 @@ export class BotApiWatch {
 
   /** True once the bot answered the button press or pre-checkout query `queryId`. */
   answered(queryId: string): boolean {
-    return (this.#calls.get(`query:${queryId}`)?.length ?? 0) > 0;
+    return this.answerOf(queryId) !== undefined;
+  }
+
+  /** The bot's (first) answer to the button press or pre-checkout query `queryId`. */
+  answerOf(queryId: string): RecordedCall | undefined {
+    return this.#calls.get(`query:${queryId}`)?.[0];
   }
 
   /** Ends every wait now (undefined): the run is stopping its users. */

@@ -249,11 +249,14 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
   }
   for (const order of orders.values()) {
     if (kv.users.get(order.userId)?.jobs.has(order.jobId)) continue;
-    const told = watch
+    // Why there is no job: on the screen (not enough money, too many running) or in the press's answer.
+    const toldOnScreen = watch
       .since(order.userId, order.since)
       .some((call) => ORDER_REFUSALS.some((part) => textOf(call).includes(part)));
-    if (!told)
+    const toldInAnswer = order.queries.some((query) => String(watch.answerOf(query)?.payload.text ?? "") !== "");
+    if (!toldOnScreen && !toldInAnswer) {
       add({ invariant: "generate_made_a_job_or_a_refusal", userId: order.userId, jobId: order.jobId, details: order });
+    }
   }
   for (const [queryId, userId] of inputs.presses) {
     if (!watch.answered(queryId)) add({ invariant: "button_press_answered", userId, details: { queryId } });

@@ -43,6 +43,8 @@ export interface PlacedOrder {
   readonly model: string;
   /** The user's calls before the press (`BotApiWatch.mark`): a refusal of the order comes after it. */
   readonly since: number;
+  /** The presses' callback query ids (two for a double tap): their answers may say why there is no job. */
+  readonly queries: readonly string[];
   /** The user blocked the bot right after the press, until the result was due. */
   readonly blockedAfter: boolean;
 }
@@ -168,16 +170,11 @@ export class Load {
     if (confirmation === undefined || this.#stopping) return;
     const since = watch.mark(userId);
     const blockedAfter = dice.chance(this.deps.blockAfterConfirm);
-    this.orders.set(prompt, { userId, jobId: wizardId, model, since, blockedAfter });
-    if (dice.chance(0.1)) {
-      // A double tap: two presses of one button must make one job.
-      await Promise.all([
-        this.#send("confirm_press", updates.press(userId, go)),
-        this.#send("confirm_press_again", updates.press(userId, go)),
-      ]);
-    } else {
-      await this.#send("confirm_press", updates.press(userId, go));
-    }
+    // Sometimes a double tap: two presses of one button must make one job.
+    const presses = [updates.press(userId, go), ...(dice.chance(0.1) ? [updates.press(userId, go)] : [])];
+    const queries = presses.map((press) => String(press.callback_query?.id));
+    this.orders.set(prompt, { userId, jobId: wizardId, model, since, queries, blockedAfter });
+    await Promise.all(presses.map((press, i) => this.#send(i === 0 ? "confirm_press" : "confirm_press_again", press)));
     if (blockedAfter) {
       // The user blocks the bot while it generates: the result meets a 403.
       this.deps.blocked.add(userId);
