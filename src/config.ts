@@ -366,6 +366,10 @@ export function parseConfig(
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`));
   }
   const value = parsed.data;
+  const kieCallback =
+    value.PUBLIC_BASE_URL !== undefined && value.KIE_WEBHOOK_HMAC_KEY !== undefined
+      ? { publicBaseUrl: value.PUBLIC_BASE_URL, hmacKey: value.KIE_WEBHOOK_HMAC_KEY }
+      : undefined;
   return {
     botToken: value.BOT_TOKEN,
     kieApiKey: value.KIE_API_KEY,
@@ -381,13 +385,9 @@ export function parseConfig(
     ...(value.SUPPORT_CONTACT === undefined ? {} : { support: value.SUPPORT_CONTACT }),
     freeDailyLimit: value.FREE_DAILY_LIMIT,
     timeZone: value.TIMEZONE,
-    ...(value.PUBLIC_BASE_URL !== undefined && value.KIE_WEBHOOK_HMAC_KEY !== undefined
-      ? { kieCallback: { publicBaseUrl: value.PUBLIC_BASE_URL, hmacKey: value.KIE_WEBHOOK_HMAC_KEY } }
-      : {}),
+    ...(kieCallback === undefined ? {} : { kieCallback }),
     kieCallBackUrl:
-      value.PUBLIC_BASE_URL !== undefined && value.KIE_WEBHOOK_HMAC_KEY !== undefined
-        ? `${value.PUBLIC_BASE_URL}/kie/callback`
-        : UNREACHABLE_KIE_CALLBACK_URL,
+      kieCallback === undefined ? UNREACHABLE_KIE_CALLBACK_URL : `${kieCallback.publicBaseUrl}/kie/callback`,
     httpPort: value.PORT,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT * 1000,
     pollLeaseMs: Math.round(value.POLL_LEASE_SECONDS * 1000),

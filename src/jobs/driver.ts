@@ -19,7 +19,9 @@ export type TellUser = (userId: number, message: unknown) => Promise<Result<void
  * thrown back to the queue, which delivers it again later, after a restart
  * if need be. A deadline goes through `ask`, which answers once its turn
  * is durable: a deadline whose turn failed (a commit refused, the actor
- * restarting) is thrown back too, so a job's end is never lost with it.
+ * restarting) is thrown back too. KV redelivers a message a few times with
+ * backoff and then drops it; a job whose deadline was dropped so ends at the
+ * next start, which resumes every open job and queues its deadline again.
  */
 export function listenForPolls(
   kv: KvStore,

@@ -8,7 +8,7 @@
  *
  * `serializedSize` is an upper bound of `v8.serialize(value).length` for
  * plain data (objects, dense arrays, strings, numbers, booleans, null):
- * `tests/jobs.kv-size.test.ts` checks it against `node:v8`. An array that
+ * `tests/jobs.kv-budget.test.ts` checks it against `node:v8`. An array that
  * zod or `Array(n)` built is holey and serializes larger (every element then
  * carries its index): {@link denseCopy} rebuilds restored values densely so
  * that what was written once can be written again.

@@ -1,8 +1,8 @@
 /**
  * Text the bot sends, kept within Telegram's rules: the one HTML escaper,
  * cutting user text by grapheme to a length budget, the length Telegram
- * counts after parsing the bot's HTML, and the last check of every outgoing
- * call (`fitOutgoing`) that shortens what would still be refused.
+ * counts after parsing the bot's HTML. The last check of every outgoing
+ * call, which shortens what would still be refused, is `outgoing.ts`.
  *
  * Telegram counts lengths in UTF-16 code units (entity offsets are UTF-16),
  * after entity parsing: a tag counts nothing, `&amp;` counts one. Strings must
