@@ -127,7 +127,7 @@ describe("jobs that always end", () => {
     const user = userOf(userId, "en");
     const list = screenOf(await send(user.text("/history")));
     const button = list.buttons.find((candidate) => candidate.text.startsWith("✅"));
-    expect(button?.text).toContain("sora-2-text-to-video");
+    expect(button?.text).toContain("Sora 2 · text → video");
     const opened = screenOf(await send(user.press(button?.callback_data ?? ""), 1));
     const show = opened.buttons.find((candidate) => candidate.text === "👁 Show result");
     await send(user.press(show?.callback_data ?? ""), 1);

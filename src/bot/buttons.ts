@@ -125,7 +125,7 @@ export function onAction(
         ],
       };
     }
-    return { state, effects: [answered, ...order] };
+    return { ...order, effects: [answered, ...(order.effects ?? [])] };
   }
   const input: WizardInput =
     action.a === "option"

@@ -26,6 +26,7 @@ import {
   historyKey,
   jobKey,
   ledgerKey,
+  type OrderDue,
   openJobKey,
   type PollDue,
   type ResumeDue,
@@ -112,6 +113,8 @@ export type JobMessage =
   | { readonly type: "delivered"; readonly jobId: string; readonly undeliverable?: boolean }
   /** The job's deadline fell due (queued with the job): it ends now if it has not. */
   | { readonly type: "deadline"; readonly jobId: string }
+  /** The look at a Generate press's order, queued with the press (see {@link confirmOrder}). */
+  | { readonly type: "orderDue"; readonly wizardId: string; readonly target: Target }
   /** Take over open jobs; `live` are the instances alive now, whose jobs are left to them. */
   | { readonly type: "resume"; readonly live?: readonly string[] };
 
@@ -160,11 +163,43 @@ export function openJobCount(state: UserState): number {
   return Object.values(state.jobs).filter(isActive).length;
 }
 
-/** The Generate button of wizard `wizard`: checks what needs no catalog, then asks the shell for the price. */
-export function confirmOrder(state: UserState, wizard: Wizard, target: Target, ctx: UserContext): BotEffect[] | string {
+/** How long after a Generate press its order is looked at again, in case the price never came back. */
+export const ORDER_CHECK_MS = 15_000;
+
+/**
+ * The Generate button of wizard `wizard`: checks what needs no catalog,
+ * then asks the shell for the price. The price comes back in a later turn
+ * ("quoted"), so the press is remembered (`ordering`) and a look at the
+ * order is queued with it: a crash in between does not lose the order.
+ */
+export function confirmOrder(state: UserState, wizard: Wizard, target: Target, ctx: UserContext): UserTurn | string {
   if (state.blocked) return "job-blocked";
   if (openJobCount(state) >= ctx.rules.maxOpenJobs) return "job-too-many";
-  return [{ type: "quote", target, lang: state.lang, wizard }];
+  const due: OrderDue = {
+    t: "order",
+    userId: ctx.userId,
+    wizardId: wizard.id,
+    chatId: target.chatId,
+    ...(target.messageId === undefined ? {} : { messageId: target.messageId }),
+  };
+  return {
+    state: { ...state, ordering: wizard.id },
+    writes: [{ op: "enqueue", value: due, delay: ORDER_CHECK_MS }],
+    effects: [{ type: "quote", target, lang: state.lang, wizard }],
+  };
+}
+
+/** The order check: a press whose price never came back (a crash in between) asks for it again. */
+function onOrderDue(state: UserState, wizardId: string, target: Target): UserTurn {
+  const wizard = state.wizard;
+  if (state.ordering !== wizardId) return { state };
+  if (state.jobs[wizardId] !== undefined || wizard?.id !== wizardId) return { state: withoutOrdering(state) };
+  return { state, effects: [{ type: "quote", target, lang: state.lang, wizard }] };
+}
+
+function withoutOrdering(state: UserState): UserState {
+  const { ordering: _answered, ...rest } = state;
+  return rest;
 }
 
 /** Handles a job message. */
@@ -232,6 +267,8 @@ export function receiveJobMessage(state: UserState, message: JobMessage, ctx: Us
       return resume(state, message.live ?? [], ctx);
     case "deadline":
       return onDeadline(state, message.jobId, ctx);
+    case "orderDue":
+      return onOrderDue(state, message.wizardId, message.target);
   }
 }
 
@@ -267,12 +304,14 @@ export function cancelJob(state: UserState, jobId: string, ctx: UserContext): Us
 }
 
 function createJob(
-  state: UserState,
+  pressed: UserState,
   wizardId: string,
   target: Target,
   quote: QuoteOutcome,
   ctx: UserContext,
 ): UserTurn {
+  // The price came back: the press is answered, by a job or a notice.
+  const state = pressed.ordering === wizardId ? withoutOrdering(pressed) : pressed;
   const wizard = state.wizard;
   // Another press of the same Generate button got here first, or the user moved on.
   if (state.jobs[wizardId] !== undefined || wizard === undefined || wizard.id !== wizardId) return { state };

@@ -80,6 +80,12 @@ const StateV4 = z.object({
   recentUpdates: z.array(z.number().int()).default([]),
   /** The Telegram @username last seen (admins look users up by it). */
   username: z.string().optional(),
+  /**
+   * The wizard whose Generate press waits for its price (set by the press,
+   * cleared when the price came back): after a crash in between, the order
+   * check queued with the press asks for the price again.
+   */
+  ordering: z.string().max(64).optional(),
   /** True while the bot waits for the amount of a card top-up (the next text message). */
   awaitingAmount: z.boolean().default(false),
   /** Stars payments Telegram reported, until the payment actor has recorded them (by charge id). */

@@ -6,7 +6,7 @@
  */
 import type { Log, Result } from "../../actors/mod.ts";
 import type { KvStore } from "../platform/types.ts";
-import { OPEN_JOBS, OPEN_PAYMENTS, QueueMessage, TaskOwner, taskKey } from "./keys.ts";
+import { OPEN_JOBS, OPEN_PAYMENTS, type OrderDue, QueueMessage, TaskOwner, taskKey } from "./keys.ts";
 import { liveInstances } from "./liveness.ts";
 
 /** Sends a message to a user's actor (the supervisor's `tell`, or an `ask` that reports how its turn went). */
@@ -41,10 +41,17 @@ export function listenForPolls(
         ? { type: "poll", jobId: due.data.jobId, seq: due.data.seq }
         : due.data.t === "deadline"
           ? { type: "deadline", jobId: due.data.jobId }
-          : { type: "resume", live: await liveInstances(kv, now()) };
+          : due.data.t === "order"
+            ? { type: "orderDue", wizardId: due.data.wizardId, target: targetOf(due.data) }
+            : { type: "resume", live: await liveInstances(kv, now()) };
     const told = await (due.data.t === "deadline" ? ask : tell)(due.data.userId, message);
     if (!told.ok) throw new Error(`${due.data.t} of user ${due.data.userId} not taken: ${told.error.code}`);
   });
+}
+
+/** Where an order's screen is: the confirmation message, when the press named it. */
+function targetOf(due: OrderDue): { chatId: number; messageId?: number } {
+  return due.messageId === undefined ? { chatId: due.chatId } : { chatId: due.chatId, messageId: due.messageId };
 }
 
 /**

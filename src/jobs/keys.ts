@@ -65,5 +65,19 @@ export type ResumeDue = z.infer<typeof ResumeDue>;
 export const DeadlineDue = z.object({ t: z.literal("deadline"), userId: z.number().int(), jobId: z.string() });
 export type DeadlineDue = z.infer<typeof DeadlineDue>;
 
+/**
+ * A look, a while after a Generate press, at whether its order got its
+ * price: queued with the press, so that a crash between the press and the
+ * job (the price is asked after the press is durable) does not lose it.
+ */
+export const OrderDue = z.object({
+  t: z.literal("order"),
+  userId: z.number().int(),
+  wizardId: z.string().max(64),
+  chatId: z.number().int(),
+  messageId: z.number().int().optional(),
+});
+export type OrderDue = z.infer<typeof OrderDue>;
+
 /** What the KV queue carries. */
-export const QueueMessage = z.discriminatedUnion("t", [PollDue, ResumeDue, DeadlineDue]);
+export const QueueMessage = z.discriminatedUnion("t", [PollDue, ResumeDue, DeadlineDue, OrderDue]);
