@@ -32,7 +32,7 @@ import { buildNode } from "../tools/build-node.ts";
 import { checkBadInputs } from "./chaos/bad-inputs.ts";
 import { BotApiWatch } from "./chaos/bot-api-watch.ts";
 import { BotRunner, KIE_API_KEY, KIE_HMAC_KEY } from "./chaos/bot-runner.ts";
-import { checkInvariants, type Violation } from "./chaos/invariants.ts";
+import { checkInvariants, editsFoundUnchanged, type Violation } from "./chaos/invariants.ts";
 import { openWork } from "./chaos/kv-read.ts";
 import { readKvState } from "./chaos/kv-state.ts";
 import { Load } from "./chaos/load.ts";
@@ -177,6 +177,7 @@ try {
       taskOfUrl,
       successes,
       presses: load.presses,
+      blockedPeriods: load.blockedPeriods,
       watch,
       botApiRefusals: fakeBot.refusals,
       kieRefusals: kie.refused,
@@ -214,6 +215,7 @@ try {
       ordersWithoutJob: [...load.orders.values()].filter((order) => !kv.users.get(order.userId)?.jobs.has(order.jobId))
         .length,
       resultsSent: [...watch.results.values()].reduce((sum, chats) => sum + chats.length, 0),
+      editsTelegramFoundUnchanged: editsFoundUnchanged(fakeBot.refusals),
       starsPaymentsReported: load.payments.size,
       starsPaymentsRecorded: kv.starsPayments.size,
       ledgerEntries: ledgerEntries(kv),

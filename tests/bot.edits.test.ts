@@ -47,6 +47,17 @@ describe("edits Telegram would refuse", () => {
     expect(refusals(31)).toEqual([]);
   });
 
+  it("a press delivered again (its answer may have been lost with a crash) is answered again and does nothing more", async () => {
+    const { send } = await bot();
+    const user = userOf(34, "en");
+    await send(user.text("/start"));
+    const press = user.press("1|i|balance");
+    const first = await send(press, 2);
+    expect(first.map((call) => call.method).sort()).toEqual(["answerCallbackQuery", "editMessageText"]);
+    const again = await send(press, 1, 1_000);
+    expect(again.map((call) => call.method)).toEqual(["answerCallbackQuery"]);
+  });
+
   it("a press that changes the screen still edits it in place", async () => {
     const { send } = await bot();
     const user = userOf(32, "en");

@@ -38,6 +38,8 @@ export interface InvariantInputs {
   readonly taskOfUrl: ReadonlyMap<string, string>;
   /** What each task's success carried, by task id. */
   readonly successes: ReadonlyMap<string, FakeOutcome>;
+  /** When each user had the bot blocked (wall-clock ms): a result delivered then cannot be shown. */
+  readonly blockedPeriods: ReadonlyMap<number, readonly (readonly [number, number])[]>;
   /** Button presses the bot took (answered 200), by callback query id, with their user. */
   readonly presses: ReadonlyMap<string, number>;
   readonly watch: BotApiWatch;
@@ -236,8 +238,14 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
     for (const [url, chats] of inputs.results) if (chats.includes(userId)) shown.add(url);
     for (const [jobId, job] of records.jobs) {
       if ((job.outcome ?? job.state) !== "succeeded" || job.taskId === undefined) continue;
-      // A user who blocked the bot meanwhile cannot be shown anything; the history keeps the result.
-      if (blockedOrders.has(`${userId}:${jobId}`)) continue;
+      // A user who blocked the bot meanwhile cannot be shown anything (the history keeps the result),
+      // and a result Telegram refused in every form was given back.
+      const deliveredAt = job.deliveringAt ?? job.updatedAt;
+      const blockedThen = (inputs.blockedPeriods.get(userId) ?? []).some(
+        ([from, to]) => deliveredAt >= from - 1_000 && deliveredAt <= to + 1_000,
+      );
+      if (blockedOrders.has(`${userId}:${jobId}`) || blockedThen) continue;
+      if (records.ledger.has(`undeliverable:${jobId}`)) continue;
       const success = inputs.successes.get(job.taskId);
       const urls = success?.state === "success" ? (success.urls ?? []) : [];
       // After a restart mid-delivery the result may have gone out: the user is shown its history entry instead.
@@ -263,15 +271,26 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
   }
 }
 
+const NOT_MODIFIED = /message is not modified/;
+
+/** Edits Telegram answered "message is not modified" (see `checkPeersAccepted`). */
+export function editsFoundUnchanged(refusals: readonly RefusalRecord[]): number {
+  return refusals.filter((refusal) => NOT_MODIFIED.test(refusal.description)).length;
+}
+
 /** Telegram and KIE took every call: the bot sends nothing their documented rules refuse. */
 function checkPeersAccepted(inputs: InvariantInputs, add: Add): void {
   for (const refusal of inputs.botApiRefusals) {
     if (refusal.status !== 400) continue;
     // A callback answer names no chat: its press does.
     const query = refusal.summary.match(/callback_query_id=(\S+)/)?.[1];
-    // Button answers go out before their turn's commit: a press answered just before a SIGKILL is
-    // answered again when its update is replayed, and Telegram refuses the repeat. The user saw the first.
+    // Button answers go out beside their turn's commit: a press answered just before a SIGKILL (or
+    // delivered again) is answered again, and Telegram refuses the repeat. The user saw the first.
     if (query !== undefined && refusal.method === "answerCallbackQuery" && inputs.watch.answered(query)) continue;
+    // Telegram saying an edit changed nothing: the bot skips every such edit it can know of, and sends
+    // the rest (a message changed by a turn it has not seen, or before a restart) rather than leave a
+    // stale screen. Counted in the results (`outcomes.editsTelegramFoundUnchanged`), not a violation.
+    if (NOT_MODIFIED.test(refusal.description)) continue;
     const userId = refusal.chatId ?? (query === undefined ? undefined : inputs.presses.get(query));
     add({ invariant: "telegram_accepted_every_call", userId, details: refusal });
   }

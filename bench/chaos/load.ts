@@ -71,6 +71,8 @@ export class Load {
   readonly payments = new Map<string, ReportedPayment>();
   /** Orders by their prompt (what the fake KIE sees). */
   readonly orders = new Map<string, PlacedOrder>();
+  /** When each user had the bot blocked (wall-clock ms, start and end): nothing can be shown to them then. */
+  readonly blockedPeriods = new Map<number, [number, number][]>();
   /** Button presses the bot took (answered 200), by callback query id, with their user: each must be answered. */
   readonly presses = new Map<string, number>();
   readonly adminCredits = { requested: 0, confirmed: 0 };
@@ -179,8 +181,10 @@ export class Load {
       // The user blocks the bot while it generates: the result meets a 403.
       this.deps.blocked.add(userId);
       this.#count("blocked_bot");
+      const from = Date.now();
       await sleep(this.deps.generationMs + 1_500);
       this.deps.blocked.delete(userId);
+      this.blockedPeriods.set(userId, [...(this.blockedPeriods.get(userId) ?? []), [from, Date.now()]]);
       return;
     }
     const outcome = await watch.waitFor(userId, since, isOutcome, this.deps.generationMs + 8_000);

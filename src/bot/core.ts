@@ -125,8 +125,12 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
     case "update": {
-      // Telegram redelivers (a webhook retry, an inbox replayed after a restart): handled once.
-      if (message.update.update_id !== 0 && state.recentUpdates.includes(message.update.update_id)) return { state };
+      // Telegram redelivers (a webhook retry, an inbox replayed after a restart): handled once. A button's
+      // answer goes out beside the commit, so a crash may have lost it: a press is answered again.
+      if (message.update.update_id !== 0 && state.recentUpdates.includes(message.update.update_id)) {
+        const query = message.update.callback_query;
+        return query === undefined ? { state } : { state, effects: [answer(state, query.id)] };
+      }
       const turn = withUsernameIndex(
         state,
         answersFirst(receiveUpdate(seen(state, message.update, ctx.now), message.update, ctx)),
