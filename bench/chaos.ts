@@ -120,6 +120,8 @@ const updates = new UpdateFactory((chatId, data) =>
 );
 const webhook = new TelegramWebhook(runner, userDice, settings.faults.redeliverAfterOk);
 const extraViolations: Violation[] = [];
+/** When each SIGKILL was sent (wall-clock ms). */
+const kills: number[] = [];
 
 try {
   const restartMs: number[] = [await runner.start()];
@@ -145,6 +147,7 @@ try {
   load.start();
   for (let cycle = 1; cycle <= settings.cycles; cycle++) {
     await sleep(killDice.between(settings.upMs[0], settings.upMs[1]));
+    kills.push(Date.now());
     await runner.kill();
     console.log(
       `cycle ${cycle}/${settings.cycles}: SIGKILL after ${Math.round(seconds(phase))} s of load; restarting…`,
@@ -178,6 +181,7 @@ try {
       successes,
       presses: load.presses,
       blockedPeriods: load.blockedPeriods,
+      kills,
       watch,
       botApiRefusals: fakeBot.refusals,
       kieRefusals: kie.refused,

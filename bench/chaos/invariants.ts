@@ -40,8 +40,10 @@ export interface InvariantInputs {
   readonly successes: ReadonlyMap<string, FakeOutcome>;
   /** When each user had the bot blocked (wall-clock ms): a result delivered then cannot be shown. */
   readonly blockedPeriods: ReadonlyMap<number, readonly (readonly [number, number])[]>;
-  /** Button presses the bot took (answered 200), by callback query id, with their user. */
-  readonly presses: ReadonlyMap<string, number>;
+  /** Button presses the bot took (answered 200), by callback query id: their user and when. */
+  readonly presses: ReadonlyMap<string, { readonly userId: number; readonly at: number }>;
+  /** When each SIGKILL was sent (wall-clock ms). */
+  readonly kills: readonly number[];
   readonly watch: BotApiWatch;
   /** Calls the fake Bot API refused by Telegram's rules. */
   readonly botApiRefusals: readonly RefusalRecord[];
@@ -255,6 +257,7 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
       }
     }
   }
+  const justBeforeKill = (at: number) => inputs.kills.some((kill) => kill >= at && kill - at < KILL_WINDOW_MS);
   for (const order of orders.values()) {
     if (kv.users.get(order.userId)?.jobs.has(order.jobId)) continue;
     // Why there is no job: on the screen (not enough money, too many running) or in the press's answer.
@@ -262,16 +265,24 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
       .since(order.userId, order.since)
       .some((call) => ORDER_REFUSALS.some((part) => textOf(call).includes(part)));
     const toldInAnswer = order.queries.some((query) => String(watch.answerOf(query)?.payload.text ?? "") !== "");
-    if (!toldOnScreen && !toldInAnswer) {
+    const pressedAt = order.queries.map((query) => inputs.presses.get(query)?.at ?? 0);
+    if (!toldOnScreen && !toldInAnswer && !pressedAt.some(justBeforeKill)) {
       add({ invariant: "generate_made_a_job_or_a_refusal", userId: order.userId, jobId: order.jobId, details: order });
     }
   }
-  for (const [queryId, userId] of inputs.presses) {
-    if (!watch.answered(queryId)) add({ invariant: "button_press_answered", userId, details: { queryId } });
+  // A press's answer (and the price its Generate asks for) goes out beside the turn's commit: a SIGKILL
+  // right after the commit takes them along. The order is priced again by its queued look; the answer
+  // is lost (Telegram stops the spinner by itself). Only presses just before a kill are excused.
+  for (const [queryId, press] of inputs.presses) {
+    if (!watch.answered(queryId) && !justBeforeKill(press.at)) {
+      add({ invariant: "button_press_answered", userId: press.userId, details: { queryId } });
+    }
   }
 }
 
 const NOT_MODIFIED = /message is not modified/;
+/** How long before a SIGKILL a press may have been taken without its answer going out. */
+const KILL_WINDOW_MS = 1_000;
 
 /** Edits Telegram answered "message is not modified" (see `checkPeersAccepted`). */
 export function editsFoundUnchanged(refusals: readonly RefusalRecord[]): number {
@@ -291,7 +302,7 @@ function checkPeersAccepted(inputs: InvariantInputs, add: Add): void {
     // the rest (a message changed by a turn it has not seen, or before a restart) rather than leave a
     // stale screen. Counted in the results (`outcomes.editsTelegramFoundUnchanged`), not a violation.
     if (NOT_MODIFIED.test(refusal.description)) continue;
-    const userId = refusal.chatId ?? (query === undefined ? undefined : inputs.presses.get(query));
+    const userId = refusal.chatId ?? (query === undefined ? undefined : inputs.presses.get(query)?.userId);
     add({ invariant: "telegram_accepted_every_call", userId, details: refusal });
   }
   for (const refusal of inputs.kieRefusals) add({ invariant: "kie_accepted_every_request", details: refusal });

@@ -73,8 +73,8 @@ export class Load {
   readonly orders = new Map<string, PlacedOrder>();
   /** When each user had the bot blocked (wall-clock ms, start and end): nothing can be shown to them then. */
   readonly blockedPeriods = new Map<number, [number, number][]>();
-  /** Button presses the bot took (answered 200), by callback query id, with their user: each must be answered. */
-  readonly presses = new Map<string, number>();
+  /** Button presses the bot took (answered 200), by callback query id: their user and when (wall-clock ms). */
+  readonly presses = new Map<string, { readonly userId: number; readonly at: number }>();
   readonly adminCredits = { requested: 0, confirmed: 0 };
   #stopping = false;
   #running: Promise<unknown> | undefined;
@@ -234,7 +234,7 @@ export class Load {
     this.#count(kind);
     await this.deps.webhook.deliver(update);
     const query = update.callback_query;
-    if (query !== undefined) this.presses.set(query.id, query.from.id);
+    if (query !== undefined) this.presses.set(query.id, { userId: query.from.id, at: Date.now() });
   }
 
   #count(kind: string): void {
