@@ -307,7 +307,9 @@ export class ActorHost implements HostApi {
       }
       resident.lastUsed = this.#clock.monotonic();
       // Reload-and-retry re-runs the turn; its immediate effects go out once,
-      // while the commit is written, and finish before the turn's effects.
+      // while the turn's effects are prepared, and finish before the commit:
+      // a crash before the commit re-runs the turn (and sends them again), so
+      // a committed turn never lost them.
       let immediate: Promise<void> | undefined;
       if (!immediateDone && turn.immediate) {
         immediateDone = true;
@@ -319,6 +321,7 @@ export class ActorHost implements HostApi {
       const durable = changed && behavior.persistent && turn.volatile !== true;
       if (changed) {
         if (durable) {
+          await immediate;
           const outcome = await this.#commit({
             key: [envelope.kind, envelope.id],
             expected: resident.versionstamp,

@@ -257,6 +257,9 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
       }
     }
   }
+  // A Generate press's price is asked after its commit: a SIGKILL right after it takes the question
+  // along, and the order's queued look (15 s later) asks again, maybe after the run has stopped the bot.
+  // Only orders pressed just before a kill are excused.
   const justBeforeKill = (at: number) => inputs.kills.some((kill) => kill >= at && kill - at < KILL_WINDOW_MS);
   for (const order of orders.values()) {
     if (kv.users.get(order.userId)?.jobs.has(order.jobId)) continue;
@@ -270,18 +273,16 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
       add({ invariant: "generate_made_a_job_or_a_refusal", userId: order.userId, jobId: order.jobId, details: order });
     }
   }
-  // A press's answer (and the price its Generate asks for) goes out beside the turn's commit: a SIGKILL
-  // right after the commit takes them along. The order is priced again by its queued look; the answer
-  // is lost (Telegram stops the spinner by itself). Only presses just before a kill are excused.
+  // Every press the bot took is answered (the answer goes out before the turn's commit).
   for (const [queryId, press] of inputs.presses) {
-    if (!watch.answered(queryId) && !justBeforeKill(press.at)) {
+    if (!watch.answered(queryId)) {
       add({ invariant: "button_press_answered", userId: press.userId, details: { queryId } });
     }
   }
 }
 
 const NOT_MODIFIED = /message is not modified/;
-/** How long before a SIGKILL a press may have been taken without its answer going out. */
+/** How long before a SIGKILL a Generate press may have been taken without its price asked. */
 const KILL_WINDOW_MS = 1_000;
 
 /** Edits Telegram answered "message is not modified" (see `checkPeersAccepted`). */
@@ -295,8 +296,8 @@ function checkPeersAccepted(inputs: InvariantInputs, add: Add): void {
     if (refusal.status !== 400) continue;
     // A callback answer names no chat: its press does.
     const query = refusal.summary.match(/callback_query_id=(\S+)/)?.[1];
-    // Button answers go out beside their turn's commit: a press answered just before a SIGKILL (or
-    // delivered again) is answered again, and Telegram refuses the repeat. The user saw the first.
+    // A press delivered again (after a SIGKILL, or a lost 200) is answered again, and Telegram refuses
+    // the repeat. The user saw the first.
     if (query !== undefined && refusal.method === "answerCallbackQuery" && inputs.watch.answered(query)) continue;
     // Telegram saying an edit changed nothing: the bot skips every such edit it can know of, and sends
     // the rest (a message changed by a turn it has not seen, or before a restart) rather than leave a

@@ -125,8 +125,8 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
     case "update": {
-      // Telegram redelivers (a webhook retry, an inbox replayed after a restart): handled once. A button's
-      // answer goes out beside the commit, so a crash may have lost it: a press is answered again.
+      // Telegram redelivers (a webhook retry, an inbox replayed after a restart): handled once. A press is
+      // answered again, in case its first answer never reached Telegram (a failed call is not retried later).
       if (message.update.update_id !== 0 && state.recentUpdates.includes(message.update.update_id)) {
         const query = message.update.callback_query;
         return query === undefined ? { state } : { state, effects: [answer(state, query.id)] };
