@@ -116,3 +116,26 @@ describe("messages an actor sends itself", () => {
     expect(done).toBe(5);
   });
 });
+
+describe("immediate effects", () => {
+  it("go out before the commit starts, so a committed turn never lost them; the others after it is durable", async () => {
+    const { host, events, release } = hostWith({
+      kind: "screen",
+      persistent: true,
+      initialState: () => 0,
+      restoreState: Number,
+      receive: (n) => ({ state: n + 1, immediate: [{ screen: "answer" }], effects: [{ screen: "menu" }] }),
+      perform: async (effect) => {
+        // A Bot API call takes a moment: the commit must wait for it.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push(`sent ${effect.screen}`);
+      },
+    });
+    await host.deliver([{ kind: "screen", id: 1, message: "press" }]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(events).toEqual(["sent answer", "commit started"]);
+    release();
+    await host.drain(1_000);
+    expect(events).toEqual(["sent answer", "commit started", "commit durable", "sent menu"]);
+  });
+});
