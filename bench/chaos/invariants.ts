@@ -258,7 +258,7 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
     }
   }
   // A Generate press's price is asked after its commit: a SIGKILL right after it takes the question
-  // along, and the order's queued look (15 s later) asks again, maybe after the run has stopped the bot.
+  // along, and the order's queued look (5 s later) asks again, maybe after the run has stopped the bot.
   // Only orders pressed just before a kill are excused.
   const justBeforeKill = (at: number) => inputs.kills.some((kill) => kill >= at && kill - at < KILL_WINDOW_MS);
   for (const order of orders.values()) {

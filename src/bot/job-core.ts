@@ -164,7 +164,7 @@ export function openJobCount(state: UserState): number {
 }
 
 /** How long after a Generate press its order is looked at again, in case the price never came back. */
-export const ORDER_CHECK_MS = 15_000;
+export const ORDER_CHECK_MS = 5_000;
 
 /**
  * The Generate button of wizard `wizard`: checks what needs no catalog,
