@@ -258,15 +258,15 @@ function largeResultCounts(): Record<string, number> {
   return counts;
 }
 
-/** Waits until the bot owes nothing: no open job, no Stars payment unrecorded, no credit unacknowledged. */
+/** Waits until the bot owes nothing: no open job or order, no Stars payment unrecorded, no credit unacknowledged. */
 async function drain(deadlineMs: number) {
   const deadline = performance.now() + deadlineMs;
   let left = await openWork(kvPath);
-  while (left.openJobs + left.openPayments + left.outbox > 0 && performance.now() < deadline) {
+  while (left.openJobs + left.openPayments + left.outbox + left.pendingOrders > 0 && performance.now() < deadline) {
     await sleep(500);
     left = await openWork(kvPath);
   }
-  const done = left.openJobs + left.openPayments + left.outbox === 0;
+  const done = left.openJobs + left.openPayments + left.outbox + left.pendingOrders === 0;
   // The last deliveries' follow-up calls (buttons, status edits) land before the stop.
   if (done) await sleep(1_000);
   return { done, left };

@@ -61,11 +61,17 @@ export function differences(before: KvSnapshot, after: KvSnapshot): string[] {
 }
 
 /** Work the bot still owes: open jobs, Stars payments not yet recorded, credits not yet acknowledged. */
-export async function openWork(kvPath: string): Promise<{ openJobs: number; openPayments: number; outbox: number }> {
+export async function openWork(
+  kvPath: string,
+): Promise<{ openJobs: number; openPayments: number; outbox: number; pendingOrders: number }> {
   return await withKv(kvPath, async (kv) => {
     const openJobs = (await listAll(kv, ["open_job"])).length;
     const openPayments = (await listAll(kv, ["open_payment"])).length;
     const payment = await kv.get<{ outbox?: Record<string, unknown> }>(["payment", "main"]);
-    return { openJobs, openPayments, outbox: Object.keys(payment.value?.outbox ?? {}).length };
+    // Generate presses whose price has not come back yet (their queued look is still to come).
+    const pendingOrders = (await listAll<{ ordering?: string }>(kv, ["user"])).filter(
+      (entry) => entry.value.ordering !== undefined,
+    ).length;
+    return { openJobs, openPayments, outbox: Object.keys(payment.value?.outbox ?? {}).length, pendingOrders };
   });
 }
