@@ -24,6 +24,7 @@ import { initialUserState } from "../src/bot/state.ts";
 import { platform } from "../src/platform/mod.ts";
 import { startFakeBotApi } from "../tests/helpers/fake-bot-api.ts";
 import { startFakeKieServer } from "../tests/helpers/fake-kie-server.ts";
+import { messageObject } from "../tests/helpers/telegram/mod.ts";
 import {
   type BotUnderLoad,
   buildBots,
@@ -57,6 +58,9 @@ await buildBots();
 const dir = mkdtempSync(join(tmpdir(), "kie-bot-load-"));
 let pool: UserPool | undefined;
 const fakeBot = await startFakeBotApi({ onCall: (call) => pool?.observe(call) });
+/** The bot's message a press comes from, as Telegram names it (the fake Telegram keeps every chat). */
+const pressedMessage = (chatId: number, data: string) =>
+  messageObject(chatId, fakeBot.telegram.pressedMessage(chatId, data));
 const kie = await startFakeKieServer({ apiKey: KIE_API_KEY, generationMs: GENERATION_MS });
 const env = { apiRoot: fakeBot.apiRoot, kieBase: kie.baseUrl, dir, shards: SHARDS };
 
@@ -121,7 +125,7 @@ async function seedKnownUsers(path: string, count: number): Promise<void> {
 async function measure(start: () => Promise<BotUnderLoad>) {
   const bot = await start();
   const client = webhookClient({ port: bot.port, path: bot.webhookPath, secret: WEBHOOK_SECRET }, 128);
-  pool = new UserPool((update) => client.post(update));
+  pool = new UserPool((update) => client.post(update), pressedMessage);
   const pid = bot.child.pid ?? 0;
   // The fakes are as strict as Telegram and KIE: what they refused during this bot's run.
   const refusalsBefore = { telegram: fakeBot.refusals.length, kie: kie.refused.length };
@@ -247,7 +251,7 @@ async function profileSaturation() {
     // A KV of its own: update ids start again at 1, and the first run's inbox would take them for redeliveries.
     const bot = await startActorBot({ ...env, dir: profiles, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profiles}`] });
     const client = webhookClient({ port: bot.port, path: bot.webhookPath, secret: WEBHOOK_SECRET }, 128);
-    pool = new UserPool((update) => client.post(update));
+    pool = new UserPool((update) => client.post(update), pressedMessage);
     try {
       await drive(USERS, performance.now() + PHASE_MS / 2);
     } finally {

@@ -59,19 +59,29 @@ export class LoadTally {
   }
 }
 
+/**
+ * Callback query ids over the whole run: Telegram never gives two presses one id, and the fake
+ * Telegram (shared by the bots the run measures) answers a query once.
+ */
+let nextCallbackId = 1;
+
 /** Telegram's side of the simulated users: correlates the bot's requests with their updates. */
 export class UserPool {
   readonly #pending = new Map<string, Sent>();
   readonly #screens = new Map<number, { resolve: () => void; after: number }>();
   readonly #keyboards = new Map<number, Keyboard>();
   #updateId = 1;
-  #callbackId = 1;
   tally = new LoadTally();
   /** Spaces the steps of all users to a rate (absent: as fast as the bot answers). */
   pacer: Pacer | undefined;
 
+  /**
+   * `pressedMessage` gives the bot's message a press of `data` comes from, as
+   * Telegram names it in the callback query (the fake Telegram keeps the chats).
+   */
   constructor(
     readonly post: (update: unknown) => Promise<number>,
+    readonly pressedMessage: (chatId: number, data: string) => Record<string, unknown>,
     readonly timeoutMs = 10_000,
   ) {}
 
@@ -108,7 +118,7 @@ export class UserPool {
   async step(userId: number, kind: string, update: (ids: { updateId: number; callbackId: string }) => unknown) {
     await this.pacer?.take();
     const updateId = this.#updateId++;
-    const callbackId = `q${this.#callbackId++}`;
+    const callbackId = `q${nextCallbackId++}`;
     const body = update({ updateId, callbackId }) as { callback_query?: unknown };
     const key = body.callback_query ? `cb:${callbackId}` : `chat:${userId}`;
     const at = performance.now();
@@ -158,7 +168,7 @@ export class UserPool {
         from,
         chat_instance: `ci${userId}`,
         data,
-        message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat, text: "…" },
+        message: { ...this.pressedMessage(userId, data), chat },
       },
     });
     return { text, press };
