@@ -4,6 +4,8 @@
  * against a Bot API that refuses what Telegram refuses. The user always
  * gets Generate, and a paid result is always shown.
  */
+
+import type { Update } from "grammy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { historyKey, resultKey } from "../src/jobs/keys.ts";
 import { splitResult } from "../src/jobs/result.ts";
@@ -104,22 +106,7 @@ describe("user text at Telegram's limits", () => {
     const userId = 801;
     const { app, send } = await bot(userId);
     const user = userOf(userId, "en", "Bob", telegram);
-    await send(user.press("1|g|flux/kontext"), 2);
-    let made = await send(user.text(prompt));
-    for (
-      let i = 0;
-      i < 5 &&
-      !/Generate/.test(
-        screenOf(made)
-          .buttons.map((b) => b.text)
-          .join(),
-      );
-      i++
-    ) {
-      // Options of the model: the first value of each.
-      made = await send(user.press(screenOf(made).buttons[0]?.callback_data ?? ""), 2);
-    }
-    await send(user.press(buttonData(made, "Generate")), 2);
+    await send(user.press(await typedOrder(send, user, prompt)), 2);
     await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
     await until(() => calls.some((call) => call.method === "sendPhoto"));
     expect(refusedCalls()).toEqual([]);
@@ -144,21 +131,7 @@ describe("user text at Telegram's limits", () => {
     const userId = 803;
     const { app, send } = await bot(userId, 50_000);
     const user = userOf(userId, "en", "Bob", telegram);
-    await send(user.press("1|g|flux/kontext"), 2);
-    let made = await send(user.text("a fox 🦊"));
-    for (
-      let i = 0;
-      i < 5 &&
-      !/Generate/.test(
-        screenOf(made)
-          .buttons.map((b) => b.text)
-          .join(),
-      );
-      i++
-    ) {
-      made = await send(user.press(screenOf(made).buttons[0]?.callback_data ?? ""), 2);
-    }
-    await send(user.press(buttonData(made, "Generate")), 2);
+    await send(user.press(await typedOrder(send, user, "a fox 🦊")), 2);
     await until(async () => (await userRecords(app.kv, userId)).open.length === 0);
     await until(() =>
       calls.some((call) => call.method === "sendMessage" && String(call.body.text).includes("money is back")),
@@ -236,3 +209,20 @@ describe("user text at Telegram's limits", () => {
     expect(JSON.stringify(stored?.markup)).toContain("🔁 Repeat");
   });
 });
+
+/**
+ * Types `prompt` into Flux Kontext's wizard as a person would and takes the
+ * first value of each option up to the confirmation; returns Generate's data.
+ */
+async function typedOrder(
+  send: (update: Update, expected?: number) => Promise<BotCall[]>,
+  user: ReturnType<typeof userOf>,
+  prompt: string,
+): Promise<string> {
+  await send(user.press("1|g|flux/kontext"), 2);
+  let made = await send(user.text(prompt));
+  for (let i = 0; i < 5 && !screenOf(made).buttons.some((button) => /Generate/.test(button.text)); i++) {
+    made = await send(user.press(screenOf(made).buttons[0]?.callback_data ?? ""), 2);
+  }
+  return buttonData(made, "Generate");
+}
