@@ -17,7 +17,7 @@ import {
   paymentReads,
   receivePayment,
 } from "./payment-core.ts";
-import { paymentRecordKey } from "./refund-core.ts";
+import { performRefundEffect } from "./refund-shell.ts";
 import { YooKassaClient } from "./yookassa.ts";
 
 /** What the supervisor hands the payment worker. */
@@ -133,53 +133,14 @@ export function paymentBehavior(
           );
           return;
         }
-        case "loadPaymentRecord": {
-          const { request } = effect;
-          const [stored] = await messenger.loadMany([paymentRecordKey(request.provider, request.paymentId)]);
-          ctx.tellSelf({ type: "paymentRecordLoaded", request, record: stored?.value ?? null });
-          return;
-        }
-        case "refundDebit": {
-          const { refund } = effect;
-          const reply = await messenger.ask("user", refund.userId, {
-            type: "refundDebit",
-            key: refund.key,
-            amount: refund.kopecks,
-            reason: `refund by admin ${refund.adminId}: ${refund.reason}`,
-            adminId: refund.adminId,
-          });
-          const ok = reply.ok && (reply.value as { ok?: boolean } | undefined)?.ok === true;
-          ctx.tellSelf({ type: "refundDebited", key: refund.key, ok });
-          return;
-        }
-        case "providerRefund": {
-          const { refund } = effect;
-          try {
-            if (refund.provider === "stars") {
-              await api.raw.refundStarPayment({ user_id: refund.userId, telegram_payment_charge_id: refund.paymentId });
-            } else {
-              if (yookassa === undefined) throw new Error("YooKassa is not configured");
-              await yookassa.createRefund({
-                idempotenceKey: refund.key,
-                paymentId: refund.paymentId,
-                kopecks: refund.kopecks,
-              });
-            }
-            count(refund.provider, "refunded");
-            ctx.tellSelf({ type: "providerRefunded", key: refund.key });
-          } catch (error) {
-            const code = (error as { code?: string; description?: string }).code ?? "refused";
-            ctx.log.warn({ key: refund.key, err: error }, "the provider did not refund");
-            count(refund.provider, "refund_failed");
-            ctx.tellSelf({ type: "providerRefundFailed", key: refund.key, code: String(code) });
-          }
-          return;
-        }
         case "tellUser": {
           const told = await messenger.tell("user", effect.userId, effect.news);
           if (!told.ok) ctx.log.warn({ userId: effect.userId, error: told.error }, "user not told about a payment");
           return;
         }
+        default:
+          await performRefundEffect(effect, ctx, { messenger, api, yookassa, count });
+          return;
       }
     },
   };

@@ -8,12 +8,13 @@
 import { z } from "zod";
 import type { KvWrite, Turn } from "../../actors/mod.ts";
 import {
+  isRefundMessage,
   Refund,
+  type RefundEffect,
+  type RefundMessage,
   type RefundOutcome,
-  type RefundProvider,
   receiveRefund,
-  refundKey,
-  refundRecordKey,
+  refundReads,
 } from "./refund-core.ts";
 import type { YooPayment } from "./yookassa.ts";
 import { attemptKey, receiveYooKassa, YooAttempt, type YooUserNews } from "./yookassa-core.ts";
@@ -106,12 +107,8 @@ export type PaymentMessage =
   | { readonly type: "yooRead"; readonly attemptId: string; readonly payment: YooPayment; readonly tell: boolean }
   /** Time to re-read every payment still pending (lost notifications). */
   | { readonly type: "reconcile" }
-  /** An admin asks to refund a payment (the outcome is told to the admin). */
-  | ({ readonly type: "refund" } & RefundRequest)
-  | { readonly type: "paymentRecordLoaded"; readonly request: RefundRequest; readonly record: unknown }
-  | { readonly type: "refundDebited"; readonly key: string; readonly ok: boolean }
-  | { readonly type: "providerRefunded"; readonly key: string }
-  | { readonly type: "providerRefundFailed"; readonly key: string; readonly code: string };
+  /** Refunds by an admin (see `refund-core.ts`). */
+  | RefundMessage;
 
 /** Replies, by message type. */
 export type InvoiceCreated = { readonly invoiceId: string };
@@ -125,24 +122,12 @@ export type PaymentEffect =
   | { readonly type: "yooCreate"; readonly attempt: YooAttempt }
   /** Re-read the attempt's payment; `tell` reports a still pending one to the user. */
   | { readonly type: "yooReadPayment"; readonly attempt: YooAttempt; readonly tell: boolean }
-  /** Read a payment's record (the first step of a refund). */
-  | { readonly type: "loadPaymentRecord"; readonly request: RefundRequest }
-  /** Debit the user's ledger for a refund (the user's actor replies whether it could). */
-  | { readonly type: "refundDebit"; readonly refund: Refund }
-  /** Ask the provider to refund the payment. */
-  | { readonly type: "providerRefund"; readonly refund: Refund }
+  /** The steps of a refund (see `refund-core.ts`). */
+  | RefundEffect
   | { readonly type: "tellUser"; readonly userId: number; readonly news: UserNews };
 
 /** What the payment actor tells users' actors: card payment news, refund outcomes (admins) and refunds (users). */
 export type UserNews = YooUserNews | RefundOutcome | { readonly type: "refunded"; readonly kopecks: number };
-
-/** An admin's refund request. */
-export interface RefundRequest {
-  readonly provider: RefundProvider;
-  readonly paymentId: string;
-  readonly adminId: number;
-  readonly reason: string;
-}
 
 /** One turn of the payment actor. */
 export type PaymentTurn = Turn<PaymentState, unknown, PaymentEffect>;
@@ -162,12 +147,8 @@ export function paymentReads(message: PaymentMessage): readonly (readonly string
       return [invoiceKey(message.invoiceId)];
     case "yooCheck":
       return [attemptKey(message.attemptId)];
-    case "refund":
-      return [refundRecordKey(refundKey(message.provider, message.paymentId))];
-    case "paymentRecordLoaded":
-      return [refundRecordKey(refundKey(message.request.provider, message.request.paymentId))];
     default:
-      return [];
+      return isRefundMessage(message) ? refundReads(message) : [];
   }
 }
 
@@ -252,14 +233,10 @@ export function receivePayment(
     }
     case "resume":
       return { state, effects: Object.values(state.outbox).map((credit) => ({ type: "deliverCredit", credit })) };
-    case "refund":
-    case "paymentRecordLoaded":
-    case "refundDebited":
-    case "providerRefunded":
-    case "providerRefundFailed":
-      return receiveRefund(state, message, now, read);
     default:
-      return receiveYooKassa(state, message, now, read);
+      return isRefundMessage(message)
+        ? receiveRefund(state, message, now, read)
+        : receiveYooKassa(state, message, now, read);
   }
 }
 

@@ -61,10 +61,56 @@ export function refused(paymentId: string, code: Extract<RefundOutcome, { status
   return { type: "refundOutcome", paymentId, status: "refused", code };
 }
 
-export type RefundMessage = Extract<
-  PaymentMessage,
-  { type: "refund" | "paymentRecordLoaded" | "refundDebited" | "providerRefunded" | "providerRefundFailed" }
->;
+/** An admin's refund request. */
+export interface RefundRequest {
+  readonly provider: RefundProvider;
+  readonly paymentId: string;
+  readonly adminId: number;
+  readonly reason: string;
+}
+
+/** Messages to the payment actor about refunds. */
+export type RefundMessage =
+  /** An admin asks to refund a payment (the outcome is told to the admin). */
+  | ({ readonly type: "refund" } & RefundRequest)
+  | { readonly type: "paymentRecordLoaded"; readonly request: RefundRequest; readonly record: unknown }
+  | { readonly type: "refundDebited"; readonly key: string; readonly ok: boolean }
+  | { readonly type: "providerRefunded"; readonly key: string }
+  | { readonly type: "providerRefundFailed"; readonly key: string; readonly code: string };
+
+const REFUND_MESSAGES: ReadonlySet<string> = new Set<RefundMessage["type"]>([
+  "refund",
+  "paymentRecordLoaded",
+  "refundDebited",
+  "providerRefunded",
+  "providerRefundFailed",
+]);
+
+/** True for the payment actor's messages that `receiveRefund` handles. */
+export function isRefundMessage(message: PaymentMessage): message is RefundMessage {
+  return REFUND_MESSAGES.has(message.type);
+}
+
+/** The refund steps' effects (performed by `refund-shell.ts`). */
+export type RefundEffect =
+  /** Read a payment's record (the first step of a refund). */
+  | { readonly type: "loadPaymentRecord"; readonly request: RefundRequest }
+  /** Debit the user's ledger for a refund (the user's actor replies whether it could). */
+  | { readonly type: "refundDebit"; readonly refund: Refund }
+  /** Ask the provider to refund the payment. */
+  | { readonly type: "providerRefund"; readonly refund: Refund };
+
+/** The KV keys a refund message needs besides the state: the refund's record. */
+export function refundReads(message: RefundMessage): readonly (readonly string[])[] {
+  switch (message.type) {
+    case "refund":
+      return [refundRecordKey(refundKey(message.provider, message.paymentId))];
+    case "paymentRecordLoaded":
+      return [refundRecordKey(refundKey(message.request.provider, message.request.paymentId))];
+    default:
+      return [];
+  }
+}
 
 /** The refund steps of the payment actor. */
 export function receiveRefund(
