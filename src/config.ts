@@ -331,7 +331,7 @@ export interface Config {
     /** Notification senders (IP addresses and ranges). */
     readonly allowedIps: readonly string[];
   };
-  /** Take a request's sender from `X-Forwarded-For` (only behind a proxy that sets it). */
+  /** Take a request's sender from the rightmost `X-Forwarded-For` entry (one trusted proxy hop appends it). */
   readonly trustProxy: boolean;
   /** Top-up packages paid in Telegram Stars: Stars and the kopecks they credit. */
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];

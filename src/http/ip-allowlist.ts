@@ -43,6 +43,11 @@ function parseRange(text: string): Range | undefined {
   return { v6: ip.v6, base: (ip.value >> shift) << shift, bits };
 }
 
+/** True when `text` is one IP address (IPv4, IPv6, or IPv4-mapped IPv6). */
+export function isIpAddress(text: string): boolean {
+  return parseIp(text) !== undefined;
+}
+
 /** True when `text` is an IP address or CIDR range (for configuration checks). */
 export function isIpRange(text: string): boolean {
   return parseRange(text) !== undefined;

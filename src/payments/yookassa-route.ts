@@ -1,14 +1,15 @@
 /**
  * `POST /yookassa/notification`: YooKassa's payment events. They carry no
  * signature, so only allowlisted senders are heard (the socket's peer, or
- * the first `X-Forwarded-For` address when the operator says a proxy sets
- * it), and a notification only makes the payment actor re-read the payment
+ * the rightmost `X-Forwarded-For` entry, the one a trusted proxy appended,
+ * when the operator says one proxy sits in front; see `requestSender`), and a notification only makes the payment actor re-read the payment
  * from the API; nothing in the body is trusted. Answers never explain a
  * refusal. Duplicates are normal and harmless.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import { requestSender } from "../http/client-address.ts";
 import { ipAllowlist } from "../http/ip-allowlist.ts";
 import type { HttpClientInfo } from "../platform/types.ts";
 
@@ -16,7 +17,7 @@ import type { HttpClientInfo } from "../platform/types.ts";
 export interface YooKassaRouteDeps {
   /** Sender addresses and ranges (YooKassa publishes them). */
   readonly allowedIps: readonly string[];
-  /** Take the sender from `X-Forwarded-For` (only behind a proxy that sets it). */
+  /** Take the sender from the rightmost `X-Forwarded-For` entry (one trusted proxy hop appends it). */
   readonly trustProxy: boolean;
   /** Tells the payment actor about a payment; false when it could not be reached (YooKassa retries). */
   notify(paymentId: string): Promise<boolean>;
@@ -37,10 +38,13 @@ export function yookassaRoutes(deps: YooKassaRouteDeps): Hono<{ Bindings: HttpCl
     "/notification",
     bodyLimit({ maxSize: 64 * 1024, onError: () => Response.json({ ok: false }, { status: 413 }) }),
     async (c) => {
-      const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-      const sender = deps.trustProxy ? forwarded : c.env?.remoteAddress;
+      const sender = requestSender({
+        forwardedFor: c.req.header("x-forwarded-for"),
+        remoteAddress: c.env?.remoteAddress,
+        trustProxy: deps.trustProxy,
+      });
       if (!allowed(sender)) {
-        deps.log.warn({ sender }, "YooKassa notification from a sender off the allowlist");
+        deps.log.warn({ sender, peer: c.env?.remoteAddress }, "YooKassa notification from a sender off the allowlist");
         return c.json({ ok: false }, 403);
       }
       let parsed: z.ZodSafeParseResult<z.infer<typeof Notification>>;
