@@ -435,7 +435,9 @@ export function secretsOf(config: Config): string[] {
   const secrets = [config.botToken, config.kieApiKey];
   if (config.kv.kind === "remote" && config.kv.accessToken) secrets.push(config.kv.accessToken);
   if (config.kieCallback) secrets.push(config.kieCallback.hmacKey);
-  if (config.yookassa) secrets.push(config.yookassa.secretKey);
+  // The pair is what YooKassa's client sends (as `Basic base64(shopId:secretKey)`); the shop id alone is not secret.
+  if (config.yookassa)
+    secrets.push(config.yookassa.secretKey, `${config.yookassa.shopId}:${config.yookassa.secretKey}`);
   if (config.transport.mode === "webhook") secrets.push(config.transport.secret);
   return secrets;
 }
