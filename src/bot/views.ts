@@ -117,6 +117,8 @@ export type BotEffect =
       readonly invoiceId: string;
       readonly currency: string;
       readonly amount: number;
+      /** Reports that failed before this one (it waits `reportDelayMs(retry)` first). */
+      readonly retry?: number;
     }
   /** Carry an admin's command to the target user's actor and report the outcome to the admin. */
   | {
