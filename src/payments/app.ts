@@ -7,18 +7,22 @@
 import type { Api } from "grammy/web";
 import type { ActorBehavior, HostApp, HostServices } from "../../actors/mod.ts";
 import { platform } from "../platform/mod.ts";
+import type { KvKey } from "../platform/types.ts";
 import { createTelegramApi, type TelegramSettings } from "../telegram/api.ts";
 import { broadcastBehavior } from "./broadcast.ts";
 import {
+  Credit,
   initialPaymentState,
+  OWED_PREFIX,
   type PaymentEffect,
   type PaymentMessage,
   PaymentState,
   paymentReads,
   receivePayment,
 } from "./payment-core.ts";
-import { performRefundEffect } from "./refund-shell.ts";
+import { performRefundEffect, startRefundSettler } from "./refund-shell.ts";
 import { YooKassaClient } from "./yookassa.ts";
+import { ATTEMPT_TTL_MS, MAX_CONFIRMATION_URL, OPEN_ATTEMPTS_PREFIX, OpenAttempts } from "./yookassa-core.ts";
 
 /** What the supervisor hands the payment worker. */
 export interface PaymentAppData {
@@ -39,6 +43,15 @@ export interface PaymentAppData {
 /** Longest wait between two attempts to deliver a credit. */
 const MAX_RETRY_MS = 60_000;
 
+/** How often every owed credit is delivered again (a retry lost with its worker). */
+export const REDELIVER_MS = 60_000;
+
+/** Entries read in one page of a scan. */
+const SCAN_PAGE = 100;
+
+/** Users' open-attempt records one reconciliation looks at; the next one goes on from there. */
+export const RECONCILE_USERS_PER_TICK = 500;
+
 /** Counts a payment event by provider and outcome (metrics). */
 export type CountPayment = (provider: string, outcome: string) => void;
 
@@ -50,7 +63,12 @@ export function paymentBehavior(
   returnUrl: string,
   count: CountPayment = () => {},
 ): ActorBehavior<PaymentState, PaymentMessage, unknown, PaymentEffect> {
+  /** Failed deliveries of each credit whose retries are under way (a second delivery waits for them). */
   const attempts = new Map<string, number>();
+  /** Where the next reconciliation goes on (undefined: from the first user). */
+  let reconcileAfter: KvKey | undefined;
+  let reconciling = false;
+  let redelivering = false;
   return {
     kind: "payment",
     persistent: true,
@@ -61,11 +79,30 @@ export function paymentBehavior(
     reads: paymentReads,
     receive: (state, message, ctx) => receivePayment(state, message, ctx.now, ctx.read),
     describe: (message) => ({ message: message.type }),
+    // Every effect is detached: a slow user's actor, YooKassa or KV scan must not hold up every other payment.
     async perform(effect, ctx) {
+      /** Reads a payment at YooKassa and tells the actor what it says about attempt `attemptId` of `userId`. */
+      const readPayment = async (paymentId: string, tell: boolean, attemptId?: string, userId?: number) => {
+        if (yookassa === undefined) return;
+        try {
+          const payment = await yookassa.getPayment(paymentId);
+          const attempt = attemptId ?? payment.metadata?.attemptId;
+          const user = userId ?? Number(payment.metadata?.userId);
+          if (attempt === undefined || !Number.isSafeInteger(user)) {
+            ctx.log.warn({ paymentId }, "a YooKassa payment that names no attempt of ours");
+            return;
+          }
+          ctx.tellSelf({ type: "yooRead", attemptId: attempt, userId: user, payment, tell });
+        } catch (error) {
+          ctx.log.warn({ paymentId, code: (error as { code?: string }).code }, "YooKassa payment not read");
+        }
+      };
       switch (effect.type) {
         case "deliverCredit": {
           const { credit } = effect;
-          // Detached: a user's actor that is slow to answer must not hold up every other payment.
+          // A delivery whose retries are under way: they deliver it (each retry reads the credit again).
+          if (effect.retry !== true && attempts.has(credit.key)) return;
+          attempts.set(credit.key, attempts.get(credit.key) ?? 0);
           void messenger.ask("user", credit.userId, { type: "credit", ...credit }).then((told) => {
             if (told.ok) {
               attempts.delete(credit.key);
@@ -82,7 +119,7 @@ export function paymentBehavior(
               { key: credit.key, userId: credit.userId, attempt, error: told.error },
               "credit not acknowledged yet",
             );
-            // The credit stays in the outbox: ask again later (the user's actor ignores keys it already applied).
+            // The credit stays owed: ask again later (the user's actor ignores keys it already applied).
             setTimeout(
               () => ctx.tellSelf({ type: "retryCredit", key: credit.key }),
               Math.min(MAX_RETRY_MS, 500 * 2 ** attempt),
@@ -90,13 +127,40 @@ export function paymentBehavior(
           });
           return;
         }
+        case "redeliverOwed": {
+          if (redelivering) return;
+          redelivering = true;
+          void (async () => {
+            try {
+              let after: KvKey | undefined;
+              do {
+                const page = await messenger.scan(OWED_PREFIX, { limit: SCAN_PAGE, ...(after ? { after } : {}) });
+                for (const entry of page.entries) {
+                  const credit = Credit.safeParse(entry.value);
+                  if (credit.success && !attempts.has(credit.data.key))
+                    ctx.tellSelf({ type: "retryCredit", key: credit.data.key });
+                }
+                after = page.next;
+              } while (after !== undefined);
+            } catch (error) {
+              ctx.log.warn({ err: error }, "owed credits not scanned");
+            } finally {
+              redelivering = false;
+            }
+          })();
+          return;
+        }
         case "yooCreate": {
           const { attempt } = effect;
           if (yookassa === undefined) {
-            ctx.tellSelf({ type: "yooCreateFailed", attemptId: attempt.id, code: "not_configured" });
+            ctx.tellSelf({
+              type: "yooCreateFailed",
+              attemptId: attempt.id,
+              userId: attempt.userId,
+              code: "not_configured",
+            });
             return;
           }
-          // Detached (here and for reads): a slow YooKassa must not hold up every other payment.
           void (async () => {
             try {
               const payment = await yookassa.createPayment({
@@ -107,35 +171,69 @@ export function paymentBehavior(
                 returnUrl,
               });
               const url = payment.confirmation?.confirmation_url;
-              if (url === undefined) throw new Error("YooKassa gave no confirmation URL");
+              if (url === undefined || url.length > MAX_CONFIRMATION_URL)
+                throw new Error("YooKassa gave no usable confirmation URL");
               count("yookassa", "created");
-              ctx.tellSelf({ type: "yooCreated", attemptId: attempt.id, paymentId: payment.id, url });
+              ctx.tellSelf({
+                type: "yooCreated",
+                attemptId: attempt.id,
+                userId: attempt.userId,
+                paymentId: payment.id,
+                url,
+              });
             } catch (error) {
               const code = (error as { code?: string }).code ?? "malformed";
               ctx.log.warn({ attemptId: attempt.id, code }, "YooKassa payment not created");
               count("yookassa", "create_failed");
-              ctx.tellSelf({ type: "yooCreateFailed", attemptId: attempt.id, code });
+              ctx.tellSelf({ type: "yooCreateFailed", attemptId: attempt.id, userId: attempt.userId, code });
             }
           })();
           return;
         }
-        case "yooReadPayment": {
-          const { attempt, tell } = effect;
-          const paymentId = attempt.paymentId;
-          if (yookassa === undefined || paymentId === undefined) return;
-          void yookassa.getPayment(paymentId).then(
-            (payment) => ctx.tellSelf({ type: "yooRead", attemptId: attempt.id, payment, tell }),
-            (error: unknown) =>
-              ctx.log.warn(
-                { attemptId: attempt.id, code: (error as { code?: string }).code },
-                "YooKassa payment not read",
-              ),
-          );
+        case "yooReadPayment":
+          void readPayment(effect.paymentId, effect.tell, effect.attemptId, effect.userId);
+          return;
+        case "reconcileScan": {
+          if (reconciling || yookassa === undefined) return;
+          reconciling = true;
+          void (async () => {
+            try {
+              // A bounded share of the users a tick, one payment read at a time: the next tick goes on from there.
+              let seen = 0;
+              while (seen < RECONCILE_USERS_PER_TICK) {
+                const page = await messenger.scan(OPEN_ATTEMPTS_PREFIX, {
+                  limit: Math.min(SCAN_PAGE, RECONCILE_USERS_PER_TICK - seen),
+                  ...(reconcileAfter ? { after: reconcileAfter } : {}),
+                });
+                seen += page.entries.length;
+                for (const entry of page.entries) {
+                  const open = OpenAttempts.safeParse(entry.value);
+                  if (!open.success) continue;
+                  const { userId, attempts: listed } = open.data;
+                  const now = platform.clock.now();
+                  if (listed.some((attempt) => now - attempt.createdAt >= ATTEMPT_TTL_MS)) {
+                    ctx.tellSelf({ type: "yooPrune", userId });
+                  }
+                  for (const attempt of listed) {
+                    if (attempt.paymentId === undefined || now - attempt.createdAt >= ATTEMPT_TTL_MS) continue;
+                    await readPayment(attempt.paymentId, false, attempt.id, userId);
+                  }
+                }
+                reconcileAfter = page.next;
+                if (page.next === undefined) break;
+              }
+            } catch (error) {
+              ctx.log.warn({ err: error }, "open card payments not scanned");
+            } finally {
+              reconciling = false;
+            }
+          })();
           return;
         }
         case "tellUser": {
-          const told = await messenger.tell("user", effect.userId, effect.news);
-          if (!told.ok) ctx.log.warn({ userId: effect.userId, error: told.error }, "user not told about a payment");
+          void messenger.tell("user", effect.userId, effect.news).then((told) => {
+            if (!told.ok) ctx.log.warn({ userId: effect.userId, error: told.error }, "user not told about a payment");
+          });
           return;
         }
         default:
@@ -155,6 +253,9 @@ const app: HostApp = {
       const timer = setInterval(() => void services.tell("payment", "main", { type: "reconcile" }), yoo.reconcileMs);
       (timer as { unref?: () => void }).unref?.();
     }
+    const redeliver = setInterval(() => void services.tell("payment", "main", { type: "redeliver" }), REDELIVER_MS);
+    (redeliver as { unref?: () => void }).unref?.();
+    startRefundSettler(services);
     const api = createTelegramApi(data.telegram, platform.fetch, log);
     const count: CountPayment = (provider, outcome) => counters.inc("payments_total", { provider, outcome });
     return [

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { KvWrite, Turn } from "../../actors/mod.ts";
+import type { KvKey } from "../platform/types.ts";
 import {
   isRefundMessage,
   Refund,
@@ -17,7 +18,31 @@ import {
   refundReads,
 } from "./refund-core.ts";
 import type { YooPayment } from "./yookassa.ts";
-import { attemptKey, receiveYooKassa, YooAttempt, type YooUserNews } from "./yookassa-core.ts";
+import {
+  ATTEMPT_TTL_MS,
+  attemptWrite,
+  MAX_OPEN_ATTEMPTS,
+  type OpenAttempt,
+  openWrite,
+  receiveYooKassa,
+  YooAttempt,
+  type YooMessage,
+  type YooUserNews,
+  yooReads,
+} from "./yookassa-core.ts";
+
+/**
+ * The payment actor's state in KV: a counter and empty legacy fields,
+ * whatever users do (proven at its worst case by `tests/payments.budget.test.ts`).
+ */
+export const PAYMENT_STATE_BUDGET = 1024;
+
+/**
+ * Each record the payment actor writes (an invoice, a payment, an attempt
+ * with its capped history, a user's open attempts, an owed credit), at its
+ * worst case: well under KV's 64 KiB.
+ */
+export const PAYMENT_RECORD_BUDGET = 16 * 1024;
 
 /** How long an unpaid invoice is kept (Telegram invoices can be paid later; a day is plenty). */
 export const INVOICE_TTL_MS = 24 * 3_600_000;
@@ -53,13 +78,36 @@ function invoiceRead(read: readonly unknown[] | undefined, now: number): Invoice
   return parsed.success && now - parsed.data.createdAt < INVOICE_TTL_MS ? parsed.data : undefined;
 }
 
+/**
+ * A credit owed to a user until the user's actor acknowledges it: a record
+ * of its own, written in the commit that recorded the payment, deleted by
+ * the acknowledgement. `resume` and a timer deliver every one still here.
+ */
+export const owedKey = (creditKey: string): KvKey => ["payment", "owed", creditKey];
+
+/** The prefix of every owed credit (scanned at start and on a timer). */
+export const OWED_PREFIX: KvKey = ["payment", "owed"];
+
+export function owedWrite(credit: Credit): KvWrite {
+  return { op: "set", key: owedKey(credit.key), value: credit };
+}
+
+/**
+ * The payment actor's one value: O(1) whatever users do (proven in
+ * `tests/payments.budget.test.ts`); invoices, attempts and owed credits
+ * live in records of their own.
+ */
 export const PaymentState = z.object({
   v: z.literal(1),
-  /** Invoices issued so far (their ids count up). Earlier versions kept the invoices here too: dropped on load. */
+  /** Invoices and card attempts issued so far (their ids count up). Earlier versions kept the invoices here too: dropped on load. */
   seq: z.number().int().nonnegative(),
-  /** Credits recorded but not yet acknowledged by the user's actor. */
-  outbox: z.record(z.string(), Credit),
-  /** YooKassa attempts of the last day, by attempt id (the Idempotence-Key). */
+  /**
+   * Credits to move into owed records at the end of the turn that added
+   * them (earlier versions kept every unacknowledged credit here). Always
+   * empty once a turn is committed.
+   */
+  outbox: z.record(z.string(), Credit).default({}),
+  /** Earlier versions' card attempts: moved into their records on the first turn. Always empty after it. */
   yoo: z.record(z.string(), YooAttempt).default({}),
   /** Every refund, by its key (a payment is refunded at most once). */
   refunds: z.record(z.string(), Refund).default({}),
@@ -92,21 +140,38 @@ export type PaymentMessage =
       readonly amount: number;
     }
   | { readonly type: "creditAcked"; readonly key: string }
-  /** Delivers one credit of the outbox again (its last delivery was not acknowledged). */
+  /** Delivers one owed credit again (its last delivery was not acknowledged). */
   | { readonly type: "retryCredit"; readonly key: string }
+  /** At start: deliver every owed credit again. */
   | { readonly type: "resume" }
-  /** A user asked to pay `kopecks` by card (replies `{ attemptId }`). */
+  /** A timer: deliver every owed credit again (a retry lost with a worker). */
+  | { readonly type: "redeliver" }
+  /** A user asked to pay `kopecks` by card (replies `{ attemptId }`, or `{ refused }` with too many open ones). */
   | { readonly type: "createYooPayment"; readonly userId: number; readonly kopecks: number }
-  | { readonly type: "yooCreated"; readonly attemptId: string; readonly paymentId: string; readonly url: string }
-  | { readonly type: "yooCreateFailed"; readonly attemptId: string; readonly code: string }
+  | {
+      readonly type: "yooCreated";
+      readonly attemptId: string;
+      readonly userId: number;
+      readonly paymentId: string;
+      readonly url: string;
+    }
+  | { readonly type: "yooCreateFailed"; readonly attemptId: string; readonly userId: number; readonly code: string }
   /** A notification named this payment (its sender was allowlisted); replies `{ known }`. */
   | { readonly type: "yooNotified"; readonly paymentId: string }
   /** The user pressed "Check payment". */
   | { readonly type: "yooCheck"; readonly userId: number; readonly attemptId: string }
-  /** The shell re-read a payment from the API. */
-  | { readonly type: "yooRead"; readonly attemptId: string; readonly payment: YooPayment; readonly tell: boolean }
+  /** The shell re-read a payment from the API (`attemptId`, `userId`: its attempt, as the API's metadata names it). */
+  | {
+      readonly type: "yooRead";
+      readonly attemptId: string;
+      readonly userId: number;
+      readonly payment: YooPayment;
+      readonly tell: boolean;
+    }
   /** Time to re-read every payment still pending (lost notifications). */
   | { readonly type: "reconcile" }
+  /** The reconciliation found attempts past their day in this user's index. */
+  | { readonly type: "yooPrune"; readonly userId: number }
   /** Refunds by an admin (see `refund-core.ts`). */
   | RefundMessage;
 
@@ -114,14 +179,27 @@ export type PaymentMessage =
 export type InvoiceCreated = { readonly invoiceId: string };
 export type PaymentCheck = { readonly ok: true } | { readonly ok: false; readonly refusal: PaymentRefusal };
 
-/** What the shell does after a commit. */
+/** What the shell does after a commit; none of it holds up the actor's next turn. */
 export type PaymentEffect =
-  /** Deliver a credit to the user's actor until it acknowledges. */
-  | { readonly type: "deliverCredit"; readonly credit: Credit }
+  /** Deliver a credit to the user's actor until it acknowledges (`retry`: the next try of a failed delivery). */
+  | { readonly type: "deliverCredit"; readonly credit: Credit; readonly retry?: true }
+  /** Deliver every owed credit (scans `OWED_PREFIX`). */
+  | { readonly type: "redeliverOwed" }
   /** Create the attempt's payment at YooKassa. */
   | { readonly type: "yooCreate"; readonly attempt: YooAttempt }
-  /** Re-read the attempt's payment; `tell` reports a still pending one to the user. */
-  | { readonly type: "yooReadPayment"; readonly attempt: YooAttempt; readonly tell: boolean }
+  /**
+   * Re-read a payment; `tell` reports a still pending one to the user. Its
+   * attempt is `attemptId` when known, else the one the API's metadata names.
+   */
+  | {
+      readonly type: "yooReadPayment";
+      readonly paymentId: string;
+      readonly attemptId?: string;
+      readonly userId?: number;
+      readonly tell: boolean;
+    }
+  /** Re-read every open attempt's payment (scans the users' open attempts, `OPEN_ATTEMPTS_PREFIX`). */
+  | { readonly type: "reconcileScan" }
   /** The steps of a refund (see `refund-core.ts`). */
   | RefundEffect
   | { readonly type: "tellUser"; readonly userId: number; readonly news: UserNews };
@@ -138,22 +216,65 @@ export const starsPaymentKey = (chargeId: string) => ["payment", "stars", charge
 /** The ledger key of a Stars credit: the provider's payment id. */
 export const starsCreditKey = (chargeId: string) => `stars:${chargeId}`;
 
-/** Handles one message at `now`. */
+/** Statuses of a Stars payment record that no later report may change (records never move backwards). */
+const SETTLED_STARS = new Set(["paid", "refunded"]);
+
+const isYooMessage = (message: PaymentMessage): message is YooMessage =>
+  message.type === "createYooPayment" ||
+  message.type === "yooCreated" ||
+  message.type === "yooCreateFailed" ||
+  message.type === "yooNotified" ||
+  message.type === "yooCheck" ||
+  message.type === "yooRead" ||
+  message.type === "reconcile" ||
+  message.type === "yooPrune";
+
 /** The KV keys a message needs besides the state (the runtime reads them before the turn). */
-export function paymentReads(message: PaymentMessage): readonly (readonly string[])[] {
+export function paymentReads(message: PaymentMessage): readonly KvKey[] {
   switch (message.type) {
     case "checkStarsInvoice":
-    case "starsPaid":
       return [invoiceKey(message.invoiceId)];
-    case "yooCheck":
-      return [attemptKey(message.attemptId)];
+    case "starsPaid":
+      return [
+        invoiceKey(message.invoiceId),
+        starsPaymentKey(message.chargeId),
+        owedKey(starsCreditKey(message.chargeId)),
+      ];
+    case "retryCredit":
+      return [owedKey(message.key)];
     default:
-      return isRefundMessage(message) ? refundReads(message) : [];
+      if (isRefundMessage(message)) return refundReads(message);
+      return isYooMessage(message) ? yooReads(message) : [];
   }
 }
 
-/** `read`: the values of `paymentReads(message)`. */
+/**
+ * Handles one message at `now`; `read`: the values of `paymentReads(message)`.
+ * A state an earlier version saved (credits and attempts in it) is first
+ * moved into records, in the same commit; the message then sees those records.
+ */
 export function receivePayment(
+  state: PaymentState,
+  message: PaymentMessage,
+  now: number,
+  read?: readonly unknown[],
+): PaymentTurn {
+  const legacy = migrateLegacy(state, now);
+  const seen =
+    legacy === undefined
+      ? read
+      : paymentReads(message).map((key, i) =>
+          legacy.values.has(keyId(key)) ? legacy.values.get(keyId(key)) : read?.[i],
+        );
+  const turn = receiveMessage(legacy?.state ?? state, message, now, seen);
+  // Credits a step added to the outbox (refunds given back) become owed records in the same commit.
+  const added = Object.values(turn.state.outbox);
+  const writes = [...(legacy?.writes ?? []), ...(turn.writes ?? []), ...added.map(owedWrite)];
+  if (legacy === undefined && added.length === 0) return turn;
+  return { ...turn, state: { ...turn.state, outbox: {} }, writes: lastWriteOfEachKey(writes) };
+}
+
+function receiveMessage(
   state: PaymentState,
   message: PaymentMessage,
   now: number,
@@ -179,11 +300,13 @@ export function receivePayment(
       return { state, reply: checkInvoice(invoiceRead(read, now), message) };
     case "starsPaid": {
       const invoice = invoiceRead(read, now);
+      const owed = Credit.safeParse(read?.[2]);
+      const deliver: PaymentEffect[] = owed.success ? [{ type: "deliverCredit", credit: owed.data }] : [];
       const key = starsCreditKey(message.chargeId);
-      // The same payment message again: the credit is either acknowledged or still on its way.
-      if (invoice?.chargeId === message.chargeId) {
-        const pending = state.outbox[key];
-        return { state, reply: { ok: true }, effects: pending ? [{ type: "deliverCredit", credit: pending }] : [] };
+      const existing = z.looseObject({ status: z.string() }).safeParse(read?.[1]);
+      // The same payment again (however late): its record stands; the credit is acknowledged or still owed.
+      if (invoice?.chargeId === message.chargeId || (existing.success && SETTLED_STARS.has(existing.data.status))) {
+        return { state, reply: { ok: true }, effects: deliver };
       }
       const check = checkInvoice(invoice, message);
       const record = {
@@ -197,6 +320,7 @@ export function receivePayment(
       };
       if (!check.ok || invoice === undefined) {
         // Telegram took the user's Stars for something we cannot match: recorded for an admin to refund.
+        if (existing.success) return { state, reply: check };
         const refusal = check.ok ? "unknown_invoice" : check.refusal;
         const writes: KvWrite[] = [
           {
@@ -209,7 +333,7 @@ export function receivePayment(
       }
       const credit: Credit = { key, userId: invoice.userId, amount: invoice.kopecks, reason: `${invoice.stars} Stars` };
       return {
-        state: { ...state, outbox: { ...state.outbox, [key]: credit } },
+        state: { ...state },
         writes: [
           {
             op: "set",
@@ -217,27 +341,76 @@ export function receivePayment(
             value: { ...record, status: "paid", kopecks: invoice.kopecks },
           },
           { op: "set", key: invoiceKey(invoice.id), value: { ...invoice, chargeId: message.chargeId } },
+          owedWrite(credit),
         ],
         reply: { ok: true },
         effects: [{ type: "deliverCredit", credit }],
       };
     }
-    case "creditAcked": {
-      if (state.outbox[message.key] === undefined) return { state };
-      const { [message.key]: _gone, ...outbox } = state.outbox;
-      return { state: { ...state, outbox } };
-    }
+    case "creditAcked":
+      // Deleting a credit no longer owed changes nothing.
+      return { state: { ...state }, writes: [{ op: "delete", key: owedKey(message.key) }] };
     case "retryCredit": {
-      const credit = state.outbox[message.key];
-      return credit === undefined ? { state } : { state, effects: [{ type: "deliverCredit", credit }] };
+      const owed = Credit.safeParse(read?.[0]);
+      return owed.success ? { state, effects: [{ type: "deliverCredit", credit: owed.data, retry: true }] } : { state };
     }
     case "resume":
-      return { state, effects: Object.values(state.outbox).map((credit) => ({ type: "deliverCredit", credit })) };
+    case "redeliver":
+      return { state, effects: [{ type: "redeliverOwed" }] };
     default:
       return isRefundMessage(message)
         ? receiveRefund(state, message, now, read)
         : receiveYooKassa(state, message, now, read);
   }
+}
+
+/** A key as a map key. */
+const keyId = (key: KvKey) => JSON.stringify(key);
+
+/** The writes with one per key, the last (KV takes one mutation per key in a commit). */
+function lastWriteOfEachKey(writes: readonly KvWrite[]): KvWrite[] {
+  const last = new Map<string, number>();
+  writes.forEach((write, i) => {
+    if (write.op !== "enqueue") last.set(keyId(write.key), i);
+  });
+  return writes.filter((write, i) => write.op === "enqueue" || last.get(keyId(write.key)) === i);
+}
+
+/**
+ * An earlier version's state moved into records: every credit it owed into
+ * an owed record, every attempt still open into its record and its user's
+ * index (the newest `MAX_OPEN_ATTEMPTS`; older ones still credit when paid,
+ * by their record). Undefined when there is nothing to move.
+ */
+function migrateLegacy(
+  state: PaymentState,
+  now: number,
+): { state: PaymentState; writes: KvWrite[]; values: Map<string, unknown> } | undefined {
+  const credits = Object.values(state.outbox);
+  const attempts = Object.values(state.yoo);
+  if (credits.length === 0 && attempts.length === 0) return undefined;
+  const writes: KvWrite[] = credits.map(owedWrite);
+  const byUser = new Map<number, OpenAttempt[]>();
+  for (const attempt of attempts) {
+    const open =
+      (attempt.status === "creating" || attempt.status === "pending") && now - attempt.createdAt < ATTEMPT_TTL_MS;
+    if (!open) continue;
+    writes.push(attemptWrite(attempt, now));
+    const entry: OpenAttempt = {
+      id: attempt.id,
+      kopecks: attempt.kopecks,
+      createdAt: attempt.createdAt,
+      ...(attempt.paymentId === undefined ? {} : { paymentId: attempt.paymentId }),
+    };
+    byUser.set(attempt.userId, [...(byUser.get(attempt.userId) ?? []), entry]);
+  }
+  for (const [userId, entries] of byUser) {
+    writes.push(openWrite(userId, entries.sort((a, b) => a.createdAt - b.createdAt).slice(-MAX_OPEN_ATTEMPTS)));
+  }
+  const values = new Map<string, unknown>();
+  for (const write of writes) if (write.op === "set") values.set(keyId(write.key), write.value);
+  // Attempt ids count from `seq` (s… and y… share it): nothing to renumber.
+  return { state: { ...state, outbox: {}, yoo: {} }, writes, values };
 }
 
 function checkInvoice(

@@ -4,14 +4,32 @@
  * credited only after a re-read from the API says `succeeded` with the
  * attempt's amount, currency and metadata: once per payment id.
  * Notifications and the user's "Check payment" only trigger that re-read.
+ *
+ * An attempt lives in its record only (`attemptKey`), never in the actor's
+ * state: one KV value holds 64 KiB, and one user pressing a package again
+ * and again must not stop everyone's payments. A user's open attempts are
+ * listed in a small index record (`openAttemptsKey`, at most
+ * `MAX_OPEN_ATTEMPTS`), which is what a press reads: a repeat press for the
+ * same amount reuses the open attempt. The reconciliation timer scans the
+ * index records, page by page.
  */
 import { z } from "zod";
 import type { KvWrite } from "../../actors/mod.ts";
-import type { Credit, PaymentMessage, PaymentState, PaymentTurn } from "./payment-core.ts";
+import type { KvKey } from "../platform/types.ts";
+import { type Credit, owedWrite, type PaymentMessage, type PaymentState, type PaymentTurn } from "./payment-core.ts";
 import { kopecksOf, type YooPayment } from "./yookassa.ts";
 
-/** How long a YooKassa attempt is followed (and remembered for duplicates). */
+/** How long a YooKassa attempt is followed (and reused for a repeat press of its amount). */
 export const ATTEMPT_TTL_MS = 24 * 3_600_000;
+
+/** Open card attempts one user may have; a press beyond them is refused until one is paid, canceled or expired. */
+export const MAX_OPEN_ATTEMPTS = 3;
+
+/** Statuses an attempt's record keeps (an attempt goes through four at most). */
+export const MAX_ATTEMPT_HISTORY = 8;
+
+/** Longest payment page URL kept (YooKassa's are about a hundred characters). */
+export const MAX_CONFIRMATION_URL = 2_048;
 
 export const YooAttempt = z.object({
   id: z.string(),
@@ -20,15 +38,38 @@ export const YooAttempt = z.object({
   createdAt: z.number(),
   paymentId: z.string().optional(),
   status: z.enum(["creating", "pending", "succeeded", "canceled", "failed"]),
-  /** Every status the attempt went through, with when. */
+  /** The statuses the attempt went through, with when (the last `MAX_ATTEMPT_HISTORY`). */
   history: z.array(z.object({ status: z.string(), at: z.number() })).default([]),
 });
 export type YooAttempt = z.infer<typeof YooAttempt>;
 
+/** One open attempt in a user's index. */
+export const OpenAttempt = z.object({
+  id: z.string(),
+  kopecks: z.number().int().positive(),
+  createdAt: z.number(),
+  paymentId: z.string().optional(),
+  /** The payment page, once YooKassa created the payment (re-told on a repeat press). */
+  url: z.string().optional(),
+});
+export type OpenAttempt = z.infer<typeof OpenAttempt>;
+
+/** A user's open attempts (the value of `openAttemptsKey`). */
+export const OpenAttempts = z.object({
+  userId: z.number().int(),
+  attempts: z.array(OpenAttempt),
+});
+export type OpenAttempts = z.infer<typeof OpenAttempts>;
+
 /** What the user's actor hears about a YooKassa attempt. */
 export type YooUserNews =
   | { readonly type: "yooReady"; readonly attemptId: string; readonly url: string; readonly kopecks: number }
-  | { readonly type: "yooStatus"; readonly attemptId: string; readonly status: "pending" | "canceled" | "failed" };
+  | {
+      readonly type: "yooStatus";
+      readonly attemptId: string;
+      /** `creating`: a repeat press while its bill is made; `unpaid`: too many open bills. */
+      readonly status: "pending" | "canceled" | "failed" | "creating" | "unpaid";
+    };
 
 /** The key of a YooKassa credit: the provider's payment id. */
 export const yooCreditKey = (paymentId: string) => `yookassa:${paymentId}`;
@@ -61,73 +102,140 @@ export function judgePayment(attempt: YooAttempt, payment: YooPayment): YooVerdi
   return { kind: "pending", attempt };
 }
 
-/** Where an attempt's record lives. */
+/** Where an attempt's record lives (the audit trail of every payment attempt, and the attempt itself). */
 export const attemptKey = (attemptId: string) => ["payment", "yookassa-attempt", attemptId] as const;
 
-/** The KV record of an attempt (the audit trail of every payment attempt). */
+/** Where a user's open attempts are listed. */
+export const openAttemptsKey = (userId: number): KvKey => ["payment", "yookassa-open", userId];
+
+/** The prefix of every user's open attempts (scanned by the reconciliation). */
+export const OPEN_ATTEMPTS_PREFIX: KvKey = ["payment", "yookassa-open"];
+
+/** What a mismatching payment's record keeps of it (bounded: the API's answer may carry anything). */
+function mismatchSummary(payment: YooPayment) {
+  return {
+    id: payment.id,
+    status: payment.status,
+    value: payment.amount.value.slice(0, 32),
+    currency: payment.amount.currency.slice(0, 8),
+    attemptId: payment.metadata?.attemptId?.slice(0, 64),
+    userId: payment.metadata?.userId?.slice(0, 32),
+  };
+}
+
+/** The KV record of an attempt. */
 export function attemptWrite(attempt: YooAttempt, now: number, extra: Record<string, unknown> = {}): KvWrite {
   return { op: "set", key: attemptKey(attempt.id), value: { ...attempt, updatedAt: now, ...extra } };
 }
 
-/** Attempts the actor still follows; a final one lives in its record only (one KV value holds 64 KiB). */
-const isOpen = (attempt: YooAttempt) => attempt.status === "creating" || attempt.status === "pending";
+/** True while an attempt may still be paid and is followed. */
+const isOpen = (attempt: { readonly status: YooAttempt["status"] }) =>
+  attempt.status === "creating" || attempt.status === "pending";
 
-/** Attempts still worth following: not final and younger than a day. */
-export function followed(attempts: Readonly<Record<string, YooAttempt>>, now: number): YooAttempt[] {
-  return Object.values(attempts).filter(
-    (attempt) =>
-      (attempt.status === "pending" || attempt.status === "creating") && now - attempt.createdAt < ATTEMPT_TTL_MS,
-  );
+/** An attempt's record as read from KV (undefined when missing or malformed). */
+function attemptRead(value: unknown): YooAttempt | undefined {
+  const parsed = YooAttempt.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
-/** The attempt that created `paymentId`, if this actor knows it. */
-export function attemptOfPayment(
-  attempts: Readonly<Record<string, YooAttempt>>,
-  paymentId: string,
-): YooAttempt | undefined {
-  return Object.values(attempts).find((attempt) => attempt.paymentId === paymentId);
+/** A user's open attempts as read from KV, without those past their day. */
+function openRead(value: unknown, userId: number, now: number): OpenAttempt[] {
+  const parsed = OpenAttempts.safeParse(value);
+  if (!parsed.success || parsed.data.userId !== userId) return [];
+  return parsed.data.attempts.filter((attempt) => now - attempt.createdAt < ATTEMPT_TTL_MS);
 }
 
-/** Attempts without those past their day. */
-export function pruned(attempts: Readonly<Record<string, YooAttempt>>, now: number): Record<string, YooAttempt> {
-  const kept: Record<string, YooAttempt> = {};
-  for (const [id, attempt] of Object.entries(attempts))
-    if (now - attempt.createdAt < ATTEMPT_TTL_MS) kept[id] = attempt;
-  return kept;
+/** The write of a user's open attempts (deleted when none is left). */
+export function openWrite(userId: number, attempts: readonly OpenAttempt[]): KvWrite {
+  const kept = attempts.slice(-MAX_OPEN_ATTEMPTS);
+  return kept.length === 0
+    ? { op: "delete", key: openAttemptsKey(userId) }
+    : { op: "set", key: openAttemptsKey(userId), value: { userId, attempts: kept } satisfies OpenAttempts };
+}
+
+/** The attempt with `status`, its history extended (and capped) when the status changed. */
+export function withStatus(attempt: YooAttempt, previous: YooAttempt["status"] | undefined, now: number): YooAttempt {
+  if (previous === attempt.status) return attempt;
+  return { ...attempt, history: [...attempt.history, { status: attempt.status, at: now }].slice(-MAX_ATTEMPT_HISTORY) };
 }
 
 export type YooMessage = Extract<
   PaymentMessage,
-  { type: "createYooPayment" | "yooCreated" | "yooCreateFailed" | "yooNotified" | "yooCheck" | "yooRead" | "reconcile" }
+  {
+    type:
+      | "createYooPayment"
+      | "yooCreated"
+      | "yooCreateFailed"
+      | "yooNotified"
+      | "yooCheck"
+      | "yooRead"
+      | "reconcile"
+      | "yooPrune";
+  }
 >;
 
-/** The YooKassa steps of the payment actor. */
+/** The KV keys a YooKassa message needs (read before the turn). */
+export function yooReads(message: YooMessage): readonly KvKey[] {
+  switch (message.type) {
+    case "createYooPayment":
+    case "yooPrune":
+      return [openAttemptsKey(message.userId)];
+    case "yooCreated":
+    case "yooCreateFailed":
+    case "yooRead":
+      return [attemptKey(message.attemptId), openAttemptsKey(message.userId)];
+    case "yooCheck":
+      return [attemptKey(message.attemptId)];
+    default:
+      return [];
+  }
+}
+
+/** The YooKassa steps of the payment actor; `read` holds the values of `yooReads(message)`. */
 export function receiveYooKassa(
   state: PaymentState,
   message: YooMessage,
   now: number,
   read?: readonly unknown[],
 ): PaymentTurn {
-  const withAttempt = (
-    attempt: YooAttempt,
+  const tell = (userId: number, news: YooUserNews) => ({ type: "tellUser" as const, userId, news });
+  /** The attempt's new record and its user's index (the attempt in it while open, updated by `entry`). */
+  const recorded = (
+    before: YooAttempt,
+    after: YooAttempt,
+    open: readonly OpenAttempt[],
     turn: Omit<PaymentTurn, "state"> = {},
     extra?: Record<string, unknown>,
   ): PaymentTurn => {
-    // The record keeps every status the attempt went through.
-    const previous = state.yoo[attempt.id];
-    const recorded: YooAttempt =
-      previous?.status === attempt.status
-        ? attempt
-        : { ...attempt, history: [...attempt.history, { status: attempt.status, at: now }] };
-    const { [attempt.id]: _before, ...others } = pruned(state.yoo, now);
+    const attempt = withStatus(after, before.status, now);
+    const others = open.filter((entry) => entry.id !== attempt.id);
+    const mine = open.find((entry) => entry.id === attempt.id);
+    const index = isOpen(attempt)
+      ? [...others, { ...(mine ?? { id: attempt.id, kopecks: attempt.kopecks, createdAt: attempt.createdAt }) }]
+      : others;
     return {
       ...turn,
-      state: { ...state, yoo: isOpen(recorded) ? { ...others, [attempt.id]: recorded } : others },
-      writes: [attemptWrite(recorded, now, extra), ...(turn.writes ?? [])],
+      // A new state object: the records' writes are fenced by the state's commit.
+      state: { ...state },
+      writes: [attemptWrite(attempt, now, extra), openWrite(attempt.userId, index), ...(turn.writes ?? [])],
     };
   };
   switch (message.type) {
     case "createYooPayment": {
+      const open = openRead(read?.[0], message.userId, now);
+      const same = open.find((entry) => entry.kopecks === message.kopecks);
+      if (same !== undefined) {
+        // A repeat press: the bill already made (or being made) for this amount.
+        const news: YooUserNews =
+          same.url === undefined
+            ? { type: "yooStatus", attemptId: same.id, status: "creating" }
+            : { type: "yooReady", attemptId: same.id, url: same.url, kopecks: same.kopecks };
+        return { state, reply: { attemptId: same.id }, effects: [tell(message.userId, news)] };
+      }
+      if (open.length >= MAX_OPEN_ATTEMPTS) {
+        const news: YooUserNews = { type: "yooStatus", attemptId: open[0]?.id ?? "", status: "unpaid" };
+        return { state, reply: { refused: "too_many_open" }, effects: [tell(message.userId, news)] };
+      }
       const seq = state.seq + 1;
       const attempt: YooAttempt = {
         id: `y${seq.toString(36)}`,
@@ -135,54 +243,77 @@ export function receiveYooKassa(
         kopecks: message.kopecks,
         createdAt: now,
         status: "creating",
-        history: [],
+        history: [{ status: "creating", at: now }],
       };
-      const turn = withAttempt(attempt, {
+      const entry: OpenAttempt = { id: attempt.id, kopecks: attempt.kopecks, createdAt: now };
+      return {
+        state: { ...state, seq },
+        writes: [attemptWrite(attempt, now), openWrite(message.userId, [...open, entry])],
         reply: { attemptId: attempt.id },
         effects: [{ type: "yooCreate", attempt }],
-      });
-      return { ...turn, state: { ...turn.state, seq } };
+      };
     }
     case "yooCreated": {
-      const attempt = state.yoo[message.attemptId];
-      if (attempt === undefined || attempt.status !== "creating") return { state };
-      const pending: YooAttempt = { ...attempt, status: "pending", paymentId: message.paymentId };
+      const attempt = attemptRead(read?.[0]);
+      if (attempt === undefined || attempt.status !== "creating" || attempt.userId !== message.userId) return { state };
+      const open = openRead(read?.[1], attempt.userId, now).map((entry) =>
+        entry.id === attempt.id ? { ...entry, paymentId: message.paymentId, url: message.url } : entry,
+      );
       const news: YooUserNews = { type: "yooReady", attemptId: attempt.id, url: message.url, kopecks: attempt.kopecks };
-      return withAttempt(pending, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
+      return recorded(attempt, { ...attempt, status: "pending", paymentId: message.paymentId }, open, {
+        effects: [tell(attempt.userId, news)],
+      });
     }
     case "yooCreateFailed": {
-      const attempt = state.yoo[message.attemptId];
-      if (attempt === undefined || attempt.status !== "creating") return { state };
+      const attempt = attemptRead(read?.[0]);
+      if (attempt === undefined || attempt.status !== "creating" || attempt.userId !== message.userId) return { state };
       const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "failed" };
-      return withAttempt(
+      return recorded(
+        attempt,
         { ...attempt, status: "failed" },
-        { effects: [{ type: "tellUser", userId: attempt.userId, news }] },
-        { failure: message.code },
+        openRead(read?.[1], attempt.userId, now),
+        { effects: [tell(attempt.userId, news)] },
+        { failure: message.code.slice(0, 64) },
       );
     }
-    case "yooNotified": {
-      const attempt = attemptOfPayment(state.yoo, message.paymentId);
-      if (attempt === undefined) return { state, reply: { known: false } };
-      return { state, reply: { known: true }, effects: [{ type: "yooReadPayment", attempt, tell: false }] };
-    }
+    case "yooNotified":
+      // Nothing in a notification is trusted: the payment is read from the API, and its metadata names the attempt.
+      return {
+        state,
+        reply: { known: true },
+        effects: [{ type: "yooReadPayment", paymentId: message.paymentId, tell: false }],
+      };
     case "yooCheck": {
-      const recorded = YooAttempt.safeParse(read?.[0]);
-      const attempt = state.yoo[message.attemptId] ?? (recorded.success ? recorded.data : undefined);
+      const attempt = attemptRead(read?.[0]);
       // A finished attempt: its outcome, from its record (a success was announced with the credit).
       if (attempt !== undefined && attempt.userId === message.userId && !isOpen(attempt)) {
         if (attempt.status !== "canceled" && attempt.status !== "failed") return { state };
-        const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: attempt.status };
-        return { state, effects: [{ type: "tellUser", userId: message.userId, news }] };
+        return {
+          state,
+          effects: [tell(message.userId, { type: "yooStatus", attemptId: attempt.id, status: attempt.status })],
+        };
       }
       if (attempt === undefined || attempt.userId !== message.userId || attempt.paymentId === undefined) {
         const news: YooUserNews = { type: "yooStatus", attemptId: message.attemptId, status: "failed" };
-        return { state, effects: [{ type: "tellUser", userId: message.userId, news }] };
+        return { state, effects: [tell(message.userId, news)] };
       }
-      return { state, effects: [{ type: "yooReadPayment", attempt, tell: true }] };
+      return {
+        state,
+        effects: [
+          {
+            type: "yooReadPayment",
+            paymentId: attempt.paymentId,
+            attemptId: attempt.id,
+            userId: attempt.userId,
+            tell: true,
+          },
+        ],
+      };
     }
     case "yooRead": {
-      const attempt = state.yoo[message.attemptId];
+      const attempt = attemptRead(read?.[0]);
       if (attempt === undefined) return { state };
+      const open = attempt.userId === message.userId ? openRead(read?.[1], attempt.userId, now) : [];
       const verdict = judgePayment(attempt, message.payment);
       switch (verdict.kind) {
         case "credit": {
@@ -193,7 +324,7 @@ export function receiveYooKassa(
             amount: verdict.amount,
             reason: "YooKassa",
           };
-          const turn = withAttempt(verdict.attempt, {
+          return recorded(attempt, verdict.attempt, open, {
             writes: [
               {
                 op: "set",
@@ -208,36 +339,42 @@ export function receiveYooKassa(
                   at: now,
                 },
               },
+              owedWrite(credit),
             ],
             effects: [{ type: "deliverCredit", credit }],
           });
-          return { ...turn, state: { ...turn.state, outbox: { ...state.outbox, [credit.key]: credit } } };
         }
         case "canceled": {
           const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "canceled" };
-          return withAttempt(verdict.attempt, { effects: [{ type: "tellUser", userId: attempt.userId, news }] });
+          return recorded(attempt, verdict.attempt, open, { effects: [tell(attempt.userId, news)] });
         }
         case "pending": {
           if (!message.tell) return { state };
           const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "pending" };
-          return { state, effects: [{ type: "tellUser", userId: attempt.userId, news }] };
+          return { state, effects: [tell(attempt.userId, news)] };
         }
         case "ignore":
           // A payment that does not match its attempt is recorded for an admin and credits nothing.
           if (verdict.reason === "mismatch") {
-            return { state, writes: [attemptWrite(attempt, now, { mismatch: message.payment })] };
+            return {
+              state: { ...state },
+              writes: [attemptWrite(attempt, now, { mismatch: mismatchSummary(message.payment) })],
+            };
           }
           return { state };
       }
       break;
     }
+    case "yooPrune": {
+      // The reconciliation saw attempts past their day in this index: their slots are freed.
+      const stored = OpenAttempts.safeParse(read?.[0]);
+      if (!stored.success) return { state };
+      const live = openRead(read?.[0], message.userId, now);
+      if (live.length === stored.data.attempts.length) return { state };
+      return { state: { ...state }, writes: [openWrite(message.userId, live)] };
+    }
     case "reconcile":
-      return {
-        state,
-        effects: followed(state.yoo, now)
-          .filter((attempt) => attempt.paymentId !== undefined)
-          .map((attempt) => ({ type: "yooReadPayment", attempt, tell: false })),
-      };
+      return { state, effects: [{ type: "reconcileScan" }] };
   }
   return { state };
 }
