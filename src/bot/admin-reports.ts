@@ -2,13 +2,20 @@
  * What /stats and /user show an admin, read from KV in pages (never the
  * whole keyspace at once) and rendered as plain text. Read-only: these
  * reports change nothing.
+ *
+ * /stats also reconciles the ledger with the payment and refund records,
+ * per provider: what was paid against what was credited, what was refunded
+ * against what was debited, and the first few ids that do not match.
  */
+import { z } from "zod";
 import type { HostServices } from "../../actors/mod.ts";
 import { HistoryEntry, historyPageSeqs } from "../jobs/history.ts";
 import { historyKey } from "../jobs/keys.ts";
 import { dayOf } from "../ledger/day.ts";
 import { availableOf } from "../ledger/wallet.ts";
 import type { KvKey } from "../platform/types.ts";
+import { cutText } from "../telegram/text.ts";
+import type { Lang, Translate } from "./i18n.ts";
 import { formatRub } from "./money.ts";
 import { escapeHtml } from "./render-parts.ts";
 import { restoreUserState, type UserState } from "./state.ts";
@@ -27,6 +34,48 @@ async function eachEntry(scan: Scan, prefix: KvKey, visit: (key: KvKey, value: u
   }
 }
 
+/** The payment providers the ledger is reconciled with. */
+const PROVIDERS = ["stars", "yookassa"] as const;
+type Provider = (typeof PROVIDERS)[number];
+
+/** How many ids a mismatch list shows, and how much of each: the reply stays within Telegram's 4096 characters. */
+const LISTED_IDS = 5;
+const SHOWN_ID_CHARS = 40;
+
+/** A count and the kopecks it adds up to. */
+export interface Tally {
+  count: number;
+  kopecks: number;
+}
+
+/** The ids of a mismatch: how many, and the first few (in key order). */
+export interface IdSample {
+  count: number;
+  first: string[];
+}
+
+/** One provider's ledger against its payment and refund records. */
+export interface ProviderReconciliation {
+  /** Payment records that were paid (refunded ones included: their credit stays in the ledger). */
+  paid: Tally;
+  /** Ledger credits `<provider>:<payment id>`. */
+  credited: Tally;
+  paidNotCredited: IdSample;
+  /** Credits with no paid payment record, or a second credit of one payment. */
+  creditedNotPaid: IdSample;
+  /** Refund records `done`. */
+  refundsDone: Tally;
+  /** Refunds whose debits (`refund:…`, `refund:…#n`) minus reverts (`revert:…`) are not zero. */
+  refundDebits: Tally;
+  /** Done refunds whose net debit is not the refunded amount (a debit missing, or one too many). */
+  doneNotDebited: IdSample;
+  /** Net debits of refunds that are neither done nor under way (failed, or no record). */
+  debitedNotDone: IdSample;
+  /** Refunds `debiting` or `refunding`, and `unknown` (the provider is asked again). */
+  underWay: number;
+  unknown: number;
+}
+
 /** The numbers of /stats. */
 export interface Stats {
   users: number;
@@ -37,11 +86,127 @@ export interface Stats {
   jobs: Record<string, number>;
   models: Record<string, number>;
   revenue: Record<string, number>;
+  reconciliation: Record<Provider, ProviderReconciliation>;
 }
 
-/** Counts users, generations (from the histories), revenue by provider and free generations used today. */
+/** The fields of a payment record the reconciliation reads (the payment actor writes more). */
+const PaymentFields = z.looseObject({ kopecks: z.number().int(), status: z.string() });
+/** The fields of a refund record `["refund", "refund:<provider>:<payment id>"]` the reconciliation reads. */
+const RefundFields = z.looseObject({
+  provider: z.enum(PROVIDERS),
+  paymentId: z.string(),
+  kopecks: z.number().int(),
+  status: z.string(),
+});
+/** The fields of a ledger record the reconciliation reads: the entry's key and the signed money that moved. */
+const LedgerFields = z.looseObject({ amount: z.number().int(), entry: z.looseObject({ key: z.string() }) });
+
+const CREDIT_KEY = /^(stars|yookassa):(.+)$/s;
+/** A refund attempt's debit (`#n` from the second attempt on), or the credit that gave one back. */
+const REFUND_DEBIT_KEY = /^(revert:)?(refund:(stars|yookassa):.+?)(?:#\d+)?$/s;
+const PAID_STATUSES = new Set(["paid", "refunded"]);
+const UNDER_WAY = new Set(["debiting", "refunding"]);
+
+const emptyTally = (): Tally => ({ count: 0, kopecks: 0 });
+const emptySample = (): IdSample => ({ count: 0, first: [] });
+
+function note(sample: IdSample, id: string): void {
+  sample.count++;
+  if (sample.first.length < LISTED_IDS) sample.first.push(id);
+}
+
+function add(tally: Tally, kopecks: number): void {
+  tally.count++;
+  tally.kopecks += kopecks;
+}
+
+/**
+ * Reconciles the ledger with the payment and refund records: three paged
+ * scans (payments of both providers, refunds, the ledger); it keeps one
+ * entry per paid payment and per refund in memory, never a page of values.
+ * Revenue (payments still `paid`) is summed into `revenue` on the way.
+ */
+async function reconcile(
+  scan: Scan,
+  revenue: Record<string, number>,
+): Promise<Record<Provider, ProviderReconciliation>> {
+  const report = {} as Record<Provider, ProviderReconciliation>;
+  const paid = {} as Record<Provider, Map<string, { credited: boolean }>>;
+  for (const provider of PROVIDERS) {
+    report[provider] = {
+      paid: emptyTally(),
+      credited: emptyTally(),
+      paidNotCredited: emptySample(),
+      creditedNotPaid: emptySample(),
+      refundsDone: emptyTally(),
+      refundDebits: emptyTally(),
+      doneNotDebited: emptySample(),
+      debitedNotDone: emptySample(),
+      underWay: 0,
+      unknown: 0,
+    };
+    paid[provider] = new Map();
+    // Only these two prefixes: `["payment", "yookassa-attempt", …]` and others are different records.
+    await eachEntry(scan, ["payment", provider], (key, value) => {
+      const record = PaymentFields.safeParse(value);
+      if (key.length !== 3 || !record.success || !PAID_STATUSES.has(record.data.status)) return;
+      if (record.data.status === "paid") revenue[provider] = (revenue[provider] ?? 0) + record.data.kopecks;
+      add(report[provider].paid, record.data.kopecks);
+      paid[provider].set(String(key[2]), { credited: false });
+    });
+  }
+  const refunds = new Map<string, z.infer<typeof RefundFields>>();
+  await eachEntry(scan, ["refund"], (key, value) => {
+    const record = RefundFields.safeParse(value);
+    if (record.success) refunds.set(String(key[1]), record.data);
+  });
+  const netDebits = new Map<string, { provider: Provider; kopecks: number }>();
+  await eachEntry(scan, ["ledger"], (_key, value) => {
+    const record = LedgerFields.safeParse(value);
+    if (!record.success) return;
+    const { amount, entry } = record.data;
+    const credit = CREDIT_KEY.exec(entry.key);
+    if (credit) {
+      const provider = credit[1] as Provider;
+      const id = credit[2] ?? "";
+      add(report[provider].credited, amount);
+      const payment = paid[provider].get(id);
+      if (payment === undefined || payment.credited) note(report[provider].creditedNotPaid, id);
+      else payment.credited = true;
+      return;
+    }
+    const refund = REFUND_DEBIT_KEY.exec(entry.key);
+    if (refund) {
+      const refundKey = refund[2] ?? "";
+      const net = netDebits.get(refundKey) ?? { provider: refund[3] as Provider, kopecks: 0 };
+      // A debit's amount is negative, a revert's positive: both move the net debit by -amount.
+      netDebits.set(refundKey, { ...net, kopecks: net.kopecks - amount });
+    }
+  });
+  for (const provider of PROVIDERS) {
+    for (const [id, payment] of paid[provider]) if (!payment.credited) note(report[provider].paidNotCredited, id);
+  }
+  for (const [refundKey, refund] of refunds) {
+    const line = report[refund.provider];
+    const net = netDebits.get(refundKey)?.kopecks ?? 0;
+    if (refund.status === "done") {
+      add(line.refundsDone, refund.kopecks);
+      if (net !== refund.kopecks) note(line.doneNotDebited, refund.paymentId);
+    } else if (UNDER_WAY.has(refund.status)) line.underWay++;
+    else if (refund.status === "unknown") line.unknown++;
+    else if (net !== 0) note(line.debitedNotDone, refund.paymentId);
+  }
+  for (const [refundKey, net] of netDebits) {
+    if (net.kopecks === 0) continue;
+    add(report[net.provider].refundDebits, net.kopecks);
+    if (!refunds.has(refundKey)) note(report[net.provider].debitedNotDone, refundKey.replace(/^refund:[a-z]+:/, ""));
+  }
+  return report;
+}
+
+/** Counts users, generations (from the histories), revenue by provider, free generations used today, and reconciles the ledger. */
 export async function collectStats(scan: Scan, now: number, timeZone: string): Promise<Stats> {
-  const stats: Stats = {
+  const stats: Omit<Stats, "reconciliation"> = {
     users: 0,
     activeToday: 0,
     active7Days: 0,
@@ -71,33 +236,83 @@ export async function collectStats(scan: Scan, now: number, timeZone: string): P
     stats.jobs[entry.data.state] = (stats.jobs[entry.data.state] ?? 0) + 1;
     stats.models[entry.data.modelId] = (stats.models[entry.data.modelId] ?? 0) + 1;
   });
-  for (const provider of ["stars", "yookassa"]) {
-    await eachEntry(scan, ["payment", provider], (_key, value) => {
-      const record = value as { status?: unknown; kopecks?: unknown };
-      if (record.status === "paid" && typeof record.kopecks === "number") {
-        stats.revenue[provider] = (stats.revenue[provider] ?? 0) + record.kopecks;
-      }
-    });
-  }
-  return stats;
+  return { ...stats, reconciliation: await reconcile(scan, stats.revenue) };
 }
 
-/** /stats as text (HTML). */
-export function statsText(stats: Stats, kieCredits: number | undefined): string {
+/** A mismatch list's line: its count, the first few ids (cut, escaped) and how many more there are. */
+function sampleLine(t: Translate, lang: Lang, key: string, sample: IdSample): string[] {
+  if (sample.count === 0) return [];
+  const ids = sample.first.map((id) => escapeHtml(cutText(id, SHOWN_ID_CHARS)));
+  const more = sample.count - sample.first.length;
+  if (more > 0) ids.push(t(lang, "stats-more", { n: String(more) }));
+  return [`  ${t(lang, key, { count: String(sample.count), ids: ids.join(", ") })}`];
+}
+
+function reconciliationLines(report: ProviderReconciliation, t: Translate, lang: Lang): string[] {
+  const rub = (kopecks: number) => formatRub(kopecks, lang);
+  const lists = [
+    ...sampleLine(t, lang, "stats-paid-not-credited", report.paidNotCredited),
+    ...sampleLine(t, lang, "stats-credited-not-paid", report.creditedNotPaid),
+    ...sampleLine(t, lang, "stats-done-not-debited", report.doneNotDebited),
+    ...sampleLine(t, lang, "stats-debited-not-done", report.debitedNotDone),
+  ];
+  return [
+    `  ${t(lang, "stats-credits", {
+      paid: String(report.paid.count),
+      paidSum: rub(report.paid.kopecks),
+      credited: String(report.credited.count),
+      creditedSum: rub(report.credited.kopecks),
+      difference: rub(report.paid.kopecks - report.credited.kopecks),
+    })}`,
+    `  ${t(lang, "stats-refunds", {
+      done: String(report.refundsDone.count),
+      doneSum: rub(report.refundsDone.kopecks),
+      debited: String(report.refundDebits.count),
+      debitedSum: rub(report.refundDebits.kopecks),
+      difference: rub(report.refundsDone.kopecks - report.refundDebits.kopecks),
+    })}`,
+    `  ${t(lang, "stats-refunds-open", { underWay: String(report.underWay), unknown: String(report.unknown) })}`,
+    ...(lists.length > 0 ? lists : [`  ${t(lang, "stats-all-match")}`]),
+  ];
+}
+
+/**
+ * /stats as text (HTML), in the admin's language. Its length is bounded: at
+ * most 10 models and, per provider, four lists of {@link LISTED_IDS} ids of
+ * {@link SHOWN_ID_CHARS} characters each (tests/admin.reconciliation.test.ts
+ * sends the worst case).
+ */
+export function statsText(stats: Stats, kieCredits: number | undefined, t: Translate, lang: Lang): string {
+  const none = t(lang, "stats-none");
   const top = Object.entries(stats.models)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
-    .map(([model, count]) => `  ${escapeHtml(model)}: ${count}`);
-  const jobs = Object.entries(stats.jobs).map(([state, count]) => `${state} ${count}`);
-  const revenue = Object.entries(stats.revenue).map(([provider, kopecks]) => `${provider} ${formatRub(kopecks, "en")}`);
+    .map(([model, count]) => `  ${escapeHtml(cutText(model, SHOWN_ID_CHARS))}: ${count}`);
+  const jobs = Object.entries(stats.jobs).map(([state, count]) => `${escapeHtml(state)} ${count}`);
+  const revenue = Object.entries(stats.revenue).map(
+    ([provider, kopecks]) => `${escapeHtml(provider)} ${formatRub(kopecks, lang)}`,
+  );
   return [
-    "<b>Statistics</b>",
-    `Users: ${stats.users} (active today ${stats.activeToday}, 7 days ${stats.active7Days}, blocked ${stats.blocked})`,
-    `Generations: ${jobs.join(", ") || "none"}`,
-    ...(top.length > 0 ? ["Top models:", ...top] : []),
-    `Revenue: ${revenue.join(", ") || "none"}`,
-    `Free generations used today: ${stats.freeUsedToday}`,
-    `KIE credits: ${kieCredits === undefined ? "unavailable" : kieCredits}`,
+    `<b>${t(lang, "stats-title")}</b>`,
+    t(lang, "stats-users", {
+      users: String(stats.users),
+      today: String(stats.activeToday),
+      week: String(stats.active7Days),
+      blocked: String(stats.blocked),
+    }),
+    t(lang, "stats-generations", { jobs: jobs.join(", ") || none }),
+    ...(top.length > 0 ? [t(lang, "stats-top-models"), ...top] : []),
+    t(lang, "stats-revenue", { revenue: revenue.join(", ") || none }),
+    t(lang, "stats-free-today", { n: String(stats.freeUsedToday) }),
+    t(lang, "stats-kie-credits", {
+      credits: kieCredits === undefined ? t(lang, "stats-unavailable") : String(kieCredits),
+    }),
+    "",
+    `<b>${t(lang, "stats-reconciliation")}</b>`,
+    ...PROVIDERS.flatMap((provider) => [
+      t(lang, `stats-provider-${provider}`),
+      ...reconciliationLines(stats.reconciliation[provider], t, lang),
+    ]),
   ].join("\n");
 }
 

@@ -196,7 +196,7 @@ export function adminCommand(
   if (!ctx.rules.adminIds.includes(ctx.userId)) {
     return { state, effects: [show(state, target, { kind: "notice" }, { key: "unknown-input" })] };
   }
-  if (name === "stats") return { state, effects: [{ type: "adminStats", chatId: target.chatId }] };
+  if (name === "stats") return { state, effects: [{ type: "adminStats", chatId: target.chatId, lang: state.lang }] };
   if (name === "broadcast") {
     const text = args ?? "";
     if (text === "" || text.length > 4096) {

@@ -48,7 +48,11 @@ export async function performAdminEffect(shell: BotShell, effect: AdminEffect, i
         collectStats(shell.scan, Date.now(), shell.timeZone),
         shell.jobs.kie.credits().catch(() => undefined),
       ]);
-      await shell.api.raw.sendMessage({ chat_id: effect.chatId, text: statsText(stats, credits), parse_mode: "HTML" });
+      await shell.api.raw.sendMessage({
+        chat_id: effect.chatId,
+        text: statsText(stats, credits, shell.t, effect.lang),
+        parse_mode: "HTML",
+      });
       return;
     }
     case "adminLookup": {

@@ -132,8 +132,8 @@ export type BotEffect =
   | { readonly type: "catalogVisibility"; readonly chatId: number; readonly modelId: string; readonly hidden: boolean }
   /** Start a broadcast of an admin's text to every user. */
   | { readonly type: "adminBroadcast"; readonly adminId: number; readonly broadcastId: string; readonly text: string }
-  /** Send an admin the statistics. */
-  | { readonly type: "adminStats"; readonly chatId: number }
+  /** Send an admin the statistics and the ledger's reconciliation, in the admin's language. */
+  | { readonly type: "adminStats"; readonly chatId: number; readonly lang: Lang }
   /** Send an admin what the bot knows of a user (by id or @username). */
   | { readonly type: "adminLookup"; readonly chatId: number; readonly query: string }
   /** Hand an admin's refund to the payment actor (it tells the admin how it went). */
