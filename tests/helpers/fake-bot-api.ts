@@ -24,12 +24,14 @@ export interface FakeBotApiHooks {
    * asked of `telegram` (429); it is not in `calls` and not given to `onCall`.
    */
   readonly onRefusal?: (call: RecordedCall, refusal: RefusalRecord) => void;
+  /** Sees every call that was done but whose answer was lost (`FakeBotApiFaults.refundAnswerLost`). */
+  readonly onAnswerLost?: (call: RecordedCall) => void;
   /** The Telegram that answers (its chats, flood waits and refusals); `sharedTelegram` by default. */
   readonly telegram?: FakeTelegram;
 }
 
 /** The faults the fake can answer with, as Telegram does. */
-export type BotApiFaultKind = "too_many_requests" | "server_error" | "not_editable" | "blocked";
+export type BotApiFaultKind = "too_many_requests" | "server_error" | "not_editable" | "blocked" | "answer_lost";
 
 /**
  * Faults to inject, for chaos runs; without them the fake answers every call.
@@ -45,6 +47,14 @@ export interface FakeBotApiFaults {
   readonly serverError?: number;
   /** `editMessageText` calls answered 400 "Bad Request: message can't be edited". */
   readonly notEditable?: number;
+  /** `refundStarPayment` calls answered 500 "Internal Server Error" (nothing refunded). */
+  readonly refundServerError?: number;
+  /**
+   * `refundStarPayment` calls done, then their connection reset before the
+   * answer: the Stars went back, the bot cannot know. Given to `onAnswerLost`
+   * (not to `onCall`) and counted as `answer_lost`.
+   */
+  readonly refundAnswerLost?: number;
   /** True for chats whose user blocked the bot: every call to them answers 403. */
   readonly blocked?: (chatId: number) => boolean;
   /** Methods never faulted: the bot's start-up calls by default (a failed getMe stops a start). */
@@ -68,6 +78,13 @@ function faultFor(
       kind: "blocked",
       status: 403,
       body: { ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" },
+    };
+  }
+  if (call.method === "refundStarPayment" && random() < (faults.refundServerError ?? 0)) {
+    return {
+      kind: "server_error",
+      status: 500,
+      body: { ok: false, error_code: 500, description: "Internal Server Error" },
     };
   }
   if (random() < (faults.tooManyRequests ?? 0)) {
@@ -97,7 +114,7 @@ function faultFor(
 }
 
 export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: FakeBotApiFaults) {
-  const { onCall, onUpdatesSent, onFault, onRefusal } = hooks;
+  const { onCall, onUpdatesSent, onFault, onRefusal, onAnswerLost } = hooks;
   const telegram = hooks.telegram ?? sharedTelegram;
   const calls: RecordedCall[] = [];
   const refusals: RefusalRecord[] = [];
@@ -106,6 +123,7 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: Fake
     server_error: 0,
     not_editable: 0,
     blocked: 0,
+    answer_lost: 0,
   };
   let queue: unknown[] = [];
   let waiting: { res: ServerResponse; timer: ReturnType<typeof setTimeout> } | undefined;
@@ -168,6 +186,16 @@ export async function startFakeBotApi(hooks: FakeBotApiHooks = {}, faults?: Fake
         return;
       }
       calls.push({ method, payload });
+      if (
+        method === "refundStarPayment" &&
+        faults !== undefined &&
+        (faults.random ?? Math.random)() < (faults.refundAnswerLost ?? 0)
+      ) {
+        faultCounts.answer_lost++;
+        onAnswerLost?.({ method, payload });
+        req.socket.destroy();
+        return;
+      }
       onCall?.({ method, payload });
       reply(res, answer.body.result);
     });

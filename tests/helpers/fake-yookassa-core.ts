@@ -71,6 +71,9 @@ export interface YooRefusal {
   readonly code: string;
   readonly description: string;
   readonly parameter?: string;
+  readonly idempotenceKey?: string;
+  /** The request's body (its first 500 characters). */
+  readonly body: string;
 }
 
 /** The longest Idempotence-Key YooKassa takes. */
@@ -407,6 +410,8 @@ export class FakeYooKassaCore {
       code,
       description,
       ...(parameter ? { parameter } : {}),
+      ...(request.idempotenceKey ? { idempotenceKey: request.idempotenceKey } : {}),
+      body: request.body.slice(0, 500),
     });
     return {
       status,

@@ -44,8 +44,10 @@ export interface FakeYooKassaFaults {
   readonly serverError?: number;
   /** HTTP 429 with YooKassa's error body; nothing is done. */
   readonly rateLimited?: number;
-  /** Which requests may be faulted (default: all); `route` is e.g. `POST /refunds`. */
+  /** Which requests may be faulted (default: all). */
   readonly applies?: (method: string, path: string) => boolean;
+  /** Other shares for `POST /refunds` (default: the same as every request's). */
+  readonly refunds?: Omit<FakeYooKassaFaults, "refunds" | "applies" | "random" | "hangMs">;
   /** Random numbers in [0, 1), for reproducible runs (default `Math.random`). */
   readonly random?: () => number;
 }
@@ -159,10 +161,11 @@ export async function startFakeYooKassaServer(options: FakeYooKassaServerOptions
   const random = faults?.random ?? Math.random;
   const drawFault = (method: string, path: string): keyof FakeYooKassaFaultCounts | undefined => {
     if (faults === undefined || !(faults.applies?.(method, path) ?? true)) return undefined;
-    if (random() < (faults.timeout ?? 0)) return "timeout";
-    if (random() < (faults.reset ?? 0)) return "reset";
-    if (random() < (faults.serverError ?? 0)) return "server_error";
-    if (random() < (faults.rateLimited ?? 0)) return "rate_limited";
+    const shares = method === "POST" && path === "/refunds" ? (faults.refunds ?? faults) : faults;
+    if (random() < (shares.timeout ?? 0)) return "timeout";
+    if (random() < (shares.reset ?? 0)) return "reset";
+    if (random() < (shares.serverError ?? 0)) return "server_error";
+    if (random() < (shares.rateLimited ?? 0)) return "rate_limited";
     return undefined;
   };
   const send = (res: ServerResponse, status: number, body: unknown) => {
