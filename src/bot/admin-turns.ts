@@ -8,13 +8,13 @@
 import type { KvWrite } from "../../actors/mod.ts";
 import { applyEntry } from "../ledger/ledger.ts";
 import { availableOf } from "../ledger/wallet.ts";
-import { RefundProvider } from "../payments/refund-core.ts";
+import { type RefundOutcome, RefundProvider } from "../payments/refund-core.ts";
 import type { UserContext } from "./job-core.ts";
 import { formatRub } from "./money.ts";
 import type { UserState } from "./state.ts";
 import type { UserTurn } from "./turn-parts.ts";
 import { show } from "./turn-parts.ts";
-import type { BotEffect, Target } from "./views.ts";
+import type { BotEffect, Notice, Target } from "./views.ts";
 
 /** What an admin can do to a user. */
 export type AdminAction =
@@ -72,6 +72,26 @@ export function parseRefundCommand(args: string | undefined): RefundCommand | un
   if (!match) return undefined;
   const provider = RefundProvider.parse(match[1]);
   return { provider, paymentId: match[2] ?? "", reason: (match[3] ?? "").trim() || "refund" };
+}
+
+/** What the admin reads about a refund's outcome (`checked`: settled by asking the provider again). */
+export function refundOutcomeNotice(outcome: RefundOutcome, lang: UserState["lang"]): Notice {
+  const payment = outcome.paymentId;
+  switch (outcome.status) {
+    case "done":
+      return {
+        key: outcome.checked ? "admin-refund-checked-done" : "admin-refund-done",
+        args: { payment, amount: formatRub(outcome.kopecks, lang) },
+      };
+    case "checking":
+      return { key: "admin-refund-checking", args: { payment } };
+    case "refused":
+      if (outcome.code === "under_way") return { key: "admin-refund-under-way", args: { payment } };
+      return {
+        key: outcome.checked ? "admin-refund-checked-refused" : "admin-refund-refused",
+        args: { payment, code: outcome.code },
+      };
+  }
 }
 
 /** The payment actor asks to debit a refunded payment (replies `{ ok }`). */

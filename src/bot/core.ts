@@ -16,6 +16,7 @@ import {
   type RefundDebitMessage,
   receiveAdmin,
   receiveRefundDebit,
+  refundOutcomeNotice,
 } from "./admin-turns.ts";
 import { onAction } from "./buttons.ts";
 import { decodeAction, type InfoPage } from "./callback-data.ts";
@@ -35,7 +36,7 @@ import { type ReferralMessage, receiveReferral, welcome } from "./referral-turns
 import { pressedMessageDigest } from "./screen-digest.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
 import { answer, infoView, onWizardInput, show, type UserTurn } from "./turn-parts.ts";
-import type { Account, BotEffect, Notice, Prefill, Target } from "./views.ts";
+import type { Account, BotEffect, Prefill, Target } from "./views.ts";
 
 /** Messages the user actor handles. */
 export type UserMessage =
@@ -162,16 +163,11 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       const notice = { key: "refunded", args: { amount: formatRub(message.kopecks, state.lang) } };
       return { state, effects: [show(state, { chatId: ctx.userId }, { kind: "main" }, notice)] };
     }
-    case "refundOutcome": {
-      const notice: Notice =
-        message.status === "done"
-          ? {
-              key: "admin-refund-done",
-              args: { payment: message.paymentId, amount: formatRub(message.kopecks, state.lang) },
-            }
-          : { key: "admin-refund-refused", args: { payment: message.paymentId, code: message.code } };
-      return { state, effects: [show(state, { chatId: ctx.userId }, { kind: "notice" }, notice)] };
-    }
+    case "refundOutcome":
+      return {
+        state,
+        effects: [show(state, { chatId: ctx.userId }, { kind: "notice" }, refundOutcomeNotice(message, state.lang))],
+      };
     case "yooStatus":
       return {
         state,

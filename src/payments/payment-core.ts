@@ -10,7 +10,6 @@ import type { KvWrite, Turn } from "../../actors/mod.ts";
 import type { KvKey } from "../platform/types.ts";
 import {
   isRefundMessage,
-  Refund,
   type RefundEffect,
   type RefundMessage,
   type RefundOutcome,
@@ -109,13 +108,11 @@ export const PaymentState = z.object({
   outbox: z.record(z.string(), Credit).default({}),
   /** Earlier versions' card attempts: moved into their records on the first turn. Always empty after it. */
   yoo: z.record(z.string(), YooAttempt).default({}),
-  /** Every refund, by its key (a payment is refunded at most once). */
-  refunds: z.record(z.string(), Refund).default({}),
 });
 export type PaymentState = z.infer<typeof PaymentState>;
 
 export function initialPaymentState(): PaymentState {
-  return { v: 1, seq: 0, outbox: {}, yoo: {}, refunds: {} };
+  return { v: 1, seq: 0, outbox: {}, yoo: {} };
 }
 
 /** Why a payment or a pre-checkout is refused. */

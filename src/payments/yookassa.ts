@@ -1,6 +1,7 @@
 /**
- * The YooKassa REST client: create a payment (with an Idempotence-Key that
- * a retry reuses) and read one back. Every answer is parsed with zod;
+ * The YooKassa REST client: create a payment or a refund (with an
+ * Idempotence-Key that a retry reuses), read a payment back and list a
+ * payment's refunds. Every answer is parsed with zod;
  * amounts cross the boundary as kopecks. 429 and 5xx are retried with the
  * same key, as YooKassa asks; other errors are typed and carry no secrets.
  */
@@ -37,8 +38,19 @@ export const YooRefund = z.looseObject({
   id: z.string().min(1),
   status: z.enum(["pending", "succeeded", "canceled"]),
   payment_id: z.string(),
+  amount: Amount.optional(),
 });
 export type YooRefund = z.infer<typeof YooRefund>;
+
+/** A page of a list (`GET /refunds`): its items and the cursor of the next page, if any. */
+const YooRefundList = z.looseObject({
+  type: z.literal("list"),
+  items: z.array(YooRefund),
+  next_cursor: z.string().min(1).optional(),
+});
+
+/** Pages of a payment's refunds read at most (a payment has a handful). */
+const MAX_REFUND_PAGES = 5;
 
 const YooErrorBody = z.looseObject({
   type: z.literal("error"),
@@ -121,6 +133,23 @@ export class YooKassaClient {
     return answer;
   }
 
+  /**
+   * The refunds of a payment (`GET /refunds?payment_id=`), every page: how a
+   * refund is found once YooKassa no longer keeps its Idempotence-Key.
+   */
+  async listRefunds(paymentId: string): Promise<YooRefund[]> {
+    const refunds: YooRefund[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_REFUND_PAGES; page++) {
+      const query = new URLSearchParams({ payment_id: paymentId, limit: "100", ...(cursor ? { cursor } : {}) });
+      const listed = await this.#call("GET", `/refunds?${query}`, undefined, undefined, YooRefundList);
+      refunds.push(...listed.items);
+      cursor = listed.next_cursor;
+      if (cursor === undefined) return refunds;
+    }
+    throw new YooKassaError("malformed", "YooKassa listed more refunds of one payment than expected");
+  }
+
   /** Reads a payment (the only source the bot trusts for its status and amount). */
   getPayment(id: string): Promise<YooPayment> {
     return this.#call("GET", `/payments/${encodeURIComponent(id)}`, undefined, undefined, YooPayment);
@@ -165,7 +194,7 @@ export class YooKassaClient {
         signal: AbortSignal.timeout(this.#options.timeoutMs ?? 15_000),
       });
     } catch {
-      throw new YooKassaError("network", `${method} ${path.split("/")[1] ?? ""}: no answer`);
+      throw new YooKassaError("network", `${method} ${path.split(/[/?]/)[1] ?? ""}: no answer`);
     }
     const json: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
@@ -177,7 +206,7 @@ export class YooKassaClient {
     if (!parsed.success)
       throw new YooKassaError(
         "malformed",
-        `YooKassa answered ${method} ${path.split("/")[1] ?? ""} with an unknown shape`,
+        `YooKassa answered ${method} ${path.split(/[/?]/)[1] ?? ""} with an unknown shape`,
       );
     return parsed.data;
   }

@@ -7,6 +7,7 @@ import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { type App, startApp } from "../../src/app.ts";
 import { platform } from "../../src/platform/mod.ts";
+import type { Clock } from "../../src/platform/types.ts";
 import { TEST_TOKEN, testConfig } from "./app.ts";
 import { silentLog } from "./runtime.ts";
 import { decodeBody, type FakeTelegram, messageObject, sharedTelegram } from "./telegram/mod.ts";
@@ -164,18 +165,26 @@ export function userOf(id: number, language_code = "ru", first_name = "Анна"
 
 /**
  * A running in-thread bot with helpers to feed updates and read what it did.
- * Unless `pace` is "real", the bot's wall clock moves a second per turn, as
- * if a person were tapping (otherwise flood control would step in).
+ * With `pace` "human" the bot's wall clock moves a second per turn, as if a
+ * person were tapping (otherwise flood control would step in); "real" is
+ * the platform's clock; a clock of the test's own moves as the test says.
+ * `send` tells `telegram` what it sends (pre-checkout queries, Stars
+ * charges), as Telegram knows what it sent.
  */
 export async function startBot(
   kvPath: string,
   calls: BotCall[],
   env: Record<string, string> = {},
-  pace: "human" | "real" = "human",
+  pace: "human" | "real" | Clock = "human",
+  telegram: FakeTelegram = sharedTelegram,
 ) {
   let now = Date.now();
   const clock =
-    pace === "real" ? platform.clock : { now: () => (now += 1_000), monotonic: () => platform.clock.monotonic() };
+    pace === "real"
+      ? platform.clock
+      : pace === "human"
+        ? { now: () => (now += 1_000), monotonic: () => platform.clock.monotonic() }
+        : pace;
   const app: App = await startApp({
     config: testConfig(kvPath, env),
     platform: { ...platform, clock },
@@ -190,6 +199,15 @@ export async function startBot(
      */
     async send(update: Update, expected = 1, waitMs = 5_000): Promise<BotCall[]> {
       const before = calls.length;
+      if (update.pre_checkout_query) telegram.recordPreCheckout(update.pre_checkout_query.id);
+      const paid = update.message?.successful_payment;
+      if (paid?.currency === "XTR" && update.message?.from) {
+        telegram.recordStarsCharge({
+          chargeId: paid.telegram_payment_charge_id,
+          userId: update.message.from.id,
+          stars: paid.total_amount,
+        });
+      }
       await app.dispatch(update);
       const deadline = Date.now() + waitMs;
       while (calls.length < before + expected && Date.now() < deadline)

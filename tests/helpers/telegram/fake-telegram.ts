@@ -10,7 +10,9 @@ import {
   chatIdOf,
   checkCall,
   DESCRIPTIONS,
+  type PreCheckoutView,
   type Refusal,
+  type StarsChargeView,
   type StoredMessage,
   sentKind,
   storedText,
@@ -63,6 +65,18 @@ export function summarize(payload: Record<string, unknown>): string {
   return parts.join(" ");
 }
 
+/** A Stars payment Telegram took (a `successful_payment` it sent). */
+interface StarsCharge {
+  readonly userId: number;
+  readonly stars: number;
+  refunded: boolean;
+}
+
+interface PreCheckout {
+  readonly at: number;
+  answered: boolean;
+}
+
 export class FakeTelegram implements ChatView {
   /** Every refused call, oldest first. */
   readonly refusals: RefusalRecord[] = [];
@@ -70,6 +84,49 @@ export class FakeTelegram implements ChatView {
   readonly #floods: Flood[] = [];
   readonly #answered = new Set<string>();
   readonly #listeners = new Set<(refusal: RefusalRecord) => void>();
+  readonly #charges = new Map<string, StarsCharge>();
+  readonly #preCheckouts = new Map<string, PreCheckout>();
+  readonly #now: () => number;
+
+  /** `now`: the clock pre-checkout deadlines are measured on (epoch ms; the wall clock by default). */
+  constructor(options: { readonly now?: () => number } = {}) {
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  /**
+   * Records a Stars payment, as Telegram does when it sends the
+   * `successful_payment` update: `refundStarPayment` refunds only a recorded
+   * charge, of its own user, once.
+   */
+  recordStarsCharge(charge: { readonly chargeId: string; readonly userId: number; readonly stars: number }): void {
+    this.#charges.set(charge.chargeId, { userId: charge.userId, stars: charge.stars, refunded: false });
+  }
+
+  /** The charges refunded so far. */
+  refundedCharges(): ReadonlySet<string> {
+    return new Set([...this.#charges].filter(([, charge]) => charge.refunded).map(([id]) => id));
+  }
+
+  starsCharge(chargeId: string): StarsChargeView | undefined {
+    return this.#charges.get(chargeId);
+  }
+
+  /**
+   * Records a pre-checkout query sent at `at` (now by default), as Telegram
+   * does when it sends the `pre_checkout_query` update: it is answered once,
+   * within 10 seconds. Queries never recorded are answered without checks.
+   */
+  recordPreCheckout(queryId: string, at = this.#now()): void {
+    this.#preCheckouts.set(queryId, { at, answered: false });
+  }
+
+  preCheckout(queryId: string): PreCheckoutView | undefined {
+    return this.#preCheckouts.get(queryId);
+  }
 
   /**
    * Answers the next `calls` calls (to `chatId`, or to any chat without it)
@@ -112,11 +169,13 @@ export class FakeTelegram implements ChatView {
     return withButton ?? messages.find((message) => message.kind === "text") ?? this.#remember(chatId, data);
   }
 
-  /** Forgets every chat, flood wait and refusal. */
+  /** Forgets every chat, flood wait, refusal, charge and pre-checkout query. */
   reset(): void {
     this.#chats.clear();
     this.#floods.length = 0;
     this.#answered.clear();
+    this.#charges.clear();
+    this.#preCheckouts.clear();
     this.refusals.length = 0;
   }
 
@@ -181,6 +240,14 @@ export class FakeTelegram implements ChatView {
       });
     }
     if (method === "answerCallbackQuery") this.#answered.add(String(payload.callback_query_id));
+    if (method === "answerPreCheckoutQuery") {
+      const query = this.#preCheckouts.get(String(payload.pre_checkout_query_id));
+      if (query !== undefined) query.answered = true;
+    }
+    if (method === "refundStarPayment") {
+      const charge = this.#charges.get(String(payload.telegram_payment_charge_id));
+      if (charge !== undefined) charge.refunded = true;
+    }
     if (method === "getFile") {
       const fileId = String(payload.file_id);
       return { file_id: fileId, file_unique_id: `u-${fileId}`, file_size: 4096, file_path: `files/${fileId}.jpg` };

@@ -23,7 +23,10 @@ export {
   type FormattedText,
   formattedText,
   LIMITS,
+  PRE_CHECKOUT_ANSWER_MS,
+  type PreCheckoutView,
   type Refusal,
+  type StarsChargeView,
   type StoredMessage,
   utf16Length,
 } from "./rules.ts";

@@ -89,7 +89,14 @@ export const DESCRIPTIONS = {
   pricesEmpty: "Bad Request: there must be at least one price",
   priceLabelEmpty: "Bad Request: can't parse labeled price: LabeledPrice label must be non-empty",
   priceAmountInvalid: `Bad Request: can't parse labeled price: Field "amount" must be of type Number`,
+  // The Bot API server rewrites tdlib's QUERY_ID_INVALID so for every query (callback, pre-checkout).
   queryIdInvalid: "Bad Request: query is too old and response timeout expired or query ID is invalid",
+  // payments.refundStarsCharge's documented errors (core.telegram.org/method/payments.refundStarsCharge).
+  chargeAlreadyRefunded: "Bad Request: CHARGE_ALREADY_REFUNDED",
+  chargeIdEmpty: "Bad Request: CHARGE_ID_EMPTY",
+  userIdInvalid: "Bad Request: USER_ID_INVALID",
+  // Not documented for a charge Telegram does not know (or another user's): the code bots report seeing.
+  chargeNotFound: "Bad Request: CHARGE_NOT_FOUND",
   // The documented "the first button must be a Pay button" of an invoice's keyboard.
   payButtonFirst: "Bad Request: REPLY_MARKUP_BUY_EMPTY",
   tooManyRequests: (seconds: number) => `Too Many Requests: retry after ${seconds}`,
@@ -107,11 +114,37 @@ export interface StoredMessage {
   readonly markup: unknown;
 }
 
-/** What the rules need to know of Telegram's state: the messages the fake has sent, the callback queries answered. */
+/** A Stars payment Telegram took, as the rules see it. */
+export interface StarsChargeView {
+  readonly userId: number;
+  readonly refunded: boolean;
+}
+
+/** A pre-checkout query Telegram sent, as the rules see it. */
+export interface PreCheckoutView {
+  /** When it was sent (epoch ms). */
+  readonly at: number;
+  readonly answered: boolean;
+}
+
+/** Telegram waits this long for a pre-checkout answer, then the query is gone. */
+export const PRE_CHECKOUT_ANSWER_MS = 10_000;
+
+/**
+ * What the rules need to know of Telegram's state: the messages the fake
+ * has sent, the callback queries answered, and (when the view tracks them)
+ * Stars charges and pre-checkout queries.
+ */
 export interface ChatView {
   message(chatId: number, messageId: number): StoredMessage | undefined;
   /** True once a callback query has been answered (a query is answered once). */
   answered?(callbackQueryId: string): boolean;
+  /** A Stars charge by its id; without this method, every refund is accepted. */
+  starsCharge?(chargeId: string): StarsChargeView | undefined;
+  /** A pre-checkout query by its id; undefined (or no method): one the view never recorded, answered as before. */
+  preCheckout?(queryId: string): PreCheckoutView | undefined;
+  /** The view's clock (epoch ms). */
+  now?(): number;
 }
 
 /** Text after Telegram parsed it: plain text and entities. */
@@ -373,6 +406,18 @@ function checkInvoice(payload: Record<string, unknown>): Refusal | undefined {
   return undefined;
 }
 
+/** A Stars refund: only of a charge Telegram took from that user, and once. */
+function checkStarsRefund(payload: Record<string, unknown>, chats: ChatView): Refusal | undefined {
+  const userId = Number(payload.user_id);
+  if (!Number.isSafeInteger(userId) || userId <= 0) return refuse(DESCRIPTIONS.userIdInvalid);
+  const chargeId = payload.telegram_payment_charge_id;
+  if (typeof chargeId !== "string" || chargeId === "") return refuse(DESCRIPTIONS.chargeIdEmpty);
+  if (chats.starsCharge === undefined) return undefined;
+  const charge = chats.starsCharge(chargeId);
+  if (charge === undefined || charge.userId !== userId) return refuse(DESCRIPTIONS.chargeNotFound);
+  return charge.refunded ? refuse(DESCRIPTIONS.chargeAlreadyRefunded) : undefined;
+}
+
 /**
  * Telegram's refusal of `method` with `payload`, given the messages the
  * fake has sent (`chats`), or undefined when Telegram would accept it.
@@ -441,6 +486,14 @@ function checkSpecific(method: string, payload: Record<string, unknown>, chats: 
       if (typeof text !== "string") return undefined;
       if (hasLoneSurrogate(text)) return refuse(DESCRIPTIONS.stringsNotUtf8);
       return utf16Length(text) > LIMITS.callbackAnswer ? refuse(DESCRIPTIONS.callbackAnswerTooLong) : undefined;
+    }
+    case "refundStarPayment":
+      return checkStarsRefund(payload, chats);
+    case "answerPreCheckoutQuery": {
+      const query = chats.preCheckout?.(String(payload.pre_checkout_query_id));
+      if (query === undefined) return undefined;
+      const late = (chats.now?.() ?? Date.now()) - query.at > PRE_CHECKOUT_ANSWER_MS;
+      return query.answered || late ? refuse(DESCRIPTIONS.queryIdInvalid) : undefined;
     }
     case "sendInvoice": {
       const first = (payload.reply_markup as { inline_keyboard?: Record<string, unknown>[][] } | undefined)
