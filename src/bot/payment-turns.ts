@@ -24,7 +24,13 @@ export type PaymentUserMessage =
       readonly amount: number;
       readonly reason: string;
     }
-  | { readonly type: "starsReported"; readonly chargeId: string; readonly refusal?: PaymentRefusal };
+  | {
+      readonly type: "starsReported";
+      readonly chargeId: string;
+      readonly refusal?: PaymentRefusal;
+      /** The payment actor did not have it yet: the number of failed reports so far (the next one follows). */
+      readonly unrecorded?: number;
+    };
 
 /** A `successful_payment` as Telegram sends it (the fields the bot uses). */
 export interface StarsPayment {
@@ -67,7 +73,15 @@ export function receivePaymentMessage(
 ): UserTurn {
   switch (message.type) {
     case "starsReported": {
-      if (state.pendingStars[message.chargeId] === undefined) return { state };
+      const pending = state.pendingStars[message.chargeId];
+      if (pending === undefined) return { state };
+      if (message.unrecorded !== undefined) {
+        // Not recorded yet: reported again (after a wait) for as long as it is pending.
+        return {
+          state,
+          effects: [{ type: "reportStars", chargeId: message.chargeId, ...pending, retry: message.unrecorded }],
+        };
+      }
       const { [message.chargeId]: _gone, ...pendingStars } = state.pendingStars;
       const effects: BotEffect[] = message.refusal
         ? [

@@ -18,8 +18,15 @@ type PaymentEffect = Extract<
   { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "yooPay" | "yooCheck" }
 >;
 
-/** Attempts to report a payment before leaving it to the next start. */
-const REPORT_ATTEMPTS = 6;
+/**
+ * How long a pre-checkout waits for the payment actor: Telegram drops a
+ * query not answered within 10 seconds, and the answer call itself (with
+ * its retries) and the user's mailbox need the rest.
+ */
+export const PRE_CHECKOUT_ASK_MS = 4_000;
+
+/** The wait before the `retry`-th report of a Stars payment: growing, at most a minute. */
+export const reportDelayMs = (retry: number) => Math.min(60_000, 500 * retry);
 
 /** Performs one payment effect of the user actor `id`. */
 export async function performPaymentEffect(
@@ -68,7 +75,7 @@ export async function performPaymentEffect(
             currency: effect.currency,
             amount: effect.amount,
           },
-          8_000,
+          PRE_CHECKOUT_ASK_MS,
         );
         check = reply.ok ? (reply.value as PaymentCheck) : { ok: false, refusal: "unavailable" };
       }
@@ -112,8 +119,15 @@ export async function performPaymentEffect(
       return;
     }
     case "reportStars": {
-      const { type: _type, ...payment } = effect;
-      for (let attempt = 1; attempt <= REPORT_ATTEMPTS; attempt++) {
+      const { type: _type, retry = 0, ...payment } = effect;
+      // Detached: a report waiting for its retry must not hold up the user's other turns (a pre-checkout).
+      void (async () => {
+        if (retry > 0) {
+          await new Promise((resolve) => {
+            const timer = setTimeout(resolve, reportDelayMs(retry));
+            (timer as { unref?: () => void }).unref?.();
+          });
+        }
         const reply = await shell.catalog.ask("payment", "main", { type: "starsPaid", userId, ...payment });
         if (reply.ok) {
           const check = reply.value as PaymentCheck;
@@ -124,10 +138,10 @@ export async function performPaymentEffect(
           });
           return;
         }
-        shell.log.warn({ chargeId: effect.chargeId, attempt, error: reply.error }, "Stars payment not recorded yet");
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-      }
-      // Still pending in the user's state: the next start reports it again.
+        shell.log.warn({ chargeId: effect.chargeId, retry, error: reply.error }, "Stars payment not recorded yet");
+        // The user's actor reports it again while it is still pending (and its next start does too).
+        tellSelf({ type: "starsReported", chargeId: effect.chargeId, unrecorded: retry + 1 });
+      })();
       return;
     }
   }
