@@ -23,7 +23,7 @@ import {
   paymentReads,
   receivePayment,
 } from "../src/payments/payment-core.ts";
-import type { YooPayment } from "../src/payments/yookassa.ts";
+import { rubValue, type YooPayment } from "../src/payments/yookassa.ts";
 import {
   attemptWrite,
   MAX_ATTEMPT_HISTORY,
@@ -84,7 +84,7 @@ function yooPayment(attempt: { id: string; userId: number; kopecks: number }, pa
     id: paymentId,
     status,
     paid: status === "succeeded",
-    amount: { value: (attempt.kopecks / 100).toFixed(2), currency: "RUB" },
+    amount: { value: rubValue(attempt.kopecks), currency: "RUB" },
     metadata: { attemptId: attempt.id, userId: String(attempt.userId) },
   } as YooPayment;
 }
