@@ -3,7 +3,7 @@
  * accepted at the limit and refused one past it, with Telegram's own
  * answer, through the pure rules and through both fake Bot APIs.
  */
-import { Api, GrammyError, InputFile } from "grammy";
+import { Api, GrammyError, HttpError, InputFile } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOKEN } from "./helpers/app.ts";
 import { type BotCall, botApiServer, userOf } from "./helpers/bot-harness.ts";
@@ -12,6 +12,7 @@ import {
   checkCall,
   DESCRIPTIONS,
   FakeTelegram,
+  PRE_CHECKOUT_ANSWER_MS,
   parseTelegramHtml,
   type Refusal,
   type StoredMessage,
@@ -547,6 +548,138 @@ describe("the HTTP fake Bot API answers through the same rules", () => {
       expect((await api.sendMessage(CHAT, "ok")).message_id).toBe(1);
     } finally {
       await fake.close();
+    }
+  });
+});
+
+describe("Stars charges: refundStarPayment refunds a charge Telegram took, from its own user, once", () => {
+  const refund = (telegram: FakeTelegram, userId: number, chargeId: string) =>
+    telegram.answer("refundStarPayment", { user_id: userId, telegram_payment_charge_id: chargeId });
+
+  it("refuses a charge it never took, and another user's, with CHARGE_NOT_FOUND", () => {
+    const telegram = new FakeTelegram();
+    telegram.recordStarsCharge({ chargeId: "ch-1", userId: 7, stars: 100 });
+    expect(refund(telegram, 7, "ch-unknown").body).toEqual({
+      ok: false,
+      error_code: 400,
+      description: "Bad Request: CHARGE_NOT_FOUND",
+    });
+    expect(refund(telegram, 8, "ch-1").body.description).toBe(DESCRIPTIONS.chargeNotFound);
+    expect([...telegram.refundedCharges()]).toEqual([]);
+    expect(telegram.refusals.map((refusal) => refusal.method)).toEqual(["refundStarPayment", "refundStarPayment"]);
+  });
+
+  it("refunds a known charge once: a second refund is CHARGE_ALREADY_REFUNDED", () => {
+    const telegram = new FakeTelegram();
+    telegram.recordStarsCharge({ chargeId: "ch-1", userId: 7, stars: 100 });
+    telegram.recordStarsCharge({ chargeId: "ch-2", userId: 7, stars: 250 });
+    expect(refund(telegram, 7, "ch-1")).toEqual({ status: 200, body: { ok: true, result: true } });
+    expect([...telegram.refundedCharges()]).toEqual(["ch-1"]);
+    expect(telegram.starsCharge("ch-1")).toMatchObject({ userId: 7, refunded: true });
+    expect(telegram.starsCharge("ch-2")).toMatchObject({ userId: 7, refunded: false });
+    const again = refund(telegram, 7, "ch-1");
+    expect([again.status, again.body.description]).toEqual([400, "Bad Request: CHARGE_ALREADY_REFUNDED"]);
+    expect([...telegram.refundedCharges()]).toEqual(["ch-1"]);
+    telegram.reset();
+    expect(refund(telegram, 7, "ch-2").body.description).toBe(DESCRIPTIONS.chargeNotFound);
+  });
+
+  it("refuses an empty charge id and a user id that is not a positive integer", () => {
+    const telegram = new FakeTelegram();
+    expect(refund(telegram, 7, "").body.description).toBe("Bad Request: CHARGE_ID_EMPTY");
+    expect(refund(telegram, 0, "ch-1").body.description).toBe("Bad Request: USER_ID_INVALID");
+  });
+});
+
+describe("pre-checkout queries: answered once, within 10 seconds of being sent", () => {
+  /** A Telegram on a clock the test moves. */
+  const onClock = () => {
+    let now = 1_790_000_000_000;
+    return { telegram: new FakeTelegram({ now: () => now }), advance: (ms: number) => (now += ms) };
+  };
+  const answer = (telegram: FakeTelegram, queryId: string) =>
+    telegram.answer("answerPreCheckoutQuery", { pre_checkout_query_id: queryId, ok: true });
+
+  it("accepts an answer 10 s after the query and refuses one a millisecond later", () => {
+    const { telegram, advance } = onClock();
+    telegram.recordPreCheckout("q-in-time");
+    telegram.recordPreCheckout("q-late");
+    advance(PRE_CHECKOUT_ANSWER_MS);
+    expect(answer(telegram, "q-in-time")).toEqual({ status: 200, body: { ok: true, result: true } });
+    expect(telegram.preCheckout("q-in-time")?.answered).toBe(true);
+    advance(1);
+    expect(answer(telegram, "q-late").body).toEqual({
+      ok: false,
+      error_code: 400,
+      description: "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    });
+    // A refused answer leaves the query unanswered: Telegram tells the user the bot did not answer.
+    expect(telegram.preCheckout("q-late")?.answered).toBe(false);
+  });
+
+  it("refuses a second answer to the same query, and measures from the time it was sent", () => {
+    const { telegram, advance } = onClock();
+    telegram.recordPreCheckout("q-1");
+    expect(answer(telegram, "q-1").status).toBe(200);
+    expect(answer(telegram, "q-1").body.description).toBe(DESCRIPTIONS.queryIdInvalid);
+    // Sent 9 s before the fake recorded it: one more second and a millisecond is too late.
+    telegram.recordPreCheckout("q-2", telegram.now() - 9_000);
+    advance(1_001);
+    expect(answer(telegram, "q-2").body.description).toBe(DESCRIPTIONS.queryIdInvalid);
+    expect(telegram.refusals.map((refusal) => refusal.method)).toEqual([
+      "answerPreCheckoutQuery",
+      "answerPreCheckoutQuery",
+    ]);
+  });
+});
+
+describe("the HTTP fake's refund faults", () => {
+  it("refundServerError: a 500 that refunds nothing, on refundStarPayment only", async () => {
+    const own = new FakeTelegram();
+    own.recordStarsCharge({ chargeId: "ch-500", userId: 7, stars: 100 });
+    const fake = await startFakeBotApi({ telegram: own }, { refundServerError: 1 });
+    try {
+      const api = new Api(TEST_TOKEN, { apiRoot: fake.apiRoot });
+      const error = await api.refundStarPayment(7, "ch-500").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GrammyError);
+      expect([(error as GrammyError).error_code, (error as GrammyError).description]).toEqual([
+        500,
+        "Internal Server Error",
+      ]);
+      expect([...own.refundedCharges()]).toEqual([]);
+      expect(fake.faultCounts.server_error).toBe(1);
+      expect(fake.calls).toEqual([]);
+      // Other methods go through.
+      expect((await api.sendMessage(CHAT, "ok")).text).toBe("ok");
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("refundAnswerLost: the Stars go back but the connection drops; asked again, Telegram says already refunded", async () => {
+    const own = new FakeTelegram();
+    own.recordStarsCharge({ chargeId: "ch-lost", userId: 7, stars: 100 });
+    const lost: string[] = [];
+    const lossy = await startFakeBotApi(
+      { telegram: own, onAnswerLost: (call) => lost.push(String(call.payload.telegram_payment_charge_id)) },
+      { refundAnswerLost: 1 },
+    );
+    const steady = await startFakeBotApi({ telegram: own });
+    try {
+      const error = await new Api(TEST_TOKEN, { apiRoot: lossy.apiRoot })
+        .refundStarPayment(7, "ch-lost")
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpError);
+      expect([...own.refundedCharges()]).toEqual(["ch-lost"]);
+      expect(lost).toEqual(["ch-lost"]);
+      expect(lossy.faultCounts.answer_lost).toBe(1);
+      const again = await new Api(TEST_TOKEN, { apiRoot: steady.apiRoot })
+        .refundStarPayment(7, "ch-lost")
+        .catch((e: unknown) => e);
+      expect((again as GrammyError).description).toBe(DESCRIPTIONS.chargeAlreadyRefunded);
+    } finally {
+      await lossy.close();
+      await steady.close();
     }
   });
 });
