@@ -3,6 +3,8 @@
  * read while the bot writes): whole snapshots to prove a bad input changed
  * nothing, and the count of work still open while the bot drains.
  */
+import { OWED_PREFIX } from "../../src/payments/payment-core.ts";
+import { OPEN_REFUNDS_PREFIX } from "../../src/payments/refund-core.ts";
 import { platform } from "../../src/platform/mod.ts";
 import type { KvKey, KvStore } from "../../src/platform/types.ts";
 
@@ -60,18 +62,35 @@ export function differences(before: KvSnapshot, after: KvSnapshot): string[] {
   return changed;
 }
 
-/** Work the bot still owes: open jobs, Stars payments not yet recorded, credits not yet acknowledged. */
-export async function openWork(
-  kvPath: string,
-): Promise<{ openJobs: number; openPayments: number; outbox: number; pendingOrders: number }> {
+/**
+ * Work the bot still owes: open jobs, Stars payments not yet recorded,
+ * credits not yet acknowledged (owed records, and any left in the payment
+ * actor's value by an earlier version), Generate presses not yet priced,
+ * and refunds not finished (the ["refund-open"] index).
+ */
+export async function openWork(kvPath: string): Promise<{
+  openJobs: number;
+  openPayments: number;
+  outbox: number;
+  pendingOrders: number;
+  openRefunds: number;
+}> {
   return await withKv(kvPath, async (kv) => {
     const openJobs = (await listAll(kv, ["open_job"])).length;
     const openPayments = (await listAll(kv, ["open_payment"])).length;
     const payment = await kv.get<{ outbox?: Record<string, unknown> }>(["payment", "main"]);
+    const owed = (await listAll(kv, OWED_PREFIX)).length;
     // Generate presses whose price has not come back yet (their queued look is still to come).
     const pendingOrders = (await listAll<{ ordering?: string }>(kv, ["user"])).filter(
       (entry) => entry.value.ordering !== undefined,
     ).length;
-    return { openJobs, openPayments, outbox: Object.keys(payment.value?.outbox ?? {}).length, pendingOrders };
+    const openRefunds = (await listAll(kv, [...OPEN_REFUNDS_PREFIX])).length;
+    return {
+      openJobs,
+      openPayments,
+      outbox: owed + Object.keys(payment.value?.outbox ?? {}).length,
+      pendingOrders,
+      openRefunds,
+    };
   });
 }

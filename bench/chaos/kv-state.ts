@@ -3,15 +3,25 @@
  * layout `src/` writes: user state under ["user", id] (wallet, jobs still
  * open, Stars payments not yet recorded), ledger records under ["ledger",
  * user, key], jobs under ["job", user, id], history under ["history",
- * user, n], Stars payments under ["payment", "stars", charge id], the
- * payment actor under ["payment", "main"] (its outbox of credits), the
- * indexes ["open_job", user, id] and ["open_payment", user, charge id],
- * and the update inbox ["inbox", update id].
+ * user, n], the indexes ["open_job", user, id] and ["open_payment", user,
+ * charge id], and the update inbox ["inbox", update id]. The payment
+ * actor's records: its one value ["payment", "main"], Stars and YooKassa
+ * payments ["payment", "stars" | "yookassa", id], card attempts
+ * ["payment", "yookassa-attempt", id] and each user's open ones
+ * ["payment", "yookassa-open", user], credits still owed ["payment",
+ * "owed", credit key], refunds ["refund", key] and the open ones
+ * ["refund-open", key]. Records with a schema in `src/` are read with it,
+ * so one the bot could not read either shows up in `unreadable`.
  */
+import v8 from "node:v8";
+import type { z } from "zod";
 import { initialUserState, restoreUserState, type UserState } from "../../src/bot/state.ts";
 import { HistoryEntry } from "../../src/jobs/history.ts";
 import { Job } from "../../src/jobs/job.ts";
 import type { LedgerRecord } from "../../src/ledger/ledger.ts";
+import { Credit, OWED_PREFIX, PaymentState } from "../../src/payments/payment-core.ts";
+import { OPEN_REFUNDS_PREFIX, PaidRecord, Refund } from "../../src/payments/refund-core.ts";
+import { OpenAttempts, YooAttempt } from "../../src/payments/yookassa-core.ts";
 import { listAll, withKv } from "./kv-read.ts";
 
 /** Everything KV holds about one user. */
@@ -35,11 +45,36 @@ export interface StarsPaymentRecord {
   readonly invoiceId: string;
 }
 
+/** A YooKassa payment as the payment actor recorded it when it credited the payment (`attemptId` and more besides). */
+export type YooPaymentRecord = z.infer<typeof PaidRecord>;
+
+/** The payment actor's one value as KV stores it. */
+export interface PaymentActorValue {
+  readonly state: PaymentState;
+  /** Its size as KV stores it (V8's serialization, as `tests/payments.budget.test.ts` measures it). */
+  readonly bytes: number;
+}
+
 export interface KvState {
   readonly users: Map<number, UserRecords>;
   readonly starsPayments: Map<string, StarsPaymentRecord>;
-  /** Credits the payment actor still owes (its outbox), by ledger key. */
+  /**
+   * Credits the payment actor still owes, by ledger key: its owed records,
+   * and any credit still in its value (earlier versions kept them there).
+   */
   readonly outbox: Record<string, unknown>;
+  /** YooKassa payments the payment actor credited, by payment id. */
+  readonly yookassaPayments: Map<string, YooPaymentRecord>;
+  /** Card attempts, by attempt id. */
+  readonly yookassaAttempts: Map<string, YooAttempt>;
+  /** Each user's open card attempts (the index a press reads), by user. */
+  readonly yookassaOpen: Map<number, OpenAttempts>;
+  /** Refunds, by their key (`refund:<provider>:<payment id>`). */
+  readonly refunds: Map<string, Refund>;
+  /** The index of refunds not finished, by refund key. */
+  readonly openRefunds: Map<string, unknown>;
+  /** The payment actor's value (undefined when it never wrote one). */
+  readonly paymentActor?: PaymentActorValue;
   /** Update ids recorded in the inbox but never marked handled. */
   readonly unhandledUpdates: number[];
   /** Entries that did not parse (a schema the run does not know), with the reason. */
@@ -99,11 +134,59 @@ export async function readKvState(kvPath: string): Promise<KvState> {
     for (const { key, value } of await listAll<StarsPaymentRecord>(kv, ["payment", "stars"])) {
       starsPayments.set(String(key[2]), value);
     }
-    const main = await kv.get<{ outbox?: Record<string, unknown> }>(["payment", "main"]);
+    const yookassaPayments = new Map<string, YooPaymentRecord>();
+    for (const { key, value } of await listAll(kv, ["payment", "yookassa"])) {
+      const record = parse(key, () => PaidRecord.parse(value));
+      if (record !== undefined) yookassaPayments.set(String(key[2]), record);
+    }
+    const yookassaAttempts = new Map<string, YooAttempt>();
+    for (const { key, value } of await listAll(kv, ["payment", "yookassa-attempt"])) {
+      const attempt = parse(key, () => YooAttempt.parse(value));
+      if (attempt !== undefined) yookassaAttempts.set(String(key[2]), attempt);
+    }
+    const yookassaOpen = new Map<number, OpenAttempts>();
+    for (const { key, value } of await listAll(kv, ["payment", "yookassa-open"])) {
+      const open = parse(key, () => OpenAttempts.parse(value));
+      if (open !== undefined) yookassaOpen.set(Number(key[2]), open);
+    }
+    const refunds = new Map<string, Refund>();
+    for (const { key, value } of await listAll(kv, ["refund"])) {
+      const refund = parse(key, () => Refund.parse(value));
+      if (refund !== undefined) refunds.set(String(key[1]), refund);
+    }
+    const openRefunds = new Map<string, unknown>();
+    for (const { key, value } of await listAll(kv, [...OPEN_REFUNDS_PREFIX])) openRefunds.set(String(key[1]), value);
+
+    const outbox: Record<string, unknown> = {};
+    const main = await kv.get(["payment", "main"]);
+    let paymentActor: PaymentActorValue | undefined;
+    if (main.value !== null && main.value !== undefined) {
+      const state = parse(["payment", "main"], () => PaymentState.parse(main.value));
+      if (state !== undefined) {
+        paymentActor = { state, bytes: v8.serialize(main.value).length };
+        Object.assign(outbox, state.outbox);
+      }
+    }
+    for (const { key, value } of await listAll(kv, OWED_PREFIX)) {
+      const credit = parse(key, () => Credit.parse(value));
+      outbox[String(key[2])] = credit ?? value;
+    }
     const unhandledUpdates = (await listAll<{ done?: boolean }>(kv, ["inbox"]))
       .filter((entry) => entry.value.done === false)
       .map((entry) => Number(entry.key[1]));
-    return { users, starsPayments, outbox: main.value?.outbox ?? {}, unhandledUpdates, unreadable };
+    return {
+      users,
+      starsPayments,
+      outbox,
+      yookassaPayments,
+      yookassaAttempts,
+      yookassaOpen,
+      refunds,
+      openRefunds,
+      ...(paymentActor === undefined ? {} : { paymentActor }),
+      unhandledUpdates,
+      unreadable,
+    };
   });
 }
 
