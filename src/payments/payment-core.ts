@@ -10,11 +10,13 @@ import type { KvWrite, Turn } from "../../actors/mod.ts";
 import type { KvKey } from "../platform/types.ts";
 import {
   isRefundMessage,
+  Refund,
   type RefundEffect,
   type RefundMessage,
   type RefundOutcome,
   receiveRefund,
   refundReads,
+  refundWrites,
 } from "./refund-core.ts";
 import type { YooPayment } from "./yookassa.ts";
 import {
@@ -108,6 +110,12 @@ export const PaymentState = z.object({
   outbox: z.record(z.string(), Credit).default({}),
   /** Earlier versions' card attempts: moved into their records on the first turn. Always empty after it. */
   yoo: z.record(z.string(), YooAttempt).default({}),
+  /**
+   * Earlier versions' refunds under way, by key: moved into their records
+   * and the open index on the first turn, so the settler finishes them.
+   * Absent after it. Each is parsed then (a malformed one cannot be settled).
+   */
+  refunds: z.record(z.string(), z.unknown()).optional(),
 });
 export type PaymentState = z.infer<typeof PaymentState>;
 
@@ -377,7 +385,10 @@ function lastWriteOfEachKey(writes: readonly KvWrite[]): KvWrite[] {
  * An earlier version's state moved into records: every credit it owed into
  * an owed record, every attempt still open into its record and its user's
  * index (the newest `MAX_OPEN_ATTEMPTS`; older ones still credit when paid,
- * by their record). Undefined when there is nothing to move.
+ * by their record), every refund under way into its record and the open
+ * index (the settler takes it on from where it stood: a debit asked for is
+ * asked again under the same key, a provider asked is asked how it went).
+ * Undefined when there is nothing to move.
  */
 function migrateLegacy(
   state: PaymentState,
@@ -385,8 +396,13 @@ function migrateLegacy(
 ): { state: PaymentState; writes: KvWrite[]; values: Map<string, unknown> } | undefined {
   const credits = Object.values(state.outbox);
   const attempts = Object.values(state.yoo);
-  if (credits.length === 0 && attempts.length === 0) return undefined;
+  if (credits.length === 0 && attempts.length === 0 && state.refunds === undefined) return undefined;
   const writes: KvWrite[] = credits.map(owedWrite);
+  for (const stored of Object.values(state.refunds ?? {})) {
+    // Their shape is the first attempt's (its debit key is the refund's key, as it was then).
+    const refund = Refund.safeParse(stored);
+    if (refund.success) writes.push(...refundWrites(refund.data, now));
+  }
   const byUser = new Map<number, OpenAttempt[]>();
   for (const attempt of attempts) {
     const open =
@@ -407,7 +423,8 @@ function migrateLegacy(
   const values = new Map<string, unknown>();
   for (const write of writes) if (write.op === "set") values.set(keyId(write.key), write.value);
   // Attempt ids count from `seq` (s… and y… share it): nothing to renumber.
-  return { state: { ...state, outbox: {}, yoo: {} }, writes, values };
+  const { refunds: _moved, ...rest } = state;
+  return { state: { ...rest, outbox: {}, yoo: {} }, writes, values };
 }
 
 function checkInvoice(
