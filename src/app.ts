@@ -157,7 +157,7 @@ export function workerGroups(
                 secretKey: config.yookassa.secretKey,
                 apiUrl: config.yookassa.apiUrl,
                 returnUrl: `https://t.me/${botUsername}`,
-                reconcileMs: 5 * 60_000,
+                reconcileMs: config.yookassa.reconcileMs,
               },
             }
           : {}),

@@ -165,6 +165,12 @@ export const ConfigSchema = z
     YOOKASSA_SECRET_KEY: z.string().trim().min(8, { error: "the secret key from YooKassa" }).optional(),
     YOOKASSA_API_URL: httpsOrLocalUrl("the YooKassa API").default("https://api.yookassa.ru/v3"),
     YOOKASSA_PACKAGES: rubleAmounts.default([10_000, 30_000, 50_000, 100_000]),
+    YOOKASSA_RECONCILE_SECONDS: z.coerce
+      .number({ error: "seconds between re-reads of pending card payments, 30 to 3600" })
+      .int({ error: "seconds between re-reads of pending card payments, 30 to 3600" })
+      .min(30, { error: "seconds between re-reads of pending card payments, 30 to 3600" })
+      .max(3_600, { error: "seconds between re-reads of pending card payments, 30 to 3600" })
+      .default(300),
     YOOKASSA_IPS: z
       .string()
       .trim()
@@ -330,6 +336,11 @@ export interface Config {
     readonly packages: readonly number[];
     /** Notification senders (IP addresses and ranges). */
     readonly allowedIps: readonly string[];
+    /**
+     * How often pending payments are re-read: a payment whose notification
+     * was lost is credited within this long, and each re-read is one API call per open payment.
+     */
+    readonly reconcileMs: number;
   };
   /** Take a request's sender from the rightmost `X-Forwarded-For` entry (one trusted proxy hop appends it). */
   readonly trustProxy: boolean;
@@ -418,6 +429,7 @@ export function parseConfig(
             apiUrl: value.YOOKASSA_API_URL,
             packages: value.YOOKASSA_PACKAGES,
             allowedIps: value.YOOKASSA_IPS,
+            reconcileMs: value.YOOKASSA_RECONCILE_SECONDS * 1000,
           },
         }
       : {}),

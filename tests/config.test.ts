@@ -66,6 +66,19 @@ describe("configuration", () => {
     ).toEqual(["YOOKASSA_PACKAGES", "YOOKASSA_IPS"]);
   });
 
+  it("re-reads pending card payments every 5 minutes unless told otherwise, between 30 s and an hour", () => {
+    const yookassa = { ...valid, YOOKASSA_SHOP_ID: "123456", YOOKASSA_SECRET_KEY: "live_secret_1" };
+    expect(parseConfig(yookassa, { cpuCount: 1 }).yookassa?.reconcileMs).toBe(300_000);
+    expect(parseConfig({ ...yookassa, YOOKASSA_RECONCILE_SECONDS: "60" }, { cpuCount: 1 }).yookassa?.reconcileMs).toBe(
+      60_000,
+    );
+    for (const wrong of ["29", "3601", "90.5", "often"]) {
+      expect(problemsOf({ ...yookassa, YOOKASSA_RECONCILE_SECONDS: wrong })).toEqual([
+        "YOOKASSA_RECONCILE_SECONDS: seconds between re-reads of pending card payments, 30 to 3600",
+      ]);
+    }
+  });
+
   it("webhook mode needs the public address and a secret, which counts as a secret", () => {
     expect(problemsOf({ ...valid, BOT_MODE: "webhook" })).toEqual([
       "PUBLIC_BASE_URL: required when BOT_MODE is webhook",
