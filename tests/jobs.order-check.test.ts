@@ -75,10 +75,18 @@ describe("a Generate press's order", () => {
     }
   });
 
-  it("of a wizard the user has left is forgotten by the look", () => {
+  it("of a wizard the user has left is given up by the look, and the user told so in a message of its own", () => {
     const left = { ...pressed(), wizard: { ...WIZARD, id: "other" } };
     const look = receiveJobMessage(left, { type: "orderDue", wizardId: "w9k", target: TARGET }, ctx);
-    expect(look.effects ?? []).toEqual([]);
+    expect(look.effects).toEqual([
+      {
+        type: "show",
+        target: { chatId: USER },
+        lang: "ru",
+        view: { kind: "notice" },
+        notice: { key: "order-not-placed" },
+      },
+    ]);
     expect(look.state.ordering).toBeUndefined();
   });
 });

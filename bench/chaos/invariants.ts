@@ -53,7 +53,13 @@ export interface InvariantInputs {
 }
 
 /** What a generation's user is told when Generate is refused (en.ftl): no job, and the user knows why. */
-const ORDER_REFUSALS = ["You need", "already have generations running", "already running", "already finished"];
+const ORDER_REFUSALS = [
+  "You need",
+  "already have generations running",
+  "already running",
+  "already finished",
+  "order was not placed",
+];
 
 const LIVE_STATES = ["created", "submitted"];
 
@@ -241,8 +247,10 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
     for (const [jobId, job] of records.jobs) {
       if ((job.outcome ?? job.state) !== "succeeded" || job.taskId === undefined) continue;
       // A user who blocked the bot meanwhile cannot be shown anything (the history keeps the result),
-      // and a result Telegram refused in every form was given back.
-      const deliveredAt = job.deliveringAt ?? job.updatedAt;
+      // and a result Telegram refused in every form was given back. A delivery that reached nothing is
+      // tried again, so it is the last try that counts: a delivered job's `updatedAt` is when it ended
+      // (its `deliveringAt` is when it became final, long before a try after a restart or a block).
+      const deliveredAt = job.state === "delivered" ? job.updatedAt : (job.deliveringAt ?? job.updatedAt);
       const blockedThen = (inputs.blockedPeriods.get(userId) ?? []).some(
         ([from, to]) => deliveredAt >= from - 1_000 && deliveredAt <= to + 1_000,
       );

@@ -23,6 +23,7 @@ import {
 } from "../jobs/job.ts";
 import {
   type DeadlineDue,
+  type DeliveryDue,
   historyKey,
   jobKey,
   ledgerKey,
@@ -110,11 +111,19 @@ export type JobMessage =
       readonly code: string;
     }
   | { readonly type: "statusShown"; readonly jobId: string; readonly messageId: number }
-  | { readonly type: "delivered"; readonly jobId: string; readonly undeliverable?: boolean }
+  | {
+      readonly type: "delivered";
+      readonly jobId: string;
+      readonly undeliverable?: boolean;
+      /** Nothing reached the user, on errors that may pass (Telegram down or flooded, the bot blocked). */
+      readonly unsent?: boolean;
+    }
+  /** Another try at a delivery that reached nothing (queued by {@link onDelivered}). */
+  | { readonly type: "deliveryDue"; readonly jobId: string; readonly attempt: number }
   /** The job's deadline fell due (queued with the job): it ends now if it has not. */
   | { readonly type: "deadline"; readonly jobId: string }
   /** The look at a Generate press's order, queued with the press (see {@link confirmOrder}). */
-  | { readonly type: "orderDue"; readonly wizardId: string; readonly target: Target }
+  | { readonly type: "orderDue"; readonly wizardId: string; readonly target: Target; readonly look?: number }
   /** Take over open jobs; `live` are the instances alive now, whose jobs are left to them. */
   | { readonly type: "resume"; readonly live?: readonly string[] };
 
@@ -149,6 +158,7 @@ export function jobRecordReads(
     case "status":
     case "statusFailed":
     case "delivered":
+    case "deliveryDue":
     case "deadline":
       return known(m.jobId);
     case "resume":
@@ -175,26 +185,65 @@ export const ORDER_CHECK_MS = 5_000;
 export function confirmOrder(state: UserState, wizard: Wizard, target: Target, ctx: UserContext): UserTurn | string {
   if (state.blocked) return "job-blocked";
   if (openJobCount(state) >= ctx.rules.maxOpenJobs) return "job-too-many";
-  const due: OrderDue = {
-    t: "order",
-    userId: ctx.userId,
-    wizardId: wizard.id,
-    chatId: target.chatId,
-    ...(target.messageId === undefined ? {} : { messageId: target.messageId }),
-  };
   return {
     state: { ...state, ordering: wizard.id },
-    writes: [{ op: "enqueue", value: due, delay: ORDER_CHECK_MS }],
+    writes: [orderLookWrite(wizard.id, target, 0, ctx)],
     effects: [{ type: "quote", target, lang: state.lang, wizard }],
   };
 }
 
-/** The order check: a press whose price never came back (a crash in between) asks for it again. */
-function onOrderDue(state: UserState, wizardId: string, target: Target): UserTurn {
+/** The KV queue message of the `look`-th look at an order (0: the one queued with the press). */
+function orderLookWrite(wizardId: string, target: Target, look: number, ctx: UserContext): KvWrite {
+  const due: OrderDue = {
+    t: "order",
+    userId: ctx.userId,
+    wizardId,
+    chatId: target.chatId,
+    ...(target.messageId === undefined ? {} : { messageId: target.messageId }),
+    ...(look === 0 ? {} : { look }),
+  };
+  return { op: "enqueue", value: due, delay: ORDER_CHECK_MS };
+}
+
+/** Looks at one order at most: half a minute of asking for a price that never comes back. */
+export const MAX_ORDER_LOOKS = 6;
+
+/**
+ * The order check: a press whose price never came back (a crash in
+ * between) asks for it again, and queues the next look in the same commit,
+ * since that question may be lost to the next crash as well; the looks end
+ * once the order has its answer (a job or a refusal: `ordering` cleared).
+ * An order that can no longer be placed (the user has left its wizard, or
+ * the last look came and still no price) is given up, and the user is told
+ * so rather than left waiting for a job that will never come.
+ */
+function onOrderDue(state: UserState, wizardId: string, target: Target, look: number, ctx: UserContext): UserTurn {
   const wizard = state.wizard;
   if (state.ordering !== wizardId) return { state };
-  if (state.jobs[wizardId] !== undefined || wizard?.id !== wizardId) return { state: withoutOrdering(state) };
-  return { state, effects: [{ type: "quote", target, lang: state.lang, wizard }] };
+  const given = withoutOrdering(state);
+  if (state.jobs[wizardId] !== undefined) return { state: given };
+  if (wizard?.id !== wizardId) return { state: given, effects: [orderNotPlaced(given, target)] };
+  if (look + 1 >= MAX_ORDER_LOOKS) {
+    const notice = { key: "order-not-placed" };
+    return {
+      state: given,
+      effects: [{ type: "show", target, lang: state.lang, view: { kind: "wizard", wizard }, notice }],
+    };
+  }
+  return {
+    state,
+    writes: [orderLookWrite(wizardId, target, look + 1, ctx)],
+    effects: [{ type: "quote", target, lang: state.lang, wizard }],
+  };
+}
+
+/**
+ * Tells the user an order of a wizard they have left was not placed: in a
+ * message of its own, since the order's screen may show something else now.
+ */
+function orderNotPlaced(state: UserState, target: Target): BotEffect {
+  const notice = { key: "order-not-placed" };
+  return { type: "show", target: { chatId: target.chatId }, lang: state.lang, view: { kind: "notice" }, notice };
 }
 
 function withoutOrdering(state: UserState): UserState {
@@ -262,13 +311,15 @@ export function receiveJobMessage(state: UserState, message: JobMessage, ctx: Us
       };
     }
     case "delivered":
-      return onDelivered(state, message.jobId, message.undeliverable === true, ctx);
+      return onDelivered(state, message.jobId, message.undeliverable === true, message.unsent === true, ctx);
     case "resume":
       return resume(state, message.live ?? [], ctx);
     case "deadline":
       return onDeadline(state, message.jobId, ctx);
     case "orderDue":
-      return onOrderDue(state, message.wizardId, message.target);
+      return onOrderDue(state, message.wizardId, message.target, message.look ?? 0, ctx);
+    case "deliveryDue":
+      return onDeliveryDue(state, message.jobId, message.attempt, ctx);
   }
 }
 
@@ -313,8 +364,12 @@ function createJob(
   // The price came back: the press is answered, by a job or a notice.
   const state = pressed.ordering === wizardId ? withoutOrdering(pressed) : pressed;
   const wizard = state.wizard;
-  // Another press of the same Generate button got here first, or the user moved on.
-  if (state.jobs[wizardId] !== undefined || wizard === undefined || wizard.id !== wizardId) return { state };
+  // Another press of the same Generate button got here first.
+  if (state.jobs[wizardId] !== undefined) return { state };
+  if (wizard === undefined || wizard.id !== wizardId) {
+    // The user left the wizard while its price was asked: the order this answers is not placed, and they are told.
+    return pressed.ordering === wizardId ? { state, effects: [orderNotPlaced(state, target)] } : { state };
+  }
   const notice = (key: string, args?: Record<string, string | number>): UserTurn => ({
     state,
     effects: [
@@ -518,9 +573,36 @@ function finish(
   });
 }
 
-function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ctx: UserContext): UserTurn {
+/**
+ * Deliveries of one job at most, the first included. A delivery that
+ * reached nothing, only on errors that may pass (Telegram down or flooded,
+ * a user who blocked the bot and may unblock it), is tried again after the
+ * jobs' one backoff (that of polls, from the first poll's delay doubling to
+ * twenty times it: about five minutes in all with 3 s first polls). Past
+ * that the job ends all the same, since a user who blocked the bot may never
+ * come back and the job must not stay open for ever: its result stays in the
+ * history, its money captured. A user Telegram says is gone for good (a
+ * deleted account) or a chat it does not know is not tried again at all.
+ */
+export const MAX_DELIVERY_ATTEMPTS = 10;
+
+function onDelivered(
+  state: UserState,
+  jobId: string,
+  undeliverable: boolean,
+  unsent: boolean,
+  ctx: UserContext,
+): UserTurn {
   const job = state.jobs[jobId];
   if (job === undefined || isActive(job) || job.state === "delivered") return { state };
+  const failed = (job.deliveries ?? 0) + 1;
+  if (unsent && failed < MAX_DELIVERY_ATTEMPTS) {
+    // This instance owns the next try: a resume for another instance's jobs leaves it alone.
+    const waiting: Job = { ...job, deliveries: failed, instance: ctx.rules.instanceId };
+    const due: DeliveryDue = { t: "delivery", userId: ctx.userId, jobId, attempt: failed };
+    const delay = pollDelayMs(failed - 1, jitterOf(jobId, failed), ctx.rules.pollFirstMs);
+    return withJob(state, waiting, ctx, { writes: [{ op: "enqueue", value: due, delay }], effects: [] });
+  }
   const delivered = transition(job, "delivered", ctx.now);
   const { [jobId]: _gone, ...jobs } = state.jobs;
   const writes: KvWrite[] = [
@@ -539,6 +621,18 @@ function onDelivered(state: UserState, jobId: string, undeliverable: boolean, ct
     }
   }
   return { state: { ...state, wallet, jobs }, writes };
+}
+
+/**
+ * A queued try at a delivery that reached nothing: the job, if it still
+ * waits for this very try, is told again, by a pointer to its history entry
+ * (part of the result may have gone out before).
+ */
+function onDeliveryDue(state: UserState, jobId: string, attempt: number, ctx: UserContext): UserTurn {
+  const job = state.jobs[jobId];
+  if (job === undefined || isActive(job) || job.state === "delivered") return { state };
+  if ((job.deliveries ?? 0) !== attempt) return { state };
+  return { state, effects: [{ type: "deliver", job: recordOf(job, ctx), resumed: true }] };
 }
 
 /** How long a resume waits before it looks again at a job another live instance performs. */

@@ -9,7 +9,7 @@ import type { ActorId } from "../../actors/routing.ts";
 import type { KieRequestResult } from "../../catalog/kie-request.ts";
 import type { ModelCard } from "../../catalog/queries.ts";
 import type { QuoteResult } from "../../catalog/quote.ts";
-import { ResultUndeliverable, sendResult } from "../delivery/send-result.ts";
+import { mayPassLater, ResultUndeliverable, sendResult } from "../delivery/send-result.ts";
 import type { HistoryEntry } from "../jobs/history.ts";
 import type { Job, JobRecord, JobResult } from "../jobs/job.ts";
 import { resultKey } from "../jobs/keys.ts";
@@ -86,12 +86,25 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
     case "deliver":
       if (!effect.resumed) shell.jobs.count?.(effect.job.state);
       detach(shell, async () => {
-        let undeliverable = false;
+        let outcome: Delivery = "told";
         try {
-          undeliverable = await deliver(shell, id, effect.job, effect.resumed, effect.result);
+          outcome = await deliver(shell, id, effect.job, effect.resumed, effect.result);
+        } catch (error) {
+          // Nothing reached the user. What may pass by itself is tried again later (the actor decides how
+          // often); anything else ends the delivery here: nothing is sent twice, the history keeps the result.
+          if (!mayPassLater(error)) throw error;
+          outcome = "unsent";
+          shell.log.warn(
+            { err: error, jobId: effect.job.id, failedBefore: effect.job.deliveries ?? 0 },
+            "nothing of the job's delivery reached the user",
+          );
         } finally {
-          // Delivered, whatever Telegram said (a user who blocked the bot): nothing is sent twice, the history keeps it.
-          tellSelf({ type: "delivered", jobId: effect.job.id, undeliverable });
+          tellSelf({
+            type: "delivered",
+            jobId: effect.job.id,
+            undeliverable: outcome === "undeliverable",
+            ...(outcome === "unsent" ? { unsent: true } : {}),
+          });
         }
       });
       return;
@@ -226,9 +239,16 @@ const CHAT_ACTIONS = {
 } as const;
 
 /**
- * Tells the user how the job ended. Returns true when a result could not be
- * sent at all (the actor gives the money back). After a restart a result
- * may already have gone out, so only a pointer to the history is sent.
+ * How a delivery went: the user was told, or the result could not be sent
+ * in any form (the actor gives the money back), or nothing reached the user
+ * on errors that may pass (the actor tries again later).
+ */
+type Delivery = "told" | "undeliverable" | "unsent";
+
+/**
+ * Tells the user how the job ended. After a restart, or after a delivery
+ * that reached nothing, a result may already have gone out in part, so only
+ * a pointer to the history is sent. Throws when nothing reached the user.
  */
 async function deliver(
   shell: BotShell,
@@ -236,7 +256,7 @@ async function deliver(
   job: JobRecord,
   resumed: boolean,
   result: JobResult | undefined,
-): Promise<boolean> {
+): Promise<Delivery> {
   const target: Target = {
     chatId: job.chatId,
     ...(job.statusMessageId === undefined ? {} : { messageId: job.statusMessageId }),
@@ -247,16 +267,13 @@ async function deliver(
   });
   if (job.state !== "succeeded") {
     await show(shell, resumed ? { chatId: job.chatId } : target, statusScreen);
-    return false;
+    return "told";
   }
   if (resumed) {
     const view = { kind: "historyEntry", seq: job.historySeq ?? 0 } as const;
-    await show(
-      shell,
-      { chatId: job.chatId },
-      await renderScreen(shell, id, { lang: job.lang, view, notice: { key: "job-resumed" } }),
-    );
-    return false;
+    const notice = { key: (job.deliveries ?? 0) > 0 ? "job-result-late" : "job-resumed" };
+    await show(shell, { chatId: job.chatId }, await renderScreen(shell, id, { lang: job.lang, view, notice }));
+    return "told";
   }
   await show(shell, target, statusScreen).catch((error: unknown) =>
     shell.log.warn({ err: error }, "status message not updated"),
@@ -270,15 +287,16 @@ async function deliver(
       text: result?.text,
       seq: job.historySeq ?? 0,
     });
-    return false;
+    return "told";
   } catch (error) {
     if (!(error instanceof ResultUndeliverable)) {
-      // Part of the result may have gone out: not sent again, but kept in the history.
+      // Part of the result may have gone out: not sent again, but kept in the history. When even the
+      // pointer to it fails, the error goes up: the user may have been told nothing at all.
       shell.log.error({ err: error, jobId: job.id }, "result delivery failed; pointing the user to the history");
       const view = { kind: "historyEntry", seq: job.historySeq ?? 0 } as const;
       const screen = await renderScreen(shell, id, { lang: job.lang, view, notice: { key: "job-delivery-failed" } });
-      await show(shell, { chatId: job.chatId }, screen).catch(() => undefined);
-      return false;
+      await show(shell, { chatId: job.chatId }, screen);
+      return "told";
     }
     shell.log.error({ jobId: job.id, taskId: job.taskId }, "no result URL of the job could be delivered");
     await show(
@@ -286,7 +304,7 @@ async function deliver(
       { chatId: job.chatId },
       await renderScreen(shell, id, { lang: job.lang, view: { kind: "notice" }, notice: { key: "job-undeliverable" } }),
     );
-    return true;
+    return "undeliverable";
   }
 }
 

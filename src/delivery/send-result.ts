@@ -8,7 +8,7 @@
  * the message goes again with a plainer text, and nothing is downloaded for it.
  */
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
-import { type Api, GrammyError, InputFile } from "grammy/web";
+import { type Api, GrammyError, HttpError, InputFile } from "grammy/web";
 import {
   cutHtml,
   cutText,
@@ -476,6 +476,21 @@ export function refusalOf(error: unknown): "text" | "file" | "chat" | undefined 
   if (error.error_code !== 400) return undefined;
   if (CHAT_REFUSAL.test(error.description)) return "chat";
   return TEXT_REFUSAL.test(error.description) ? "text" : "file";
+}
+
+/**
+ * True when a send failed on something that may pass by itself: the
+ * network, Telegram down (5xx) or flooded (429, once the API's own retries
+ * gave up), or a user who blocked the bot (403 "blocked by the user": they
+ * may unblock it). A deleted account (403 "user is deactivated") and every
+ * refusal of the content or the chat stay as they are: sending again later
+ * changes nothing.
+ */
+export function mayPassLater(error: unknown): boolean {
+  if (error instanceof HttpError) return true;
+  if (!(error instanceof GrammyError)) return false;
+  if (error.error_code === 429 || error.error_code >= 500) return true;
+  return error.error_code === 403 && /blocked by the user/i.test(error.description);
 }
 
 /** True when Telegram refused what was sent (its text or its file), so another form may pass. */

@@ -14,12 +14,13 @@ export type TellUser = (userId: number, message: unknown) => Promise<Result<void
 
 /**
  * Listens to the KV queue until the KV closes: polls and deadlines that
- * fall due, and second looks at jobs another instance was performing at a
- * resume. A message the runtime cannot take now (stopping, overloaded) is
- * thrown back to the queue, which delivers it again later, after a restart
- * if need be. A deadline goes through `ask`, which answers once its turn
- * is durable: a deadline whose turn failed (a commit refused, the actor
- * restarting) is thrown back too. KV redelivers a message a few times with
+ * fall due, looks at Generate presses, further tries at deliveries that
+ * reached nothing, and second looks at jobs another instance was performing
+ * at a resume. A message the runtime cannot take now (stopping, overloaded)
+ * is thrown back to the queue, which delivers it again later, after a
+ * restart if need be. Deadlines, order looks and delivery tries go through
+ * `ask`, which answers once their turn is durable: one whose turn failed (a
+ * commit refused, the actor restarting) is thrown back too. KV redelivers a message a few times with
  * backoff and then drops it; a job whose deadline was dropped so ends at the
  * next start, which resumes every open job and queues its deadline again.
  */
@@ -42,12 +43,22 @@ export function listenForPolls(
         : due.data.t === "deadline"
           ? { type: "deadline", jobId: due.data.jobId }
           : due.data.t === "order"
-            ? { type: "orderDue", wizardId: due.data.wizardId, target: targetOf(due.data) }
-            : { type: "resume", live: await liveInstances(kv, now()) };
-    const told = await (due.data.t === "deadline" ? ask : tell)(due.data.userId, message);
+            ? { type: "orderDue", wizardId: due.data.wizardId, target: targetOf(due.data), look: due.data.look ?? 0 }
+            : due.data.t === "delivery"
+              ? { type: "deliveryDue", jobId: due.data.jobId, attempt: due.data.attempt }
+              : { type: "resume", live: await liveInstances(kv, now()) };
+    const told = await (DURABLE.has(due.data.t) ? ask : tell)(due.data.userId, message);
     if (!told.ok) throw new Error(`${due.data.t} of user ${due.data.userId} not taken: ${told.error.code}`);
   });
 }
+
+/**
+ * Queue messages that are the only thing left to move their job or order
+ * (its next look or try is queued by the turn they start): they are taken
+ * back only once that turn is durable. A lost poll, by contrast, is made up
+ * for by the job's deadline.
+ */
+const DURABLE: ReadonlySet<string> = new Set(["deadline", "order", "delivery"]);
 
 /** Where an order's screen is: the confirmation message, when the press named it. */
 function targetOf(due: OrderDue): { chatId: number; messageId?: number } {

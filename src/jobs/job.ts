@@ -63,6 +63,11 @@ export const Job = z.object({
    * delivery): a start-up resume leaves the job to it while it is alive.
    */
   instance: z.string().optional(),
+  /**
+   * Deliveries of its final state that reached nothing (every send failed
+   * on an error that may pass: see `onDelivered` in the user actor).
+   */
+  deliveries: z.number().int().nonnegative().optional(),
   /** Its entry in the user's history (written with the final state). */
   historySeq: z.number().int().nonnegative().optional(),
   createdAt: z.number(),

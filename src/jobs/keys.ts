@@ -76,8 +76,24 @@ export const OrderDue = z.object({
   wizardId: z.string().max(64),
   chatId: z.number().int(),
   messageId: z.number().int().optional(),
+  /** Looks at this order before this one (absent for the first, which the press queues). */
+  look: z.number().int().positive().optional(),
 });
 export type OrderDue = z.infer<typeof OrderDue>;
 
+/**
+ * Another try at telling a user how a job ended, after a delivery that
+ * reached nothing (Telegram down or flooding, the user blocking the bot).
+ * `attempt` is the job's failed deliveries when it was queued: a try whose
+ * `attempt` no longer matches is a duplicate and is ignored.
+ */
+export const DeliveryDue = z.object({
+  t: z.literal("delivery"),
+  userId: z.number().int(),
+  jobId: z.string(),
+  attempt: z.number().int().positive(),
+});
+export type DeliveryDue = z.infer<typeof DeliveryDue>;
+
 /** What the KV queue carries. */
-export const QueueMessage = z.discriminatedUnion("t", [PollDue, ResumeDue, DeadlineDue, OrderDue]);
+export const QueueMessage = z.discriminatedUnion("t", [PollDue, ResumeDue, DeadlineDue, OrderDue, DeliveryDue]);
