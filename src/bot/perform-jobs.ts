@@ -90,7 +90,7 @@ export async function performJobEffect(shell: BotShell, effect: JobEffect, id: A
         try {
           outcome = await deliver(shell, id, effect.job, effect.resumed, effect.result);
         } catch (error) {
-          // Nothing reached the user. What may pass by itself is tried again later (the actor decides how
+          // The user was not told. What may pass by itself is tried again later (the actor decides how
           // often); anything else ends the delivery here: nothing is sent twice, the history keeps the result.
           if (!mayPassLater(error)) throw error;
           outcome = "unsent";
@@ -248,7 +248,8 @@ type Delivery = "told" | "undeliverable" | "unsent";
 /**
  * Tells the user how the job ended. After a restart, or after a delivery
  * that reached nothing, a result may already have gone out in part, so only
- * a pointer to the history is sent. Throws when nothing reached the user.
+ * a pointer to the history is sent. Throws when the message that tells the
+ * user (the outcome, or the pointer) could not be sent.
  */
 async function deliver(
   shell: BotShell,
