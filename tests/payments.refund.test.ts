@@ -347,6 +347,37 @@ describe("refunds by an admin", () => {
     await until(() => texts(ADMIN).some((text) => text.includes("Возврат charge-r14 проверен")));
   });
 
+  it("asks again at the start a refund whose ask a crash cut off, before its next check is due", async () => {
+    // Killed after the debit, while Telegram was being asked: the record waits a minute for its first check.
+    sharedTelegram.recordStarsCharge({ chargeId: "charge-r15", userId: 815, stars: 100 });
+    const key = "refund:stars:charge-r15";
+    const askedAt = Date.now() - 2_000;
+    const refund = Refund.parse({
+      key,
+      provider: "stars",
+      paymentId: "charge-r15",
+      userId: 815,
+      kopecks: 15_000,
+      adminId: ADMIN,
+      reason: "refund",
+      status: "refunding",
+      at: askedAt,
+      attempt: 1,
+      debitKey: key,
+      askedAt,
+      nextCheckAt: askedAt + 60_000,
+      checked: false,
+    });
+    const seed = refundWrites(refund, askedAt).flatMap((write) =>
+      write.op === "set" ? [{ key: write.key, value: write.value }] : [],
+    );
+    const started = await paidBot(815, "stars", "charge-r15", 0, seed);
+    await until(async () => (await started.record(key))?.status === "done", 5_000);
+    expect([...sharedTelegram.refundedCharges()]).toEqual(["charge-r15"]);
+    await until(() => texts(ADMIN).some((text) => text.includes("Возврат charge-r15 выполнен: 150 ₽.")));
+    await until(() => texts(815).some((text) => text.includes("150 ₽")));
+  });
+
   it("is refused to anyone but an admin", async () => {
     const started = await paidBot(805, "stars", "charge-r5");
     const made = await started.send(userOf(805, "en").text("/refund stars charge-r5"));

@@ -245,7 +245,7 @@ export function paymentBehavior(
 }
 
 const app: HostApp = {
-  createBehaviors: ({ services, appData, counters, log }) => {
+  createBehaviors: ({ services, appData, counters, log, clock }) => {
     const data = appData as PaymentAppData;
     const yoo = data.yookassa;
     const client = yoo ? new YooKassaClient({ ...yoo, fetch: platform.fetch }) : undefined;
@@ -255,7 +255,7 @@ const app: HostApp = {
     }
     const redeliver = setInterval(() => void services.tell("payment", "main", { type: "redeliver" }), REDELIVER_MS);
     (redeliver as { unref?: () => void }).unref?.();
-    startRefundSettler(services);
+    startRefundSettler(services, clock.now());
     const api = createTelegramApi(data.telegram, platform.fetch, log);
     const count: CountPayment = (provider, outcome) => counters.inc("payments_total", { provider, outcome });
     return [

@@ -176,10 +176,15 @@ export type RefundMessage =
       readonly attempt: number;
       readonly answer: ProviderAnswer;
     }
-  /** Time to look for refunds not finished (timer, and at start). */
-  | { readonly type: "settleRefunds" }
-  /** One refund not finished, found by the settler: moved on if its next check is due. */
-  | { readonly type: "settleRefund"; readonly key: string };
+  /**
+   * Time to look for refunds not finished (timer, and at start). At a
+   * process's start (`startedAt`) the refunds asked before it are looked at
+   * at once, whenever their next check was due: the process that asked may
+   * have died waiting for the answer.
+   */
+  | { readonly type: "settleRefunds"; readonly startedAt?: number }
+  /** One refund not finished, found by the settler: moved on if its next check is due (or a start cut it off). */
+  | { readonly type: "settleRefund"; readonly key: string; readonly startedAt?: number };
 
 const REFUND_MESSAGES: ReadonlySet<string> = new Set<RefundMessage["type"]>([
   "refund",
@@ -208,7 +213,7 @@ export type RefundEffect =
    */
   | { readonly type: "providerRefund"; readonly refund: Refund; readonly check: boolean; readonly listRefunds: boolean }
   /** Find the refunds not finished and tell the actor each one (`settleRefund`). */
-  | { readonly type: "findOpenRefunds" };
+  | { readonly type: "findOpenRefunds"; readonly startedAt?: number };
 
 /** The KV keys a refund message needs besides the state: the refund's record. */
 export function refundReads(message: RefundMessage): readonly (readonly string[])[] {
@@ -314,13 +319,19 @@ export function receiveRefund(
       return answered(state, refund, message.answer, now);
     }
     case "settleRefunds":
-      return { state, effects: [{ type: "findOpenRefunds" }] };
+      return {
+        state,
+        effects: [
+          { type: "findOpenRefunds", ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }) },
+        ],
+      };
     case "settleRefund": {
       if (current === undefined || !isOpen(current.status)) {
         // A stale index entry (the refund finished, or its record is gone): dropped.
         return { state, writes: [{ op: "delete", key: openRefundKey(message.key) }] };
       }
-      if ((current.nextCheckAt ?? 0) > now) return { state };
+      const cutOff = message.startedAt !== undefined && (current.askedAt ?? current.at) < message.startedAt;
+      if ((current.nextCheckAt ?? 0) > now && !cutOff) return { state };
       const next: Refund = {
         ...current,
         checks: current.checks + 1,

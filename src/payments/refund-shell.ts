@@ -39,12 +39,12 @@ const SWEEP_LIMIT = 1_000;
  * start (refunds a restart interrupted) and every `everyMs`. The timers do
  * not keep the process alive. Returns the way to stop them.
  */
-export function startRefundSettler(services: Messenger, everyMs = REFUND_SETTLE_MS): () => void {
-  const settle = () => {
-    void services.tell("payment", "main", { type: "settleRefunds" }).catch(() => undefined);
+export function startRefundSettler(services: Messenger, startedAt: number, everyMs = REFUND_SETTLE_MS): () => void {
+  const settle = (message: { readonly type: "settleRefunds"; readonly startedAt?: number }) => {
+    void services.tell("payment", "main", message).catch(() => undefined);
   };
-  const first = setTimeout(settle, Math.min(everyMs, 1_000));
-  const every = setInterval(settle, everyMs);
+  const first = setTimeout(() => settle({ type: "settleRefunds", startedAt }), Math.min(everyMs, 1_000));
+  const every = setInterval(() => settle({ type: "settleRefunds" }), everyMs);
   (first as { unref?: () => void }).unref?.();
   (every as { unref?: () => void }).unref?.();
   return () => {
@@ -112,7 +112,7 @@ async function detached(
         const page = await messenger.scan([...OPEN_REFUNDS_PREFIX], { limit: 100, ...(after ? { after } : {}) });
         for (const entry of page.entries) {
           const key = entry.key[1];
-          if (typeof key === "string") ctx.tellSelf({ type: "settleRefund", key });
+          if (typeof key === "string") ctx.tellSelf({ type: "settleRefund", key, startedAt: effect.startedAt });
         }
         found += page.entries.length;
         if (page.next === undefined) return;
