@@ -125,6 +125,19 @@ describe("an order whose price never came back", () => {
     expect(turn.state.wallet).toEqual(atConfirmation.wallet);
   });
 
+  it("that comes back after it was given up places nothing: the user was told nothing was charged", () => {
+    let state = press().state;
+    let turn: UserTurn = press();
+    for (let look = 0; look < MAX_ORDER_LOOKS; look++) {
+      turn = receiveJobMessage(state, lookOf(looksQueued(turn)[0]!), ctx);
+      state = turn.state;
+    }
+    const late = receiveJobMessage(state, { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED }, ctx);
+    expect(late.state.jobs).toEqual({});
+    expect(late.state.wallet).toEqual(atConfirmation.wallet);
+    expect(late.effects ?? []).toEqual([]);
+  });
+
   it("that comes back after the user left the wizard is not placed, and the user is told", () => {
     const left = { ...press().state, wizard: { ...WIZARD, id: "other" } };
     const quoted = receiveJobMessage(left, { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED }, ctx);

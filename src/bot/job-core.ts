@@ -361,14 +361,17 @@ function createJob(
   quote: QuoteOutcome,
   ctx: UserContext,
 ): UserTurn {
+  // A price for an order already answered (by a job, a refusal, or given up and the user told
+  // nothing was charged) places nothing.
+  if (pressed.ordering !== wizardId) return { state: pressed };
   // The price came back: the press is answered, by a job or a notice.
-  const state = pressed.ordering === wizardId ? withoutOrdering(pressed) : pressed;
+  const state = withoutOrdering(pressed);
   const wizard = state.wizard;
   // Another press of the same Generate button got here first.
   if (state.jobs[wizardId] !== undefined) return { state };
   if (wizard === undefined || wizard.id !== wizardId) {
     // The user left the wizard while its price was asked: the order this answers is not placed, and they are told.
-    return pressed.ordering === wizardId ? { state, effects: [orderNotPlaced(state, target)] } : { state };
+    return { state, effects: [orderNotPlaced(state, target)] };
   }
   const notice = (key: string, args?: Record<string, string | number>): UserTurn => ({
     state,
