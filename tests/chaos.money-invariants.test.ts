@@ -438,7 +438,11 @@ describe("chaos money invariants", () => {
       expect(world.names()).toEqual(["pre_checkout_answered_in_time"]);
       world.kills.push(NOW + 5_000);
       expect(world.names()).toEqual(["pre_checkout_answered_in_time"]);
+      world.kills.push(NOW + 11_000);
+      expect(world.names()).toEqual(["pre_checkout_answered_in_time"]);
       world.kills.push(NOW + 600);
+      expect(world.names()).toEqual([]);
+      world.kills.splice(0, world.kills.length, NOW - 400);
       expect(world.names()).toEqual([]);
     });
   });

@@ -43,7 +43,11 @@ type Add = (violation: Violation) => void;
 
 /** Telegram gives up on a pre-checkout unanswered for 10 s: the buyer's payment fails. */
 export const PRE_CHECKOUT_LIMIT_MS = 10_000;
-/** How long before a SIGKILL a pre-checkout may have been taken and its answer lost with the process. */
+/**
+ * How near a SIGKILL a pre-checkout may have been taken and its answer lost
+ * with the process (either side: the load notes the time once the webhook's
+ * 200 is back, and the kill may fall in between).
+ */
 export const PRE_CHECKOUT_KILL_WINDOW_MS = 1_000;
 
 export function checkMoneyInvariants(inputs: MoneyInputs, add: Add): void {
@@ -372,9 +376,10 @@ function checkOpenAttempts({ kv, now = Date.now() }: MoneyInputs, add: Add): voi
 }
 
 /**
- * Every pre-checkout answered within Telegram's 10 s; one taken just
- * before a SIGKILL may lose its answer with the process and be answered
- * after the restart, but it is answered.
+ * Every pre-checkout answered within Telegram's 10 s; one taken within a
+ * second of a SIGKILL may lose its answer with the process and be answered
+ * after the restart, but it is answered (`answeredAt` must then be read
+ * from the Bot API calls at check time, not only from the load's wait).
  */
 function checkPreCheckouts({ preCheckouts, kills }: MoneyInputs, add: Add): void {
   for (const [queryId, query] of preCheckouts) {
@@ -390,7 +395,7 @@ function checkPreCheckouts({ preCheckouts, kills }: MoneyInputs, add: Add): void
     if (query.answeredAt - query.sentAt <= PRE_CHECKOUT_LIMIT_MS) continue;
     const answeredAt = query.answeredAt;
     const killedFirst = kills.some(
-      (kill) => kill >= query.sentAt && kill - query.sentAt <= PRE_CHECKOUT_KILL_WINDOW_MS && kill < answeredAt,
+      (kill) => Math.abs(kill - query.sentAt) <= PRE_CHECKOUT_KILL_WINDOW_MS && kill < answeredAt,
     );
     if (!killedFirst) add({ invariant: "pre_checkout_answered_in_time", userId: query.userId, details });
   }
