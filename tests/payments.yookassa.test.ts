@@ -8,6 +8,9 @@
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { initialPaymentState } from "../src/payments/payment-core.ts";
+import { attemptKey, CREATE_STALLED_MS, openAttemptsKey, receiveYooKassa } from "../src/payments/yookassa-core.ts";
+import { platform } from "../src/platform/mod.ts";
 import { type BotCall, botApiHandlers, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { until, userRecords } from "./helpers/job-harness.ts";
@@ -25,6 +28,9 @@ const server = setupServer(
     const key = request.headers.get("idempotence-key");
     created.push({ key, body });
     const id = `pay-${key}`;
+    // A repeat under the same Idempotence-Key answers the payment the first request made, as YooKassa does.
+    const made = payments.get(id);
+    if (made !== undefined) return HttpResponse.json(made);
     const payment = {
       id,
       status: "pending",
@@ -132,14 +138,16 @@ describe("YooKassa top-ups", () => {
     const started = await bot();
     const { user, paymentId, check } = await payPackage(started, 602);
     await started.app.handleHttp(notification(paymentId), { remoteAddress: "::ffff:185.71.77.3" });
-    await until(() => reads === 1);
+    await until(() => reads >= 1);
 
     await started.send(user.press(check), 2);
     await until(() => calls.some((call) => String(call.body.text).includes("has not arrived yet")));
 
     settle(paymentId, { status: "succeeded", paid: true, amount: { value: "1.00", currency: "RUB" } });
+    // (The reconciliation soon after the start may read it too: only more reads, never a credit.)
+    const before = reads;
     await started.send(user.press(check), 1);
-    await until(() => reads === 3);
+    await until(() => reads > before);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await userRecords(started.app.kv, 602)).state.wallet.balance).toBe(0);
 
@@ -147,6 +155,66 @@ describe("YooKassa top-ups", () => {
     settle(paymentId, { amount: { value: "100.00", currency: "RUB" } });
     await started.app.supervisor.tell("payment", "main", { type: "reconcile" });
     await until(async () => (await userRecords(started.app.kv, 602)).state.wallet.balance === 10_000);
+  });
+
+  it("asks again soon after the start for a bill a crash cut off, and credits the payment YooKassa made for it", async () => {
+    // The process died while YooKassa created the payment; the user paid it (the page had opened elsewhere).
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const kvPath = `${dir.path}/kv`;
+    const createdAt = Date.now() - 120_000;
+    const kv = await platform.openKv({ kind: "file", path: kvPath });
+    await kv
+      .atomic()
+      .set(attemptKey("y9"), {
+        id: "y9",
+        userId: 604,
+        kopecks: 10_000,
+        createdAt,
+        status: "creating",
+        history: [{ status: "creating", at: createdAt }],
+      })
+      .set(openAttemptsKey(604), { userId: 604, attempts: [{ id: "y9", kopecks: 10_000, createdAt }] })
+      .commit();
+    kv.close();
+    payments.set("pay-y9", {
+      id: "pay-y9",
+      status: "succeeded",
+      paid: true,
+      amount: { value: "100.00", currency: "RUB" },
+      metadata: { attemptId: "y9", userId: "604" },
+      confirmation: { type: "redirect", confirmation_url: "https://yoomoney.ru/checkout/pay-y9" },
+      created_at: "2026-11-25T06:00:00.000Z",
+    });
+    const started = await startBot(kvPath, calls, YOOKASSA, "real");
+    defer(() => started.app.stop().then(() => undefined));
+    await until(async () => (await userRecords(started.app.kv, 604)).state.wallet.balance === 10_000, 15_000);
+    expect(created.map((request) => request.key)).toEqual(["y9"]);
+    expect((await userRecords(started.app.kv, 604)).ledger.map((record) => record.entry.key)).toEqual([
+      "yookassa:pay-y9",
+    ]);
+    // A user the bot has not met yet hears it in Russian, the default.
+    await until(() =>
+      calls.some((call) => call.body.chat_id === 604 && String(call.body.text).includes("пополнен на 100 ₽")),
+    );
+    expect((await started.app.kv.get(openAttemptsKey(604))).value).toBeNull();
+  });
+
+  it("asks again for a stalled bill when the user presses its amount again, not while it may still come", () => {
+    const open = (createdAt: number) => ({ userId: 605, attempts: [{ id: "y3", kopecks: 10_000, createdAt }] });
+    const state = initialPaymentState();
+    const press = { type: "createYooPayment", userId: 605, kopecks: 10_000 } as const;
+    const now = Date.UTC(2026, 11, 2, 12);
+    const early = receiveYooKassa(state, press, now, [open(now - CREATE_STALLED_MS + 1_000)]);
+    expect((early.effects ?? []).map((effect) => effect.type)).toEqual(["tellUser"]);
+    const stalled = receiveYooKassa(state, press, now, [open(now - CREATE_STALLED_MS)]);
+    expect(stalled.reply).toEqual({ attemptId: "y3" });
+    expect(stalled.effects).toEqual([
+      expect.objectContaining({ type: "tellUser", news: { type: "yooStatus", attemptId: "y3", status: "creating" } }),
+      expect.objectContaining({ type: "yooCreate", attempt: expect.objectContaining({ id: "y3", kopecks: 10_000 }) }),
+    ]);
+    // Nothing new is opened: the repeat is the same attempt, under the same Idempotence-Key.
+    expect(stalled.writes ?? []).toEqual([]);
   });
 
   it("tells the user about a canceled payment and credits nothing, also when they check it again later", async () => {

@@ -22,7 +22,13 @@ import {
 } from "./payment-core.ts";
 import { performRefundEffect, startRefundSettler } from "./refund-shell.ts";
 import { YooKassaClient } from "./yookassa.ts";
-import { ATTEMPT_TTL_MS, MAX_CONFIRMATION_URL, OPEN_ATTEMPTS_PREFIX, OpenAttempts } from "./yookassa-core.ts";
+import {
+  ATTEMPT_TTL_MS,
+  createStalled,
+  MAX_CONFIRMATION_URL,
+  OPEN_ATTEMPTS_PREFIX,
+  OpenAttempts,
+} from "./yookassa-core.ts";
 
 /** What the supervisor hands the payment worker. */
 export interface PaymentAppData {
@@ -48,6 +54,9 @@ export const REDELIVER_MS = 60_000;
 
 /** Entries read in one page of a scan. */
 const SCAN_PAGE = 100;
+
+/** How soon after the start the first reconciliation of card payments runs. */
+const RECONCILE_FIRST_MS = 5_000;
 
 /** Users' open-attempt records one reconciliation looks at; the next one goes on from there. */
 export const RECONCILE_USERS_PER_TICK = 500;
@@ -181,6 +190,8 @@ export function paymentBehavior(
                 paymentId: payment.id,
                 url,
               });
+              // A creation asked for again (it had stalled) may find the payment already paid or canceled.
+              if (payment.status !== "pending") void readPayment(payment.id, false, attempt.id, attempt.userId);
             } catch (error) {
               const code = (error as { code?: string }).code ?? "malformed";
               ctx.log.warn({ attemptId: attempt.id, code }, "YooKassa payment not created");
@@ -215,8 +226,11 @@ export function paymentBehavior(
                     ctx.tellSelf({ type: "yooPrune", userId });
                   }
                   for (const attempt of listed) {
-                    if (attempt.paymentId === undefined || now - attempt.createdAt >= ATTEMPT_TTL_MS) continue;
-                    await readPayment(attempt.paymentId, false, attempt.id, userId);
+                    if (now - attempt.createdAt >= ATTEMPT_TTL_MS) continue;
+                    if (createStalled(attempt, now))
+                      ctx.tellSelf({ type: "yooRecreate", attemptId: attempt.id, userId });
+                    if (attempt.paymentId !== undefined)
+                      await readPayment(attempt.paymentId, false, attempt.id, userId);
                   }
                 }
                 reconcileAfter = page.next;
@@ -250,7 +264,12 @@ const app: HostApp = {
     const yoo = data.yookassa;
     const client = yoo ? new YooKassaClient({ ...yoo, fetch: platform.fetch }) : undefined;
     if (yoo) {
-      const timer = setInterval(() => void services.tell("payment", "main", { type: "reconcile" }), yoo.reconcileMs);
+      // Soon after the start too: card payments a crash left half done (a notification missed meanwhile, a bill
+      // whose creation the crash cut off) are looked at without waiting for the first interval.
+      const reconcile = () => void services.tell("payment", "main", { type: "reconcile" });
+      const first = setTimeout(reconcile, Math.min(yoo.reconcileMs, RECONCILE_FIRST_MS));
+      const timer = setInterval(reconcile, yoo.reconcileMs);
+      (first as { unref?: () => void }).unref?.();
       (timer as { unref?: () => void }).unref?.();
     }
     const redeliver = setInterval(() => void services.tell("payment", "main", { type: "redeliver" }), REDELIVER_MS);

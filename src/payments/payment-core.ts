@@ -177,6 +177,8 @@ export type PaymentMessage =
   | { readonly type: "reconcile" }
   /** The reconciliation found attempts past their day in this user's index. */
   | { readonly type: "yooPrune"; readonly userId: number }
+  /** The reconciliation found this attempt's bill still being made long after its press (`CREATE_STALLED_MS`). */
+  | { readonly type: "yooRecreate"; readonly attemptId: string; readonly userId: number }
   /** Refunds by an admin (see `refund-core.ts`). */
   | RefundMessage;
 
@@ -232,7 +234,8 @@ const isYooMessage = (message: PaymentMessage): message is YooMessage =>
   message.type === "yooCheck" ||
   message.type === "yooRead" ||
   message.type === "reconcile" ||
-  message.type === "yooPrune";
+  message.type === "yooPrune" ||
+  message.type === "yooRecreate";
 
 /** The KV keys a message needs besides the state (the runtime reads them before the turn). */
 export function paymentReads(message: PaymentMessage): readonly KvKey[] {

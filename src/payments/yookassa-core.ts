@@ -16,7 +16,14 @@
 import { z } from "zod";
 import type { KvWrite } from "../../actors/mod.ts";
 import type { KvKey } from "../platform/types.ts";
-import { type Credit, owedWrite, type PaymentMessage, type PaymentState, type PaymentTurn } from "./payment-core.ts";
+import {
+  type Credit,
+  owedWrite,
+  type PaymentEffect,
+  type PaymentMessage,
+  type PaymentState,
+  type PaymentTurn,
+} from "./payment-core.ts";
 import { kopecksOf, type YooPayment } from "./yookassa.ts";
 
 /** How long a YooKassa attempt is followed (and reused for a repeat press of its amount). */
@@ -128,6 +135,18 @@ export function attemptWrite(attempt: YooAttempt, now: number, extra: Record<str
   return { op: "set", key: attemptKey(attempt.id), value: { ...attempt, updatedAt: now, ...extra } };
 }
 
+/**
+ * A bill still being made this long after its press lost its creation (the
+ * process died waiting for YooKassa's answer): it is asked for again, under
+ * the same Idempotence-Key, so YooKassa answers with the payment it made, if
+ * it made one. Longer than the client's timeout with its retries.
+ */
+export const CREATE_STALLED_MS = 60_000;
+
+/** An open attempt whose bill is still being made past `CREATE_STALLED_MS`. */
+export const createStalled = (entry: OpenAttempt, now: number) =>
+  entry.url === undefined && entry.paymentId === undefined && now - entry.createdAt >= CREATE_STALLED_MS;
+
 /** True while an attempt may still be paid and is followed. */
 const isOpen = (attempt: { readonly status: YooAttempt["status"] }) =>
   attempt.status === "creating" || attempt.status === "pending";
@@ -170,7 +189,8 @@ export type YooMessage = Extract<
       | "yooCheck"
       | "yooRead"
       | "reconcile"
-      | "yooPrune";
+      | "yooPrune"
+      | "yooRecreate";
   }
 >;
 
@@ -184,6 +204,7 @@ export function yooReads(message: YooMessage): readonly KvKey[] {
     case "yooCreateFailed":
     case "yooRead":
       return [attemptKey(message.attemptId), openAttemptsKey(message.userId)];
+    case "yooRecreate":
     case "yooCheck":
       return [attemptKey(message.attemptId)];
     default:
@@ -225,12 +246,15 @@ export function receiveYooKassa(
       const open = openRead(read?.[0], message.userId, now);
       const same = open.find((entry) => entry.kopecks === message.kopecks);
       if (same !== undefined) {
-        // A repeat press: the bill already made (or being made) for this amount.
+        // A repeat press: the bill already made (or being made, or asked for again when that stalled) for this amount.
         const news: YooUserNews =
           same.url === undefined
             ? { type: "yooStatus", attemptId: same.id, status: "creating" }
             : { type: "yooReady", attemptId: same.id, url: same.url, kopecks: same.kopecks };
-        return { state, reply: { attemptId: same.id }, effects: [tell(message.userId, news)] };
+        const again: PaymentEffect[] = createStalled(same, now)
+          ? [{ type: "yooCreate", attempt: stalledAttempt(same, message.userId) }]
+          : [];
+        return { state, reply: { attemptId: same.id }, effects: [tell(message.userId, news), ...again] };
       }
       if (open.length >= MAX_OPEN_ATTEMPTS) {
         const news: YooUserNews = { type: "yooStatus", attemptId: open[0]?.id ?? "", status: "unpaid" };
@@ -375,6 +399,24 @@ export function receiveYooKassa(
     }
     case "reconcile":
       return { state, effects: [{ type: "reconcileScan" }] };
+    case "yooRecreate": {
+      const attempt = attemptRead(read?.[0]);
+      if (attempt === undefined || attempt.status !== "creating" || attempt.userId !== message.userId) return { state };
+      if (now - attempt.createdAt < CREATE_STALLED_MS) return { state };
+      return { state, effects: [{ type: "yooCreate", attempt }] };
+    }
   }
   return { state };
+}
+
+/** The attempt of an open entry whose creation stalled, as the create step needs it (its id is the key). */
+function stalledAttempt(entry: OpenAttempt, userId: number): YooAttempt {
+  return {
+    id: entry.id,
+    userId,
+    kopecks: entry.kopecks,
+    createdAt: entry.createdAt,
+    status: "creating",
+    history: [{ status: "creating", at: entry.createdAt }],
+  };
 }
