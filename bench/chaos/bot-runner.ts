@@ -18,9 +18,10 @@ export const STARS_PACKAGES = [
 /** Kopecks credited once to every new user, with a ledger entry of its own. */
 export const WELCOME_GIFT_KOPECKS = 5_000;
 
-/** A log line of one run of the bot (`run` counts starts from 1). */
+/** A log line of one run of the bot (`run` counts starts from 1; `process` names the second process's lines). */
 export interface LogLine {
   readonly run: number;
+  readonly process?: string;
   readonly line: Record<string, unknown>;
 }
 
@@ -31,10 +32,14 @@ export interface BotRunnerOptions {
   readonly kieBaseUrl: string;
   readonly adminIds: readonly number[];
   readonly shards: number;
+  /** More settings (YooKassa's, several processes on one KV). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A second process's runner writes into the first one's log list, its lines named by this. */
+  readonly sharedLogs?: { readonly logs: LogLine[]; readonly process: string };
 }
 
 export class BotRunner {
-  readonly logs: LogLine[] = [];
+  readonly logs: LogLine[];
   /** Runs that ended without being told to (crashes), with the end of their standard error. */
   readonly unexpectedExits: { run: number; code: number | null; stderr: string }[] = [];
   runs = 0;
@@ -45,7 +50,14 @@ export class BotRunner {
   /** How many of each run's log lines were already moved into `logs`. */
   #seen = new WeakMap<RunningBot, number>();
 
-  constructor(private readonly options: BotRunnerOptions) {}
+  constructor(private readonly options: BotRunnerOptions) {
+    this.logs = options.sharedLogs?.logs ?? [];
+  }
+
+  /** True while a run is up or starting. */
+  get running(): boolean {
+    return this.#bot !== undefined && !this.#ending;
+  }
 
   /** The webhook's base URL while the bot listens; undefined while it is down or starting. */
   get baseUrl(): string | undefined {
@@ -130,7 +142,8 @@ export class BotRunner {
   /** Moves the run's new log lines into `logs` (RunningBot keeps its own list per run). */
   #collect(run: number, bot: RunningBot): void {
     const seen = this.#seen.get(bot) ?? 0;
-    for (const line of bot.lines.slice(seen)) this.logs.push({ run, line });
+    const process = this.options.sharedLogs?.process;
+    for (const line of bot.lines.slice(seen)) this.logs.push({ run, ...(process === undefined ? {} : { process }), line });
     this.#seen.set(bot, bot.lines.length);
   }
 
@@ -160,6 +173,7 @@ export class BotRunner {
       STARS_PACKAGES: STARS_PACKAGES.map((pack) => `${pack.stars}:${pack.kopecks}`).join(","),
       FREE_DAILY_LIMIT: "0",
       LOG_LEVEL: "info",
+      ...this.options.env,
     };
   }
 }

@@ -2,14 +2,20 @@
  * The load: simulated Telegram users using the bot through its webhook, as
  * people do, until told to stop. Each user starts the bot, then keeps
  * choosing: a Stars top-up (/topup, a package, the invoice's pre-checkout
- * and payment), a generation (a model's wizard, a prompt, Generate read off
- * the confirmation's keyboard, sometimes pressed twice, sometimes followed by
- * blocking the bot until the result is due) or browsing. Admin accounts
- * credit random users with `/credit`. A step whose screen does not come
- * (the bot was killed, a reply was faulted) is given up, as a person would.
+ * and payment), a card top-up (/topup, a card package, sometimes pressed
+ * again and again without paying, sometimes "Check payment"; whether the
+ * bill is paid is the fake YooKassa's to decide), a generation (a model's
+ * wizard, a prompt, Generate read off the confirmation's keyboard,
+ * sometimes pressed twice, sometimes followed by blocking the bot until the
+ * result is due) or browsing. Admin accounts credit and debit random users
+ * (`/credit`, `/debit`), refund Stars and card payments (`/refund`, now and
+ * then twice in a row) and one of them broadcasts once. A step whose screen
+ * does not come (the bot was killed, a reply was faulted) is given up, as a
+ * person would.
  *
  * What the run must find in KV afterwards is recorded here: every Stars
- * payment Telegram reported, and every order (its prompt names user and job).
+ * payment Telegram reported, every card bill the bot showed, every
+ * pre-checkout it took and every order (its prompt names user and job).
  */
 import type { Update } from "grammy/types";
 import type { RecordedCall } from "../../tests/helpers/fake-bot-api.ts";
@@ -24,6 +30,12 @@ import type { TelegramWebhook } from "./webhook.ts";
 const MODELS = ["google/imagen4", "qwen/text-to-image"] as const;
 /** How long a user waits for the screen an update should bring. */
 const SCREEN_MS = 6_000;
+/** How long an admin waits for a refund's outcome (a YooKassa request may hang 15 s before it counts as unknown). */
+const REFUND_MS = 20_000;
+/** What the bot says instead of a bill (en.ftl): too many unpaid, being made, not created. */
+const BILL_REFUSALS = ["You have unpaid card bills", "is being made", "could not be created"];
+/** The broadcast's text: Cyrillic and emoji, as operators write. */
+export const BROADCAST_TEXT = "📣 Новые модели уже в боте! New models are in the bot.";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -34,6 +46,23 @@ export interface ReportedPayment {
   readonly stars: number;
   /** The credit the invoice's package promises. */
   readonly kopecks: number;
+}
+
+/** A card bill the bot showed: its YooKassa payment, whose fate the fake YooKassa decides. */
+export interface CardBill {
+  readonly userId: number;
+  readonly kopecks: number;
+  /** The bill's attempt: "Check payment" presses `1|w|<attemptId>`. */
+  readonly attemptId: string;
+}
+
+/** A pre-checkout query the bot took (the webhook answered 200): when, and when the bot answered it. */
+export interface TakenPreCheckout {
+  readonly userId: number;
+  /** Set once the webhook's 200 is back (the answer may come first). */
+  sentAt: number;
+  /** The bot's first answer (whenever it came: the load's wait may have ended before). */
+  answeredAt?: number;
 }
 
 /** A pressed Generate button: the job the bot must have made of it. */
@@ -60,6 +89,13 @@ export interface LoadDeps {
   readonly adminIds: readonly number[];
   readonly generationMs: number;
   readonly blockAfterConfirm: number;
+  /** The card packages on /topup, in kopecks (YOOKASSA_PACKAGES). */
+  readonly cardPackages: readonly number[];
+  /** Telegram's side of Stars: a pre-checkout's 10-second clock starts, a charge exists to refund. */
+  readonly telegram: {
+    recordPreCheckout(queryId: string): void;
+    recordStarsCharge(charge: { readonly chargeId: string; readonly userId: number; readonly stars: number }): void;
+  };
 }
 
 export class Load {
@@ -76,6 +112,15 @@ export class Load {
   /** Button presses the bot took (answered 200), by callback query id: their user and when (wall-clock ms). */
   readonly presses = new Map<string, { readonly userId: number; readonly at: number }>();
   readonly adminCredits = { requested: 0, confirmed: 0 };
+  readonly adminDebits = { requested: 0, confirmed: 0, refused: 0 };
+  /** Card bills by YooKassa payment id. */
+  readonly cardBills = new Map<string, CardBill>();
+  /** Pre-checkout queries by id. */
+  readonly preCheckouts = new Map<string, TakenPreCheckout>();
+  /** Refunds asked for, by how the bot first answered ("done", "not done", "checking", "under way", "no answer"). */
+  readonly refunds: Record<string, number> = {};
+  /** The broadcast, once sent: who sent it and whether the bot said it finished. */
+  broadcast: { readonly adminId: number; readonly since: number } | undefined;
   #stopping = false;
   #running: Promise<unknown> | undefined;
   #charges = 0;
@@ -84,7 +129,12 @@ export class Load {
 
   /** Starts every user and admin (each after a short random delay, so they do not all arrive at once). */
   start(): void {
-    const { userIds, adminIds, dice } = this.deps;
+    const { userIds, adminIds, dice, watch } = this.deps;
+    watch.listen((call) => {
+      if (call.method !== "answerPreCheckoutQuery") return;
+      const taken = this.preCheckouts.get(String(call.payload.pre_checkout_query_id));
+      if (taken !== undefined && taken.answeredAt === undefined) taken.answeredAt = Date.now();
+    });
     const everyone = [
       ...userIds.map((id) => async () => this.#user(id)),
       ...adminIds.map((id) => async () => this.#admin(id)),
@@ -109,7 +159,8 @@ export class Load {
     await this.#step("start", userId, this.deps.updates.text(userId, "/start"), () => true);
     while (!this.#stopping) {
       const roll = dice.next();
-      if (roll < 0.25) await this.#payStars(userId);
+      if (roll < 0.15) await this.#payStars(userId);
+      else if (roll < 0.27) await this.#payCard(userId);
       else if (roll < 0.85) await this.#generate(userId);
       else await this.#browse(userId);
       // People pause between things (and the bot's flood control would refuse a faster pace).
@@ -136,14 +187,21 @@ export class Load {
     const stars = Number((invoice.payload.prices as { amount: number }[] | undefined)?.[0]?.amount);
     const kopecks = STARS_PACKAGES.find((pack) => pack.stars === stars)?.kopecks ?? 0;
     const check = updates.preCheckout(userId, invoiceId, stars);
+    const queryId = String(check.pre_checkout_query?.id);
+    const taken: TakenPreCheckout = { userId, sentAt: Number.NaN };
+    this.preCheckouts.set(queryId, taken);
     await this.#send("pre_checkout", check);
+    // Telegram's 10 s start when the bot has the query (while it is down, Telegram is still delivering).
+    taken.sentAt = Date.now();
+    this.deps.telegram.recordPreCheckout(queryId);
     // Telegram waits 10 s for the answer, then tells the user the payment failed.
-    const answer = await watch.waitForAnswer(String(check.pre_checkout_query?.id), 8_000);
-    if (answer?.payload.ok !== true) {
+    const answer = await watch.waitForAnswer(queryId, 12_000);
+    if (answer?.payload.ok !== true || (taken.answeredAt ?? 0) - taken.sentAt > 10_000) {
       this.#stall("pre_checkout_answer");
       return;
     }
     const chargeId = `chaos-${userId}-${++this.#charges}`;
+    this.deps.telegram.recordStarsCharge({ chargeId, userId, stars });
     this.payments.set(chargeId, { userId, invoiceId, stars, kopecks });
     const since = watch.mark(userId);
     await this.#send("successful_payment", updates.paid(userId, invoiceId, stars, chargeId));
@@ -152,6 +210,41 @@ export class Load {
       await this.#send("successful_payment_again", updates.paid(userId, invoiceId, stars, chargeId));
     const told = await watch.waitFor(userId, since, (call) => textOf(call).includes("topped up"), SCREEN_MS);
     if (told === undefined) this.#stall("payment_credited");
+  }
+
+  /**
+   * /topup and a card package; sometimes the package pressed again and again
+   * (the same amount or another) without paying, as an impatient or hostile
+   * user does; sometimes "Check payment" on the last bill a while later.
+   */
+  async #payCard(userId: number): Promise<void> {
+    const { updates, dice, cardPackages } = this.deps;
+    const packages = await this.#step("topup", userId, updates.text(userId, "/topup"), (call) =>
+      buttonsOf(call).some((data) => data.startsWith("1|u|")),
+    );
+    if (packages === undefined || this.#stopping) return;
+    const presses = dice.chance(0.15) ? 2 + dice.below(4) : 1;
+    let last: CardBill | undefined;
+    for (let press = 0; press < presses && !this.#stopping; press++) {
+      const index = dice.below(cardPackages.length);
+      const shown = await this.#step("card_package", userId, updates.press(userId, `1|u|${index}`), (call) => {
+        const text = textOf(call);
+        return billOf(call) !== undefined || BILL_REFUSALS.some((part) => text.includes(part));
+      });
+      const bill = shown === undefined ? undefined : billOf(shown);
+      if (bill === undefined) continue;
+      last = { userId, kopecks: cardPackages[index] ?? 0, attemptId: bill.attemptId };
+      this.cardBills.set(bill.paymentId, last);
+      await sleep(dice.between(100, 400));
+    }
+    if (last === undefined || this.#stopping || !dice.chance(0.4)) return;
+    await sleep(dice.between(500, 4_000));
+    if (!this.#stopping) await this.checkCard(last);
+  }
+
+  /** "Check payment" on a bill: the bot asks YooKassa and says what it found (or credits). */
+  async checkCard(bill: CardBill): Promise<void> {
+    await this.#step("card_check", bill.userId, this.deps.updates.press(bill.userId, `1|w|${bill.attemptId}`), () => true);
   }
 
   /** A model's wizard, a prompt, Generate (sometimes twice), and the wait for the outcome. */
@@ -199,20 +292,80 @@ export class Load {
     await this.#step("browse", userId, update, () => true);
   }
 
-  /** An admin crediting a random user, about once a second (admins are flood-limited too). */
+  /**
+   * An admin about once a second (admins are flood-limited too): mostly
+   * credits, some debits and refunds; the first admin broadcasts once, a
+   * few seconds into the load.
+   */
   async #admin(adminId: number): Promise<void> {
-    const { updates, dice, userIds, watch } = this.deps;
+    const { updates, dice } = this.deps;
     await this.#step("admin_start", adminId, updates.text(adminId, "/start"), () => true);
+    const broadcastAfter = Date.now() + 4_000;
     while (!this.#stopping) {
-      const target = dice.pick(userIds);
-      const rubles = 1 + dice.below(50);
-      const since = watch.mark(adminId);
-      this.adminCredits.requested++;
-      await this.#send("admin_credit", updates.text(adminId, `/credit ${target} ${rubles} chaos credit`));
-      const done = await watch.waitFor(adminId, since, (call) => textOf(call).startsWith("Done."), SCREEN_MS);
-      if (done !== undefined) this.adminCredits.confirmed++;
-      else this.#stall("admin_credit_done");
+      if (adminId === this.deps.adminIds[0] && this.broadcast === undefined && Date.now() > broadcastAfter) {
+        this.broadcast = { adminId, since: this.deps.watch.mark(adminId) };
+        await this.#send("admin_broadcast", updates.text(adminId, `/broadcast ${BROADCAST_TEXT}`));
+      } else {
+        const roll = dice.next();
+        if (roll < 0.55) await this.#adminCredit(adminId);
+        else if (roll < 0.7) await this.#adminDebit(adminId);
+        else await this.#adminRefund(adminId);
+      }
       await sleep(dice.between(700, 1_200));
+    }
+  }
+
+  async #adminCredit(adminId: number): Promise<void> {
+    const { updates, dice, userIds, watch } = this.deps;
+    const since = watch.mark(adminId);
+    this.adminCredits.requested++;
+    const rubles = 1 + dice.below(50);
+    await this.#send("admin_credit", updates.text(adminId, `/credit ${dice.pick(userIds)} ${rubles} chaos credit`));
+    const done = await watch.waitFor(adminId, since, (call) => textOf(call).startsWith("Done."), SCREEN_MS);
+    if (done !== undefined) this.adminCredits.confirmed++;
+    else this.#stall("admin_credit_done");
+  }
+
+  /** A debit may be refused (the user has spent the money): the admin is told so. */
+  async #adminDebit(adminId: number): Promise<void> {
+    const { updates, dice, userIds, watch } = this.deps;
+    const since = watch.mark(adminId);
+    this.adminDebits.requested++;
+    const rubles = 1 + dice.below(30);
+    await this.#send("admin_debit", updates.text(adminId, `/debit ${dice.pick(userIds)} ${rubles} chaos debit`));
+    const answer = await watch.waitFor(
+      adminId,
+      since,
+      (call) => textOf(call).startsWith("Done.") || textOf(call).startsWith("Not done"),
+      SCREEN_MS,
+    );
+    if (answer === undefined) this.#stall("admin_debit_done");
+    else if (textOf(answer).startsWith("Done.")) this.adminDebits.confirmed++;
+    else this.adminDebits.refused++;
+  }
+
+  /**
+   * A refund of a Stars or card payment the load made (paid or not: the
+   * bot or the provider refuses what cannot be refunded), now and then asked
+   * again at once, as an admin retrying after an unclear answer.
+   */
+  async #adminRefund(adminId: number): Promise<void> {
+    const { updates, dice, watch } = this.deps;
+    const stars = [...this.payments.keys()];
+    const cards = [...this.cardBills.keys()];
+    if (stars.length + cards.length === 0) return;
+    const card = stars.length === 0 || (cards.length > 0 && dice.chance(0.5));
+    const command = card ? `/refund yookassa ${dice.pick(cards)}` : `/refund stars ${dice.pick(stars)}`;
+    for (let ask = 0; ask < (dice.chance(0.2) ? 2 : 1) && !this.#stopping; ask++) {
+      const since = watch.mark(adminId);
+      await this.#send(card ? "admin_refund_card" : "admin_refund_stars", updates.text(adminId, `${command} chaos refund`));
+      const answer = await watch.waitFor(adminId, since, (call) => textOf(call).startsWith("Refund of"), REFUND_MS);
+      const text = answer === undefined ? "" : textOf(answer);
+      const outcome =
+        answer === undefined
+          ? "no answer"
+          : (["not done", "done", "no clear answer", "under way"].find((part) => text.includes(part)) ?? "other");
+      this.refunds[outcome] = (this.refunds[outcome] ?? 0) + 1;
     }
   }
 
@@ -244,6 +397,17 @@ export class Load {
   #stall(kind: string): void {
     if (!this.#stopping) this.stalls[kind] = (this.stalls[kind] ?? 0) + 1;
   }
+}
+
+/** The bill a call shows: its YooKassa payment (the Pay button's page) and its attempt (Check payment). */
+function billOf(call: RecordedCall): { readonly paymentId: string; readonly attemptId: string } | undefined {
+  const markup = call.payload.reply_markup as { inline_keyboard?: { url?: string }[][] } | undefined;
+  const page = (markup?.inline_keyboard ?? []).flat().find((button) => button.url?.includes("orderId="))?.url;
+  const paymentId = page === undefined ? undefined : new URL(page).searchParams.get("orderId");
+  const attemptId = buttonsOf(call)
+    .find((data) => data.startsWith("1|w|"))
+    ?.slice("1|w|".length);
+  return paymentId && attemptId ? { paymentId, attemptId } : undefined;
 }
 
 /** A call that ends a generation for the user: the result, or a message saying how it ended. */

@@ -22,9 +22,43 @@ export interface ChaosSettings {
   readonly generationMs: number;
   /** After the last cycle: how long the bot may take to finish every open job and credit. */
   readonly drainDeadlineMs: number;
+  /** Share of cycles during which a second process serves the same KV (started or kept, else killed). */
+  readonly secondProcess: number;
+  /** Card packages on /topup, in rubles (YOOKASSA_PACKAGES). */
+  readonly cardPackagesRubles: readonly number[];
+  /** What becomes of a card bill (the rest is never paid): shares paid and canceled, and when. */
+  readonly cardFates: { readonly paid: number; readonly canceled: number; readonly afterMs: readonly [number, number] };
   readonly faults: {
-    /** Bot API: shares of calls answered 429 (retry_after 1 s), 502, and editMessageText answered 400. */
-    readonly telegram: { readonly tooManyRequests: number; readonly serverError: number; readonly notEditable: number };
+    /**
+     * Bot API: shares of calls answered 429 (retry_after 1 s), 502, and
+     * editMessageText answered 400; Stars refunds answered 500 (not done) or
+     * done with the answer lost.
+     */
+    readonly telegram: {
+      readonly tooManyRequests: number;
+      readonly serverError: number;
+      readonly notEditable: number;
+      readonly refundServerError: number;
+      readonly refundAnswerLost: number;
+    };
+    /**
+     * YooKassa: shares of API requests that hang past the bot's 15 s timeout
+     * (done), are reset (not done), answer 500 or 429; refunds fail more.
+     */
+    readonly yookassa: {
+      readonly timeout: number;
+      readonly reset: number;
+      readonly serverError: number;
+      readonly rateLimited: number;
+      readonly refunds: { readonly timeout: number; readonly reset: number; readonly serverError: number };
+    };
+    /** YooKassa's notifications of settled payments: shares never sent, sent twice and sent late. */
+    readonly yookassaNotifications: {
+      readonly never: number;
+      readonly twice: number;
+      readonly late: number;
+      readonly lateMs: number;
+    };
     /** Share of confirmed generations whose user blocks the bot until the result is due (403 meanwhile). */
     readonly blockAfterConfirm: number;
     /** KIE: shares of creates and status reads that hang, answer 500, 429 or broken JSON; tasks with no URLs. */
@@ -74,9 +108,28 @@ export function chaosSettings(args: readonly string[], env: NodeJS.ProcessEnv): 
     upMs: short ? [2_500, 4_500] : [3_000, 7_000],
     shards: 2,
     generationMs: 1_500,
-    drainDeadlineMs: short ? 50_000 : 120_000,
+    // A card bill whose creation a kill cut off is asked for again a minute later, at a reconciliation (every 30 s).
+    drainDeadlineMs: short ? 100_000 : 120_000,
+    secondProcess: 0.5,
+    cardPackagesRubles: [100, 300],
+    cardFates: { paid: 0.55, canceled: 0.15, afterMs: [300, 4_000] },
     faults: {
-      telegram: { tooManyRequests: 0.03, serverError: 0.02, notEditable: 0.05 },
+      telegram: {
+        tooManyRequests: 0.03,
+        serverError: 0.02,
+        notEditable: 0.05,
+        refundServerError: 0.15,
+        refundAnswerLost: 0.1,
+      },
+      yookassa: {
+        // A hang costs the bot's 15 s YooKassa timeout: rare, like KIE's.
+        timeout: 0.01,
+        reset: 0.02,
+        serverError: 0.03,
+        rateLimited: 0.02,
+        refunds: { timeout: 0.1, reset: 0.05, serverError: 0.1 },
+      },
+      yookassaNotifications: { never: 0.15, twice: 0.2, late: 0.15, lateMs: 8_000 },
       blockAfterConfirm: 0.05,
       kie: {
         // A hanging request costs the bot its 20 s KIE timeout: rare, or the short run would wait on it.

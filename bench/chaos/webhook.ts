@@ -3,7 +3,9 @@
  * `/telegram/webhook` over loopback HTTP and posted again until the bot
  * answers 200, however long it is down (Telegram keeps an update for a
  * day). Now and then an update answered 200 comes again, as when the 200
- * itself was lost on the way back to Telegram.
+ * itself was lost on the way back to Telegram. With a second process on
+ * the same KV (behind a load balancer, as operators scale), each post goes
+ * to one of the processes that listen, at random.
  */
 import type { Update } from "grammy/types";
 import { type BotRunner, WEBHOOK_SECRET } from "./bot-runner.ts";
@@ -26,10 +28,22 @@ export class TelegramWebhook {
   readonly stats: WebhookStats = { accepted: 0, redeliveries: 0, repeatsAfterOk: 0, byStatus: {} };
 
   constructor(
-    private readonly bot: BotRunner,
+    private readonly bots: readonly BotRunner[],
     private readonly dice: Dice,
     private readonly repeatAfterOk: number,
   ) {}
+
+  /** The base URL of a process that listens now (a random one when several do); undefined while none does. */
+  baseUrl(): string | undefined {
+    const up = this.bots.flatMap((bot) => bot.baseUrl ?? []);
+    return up.length === 0 ? undefined : this.dice.pick(up);
+  }
+
+  /** Resolves once some process listens. */
+  whenUp(): Promise<void> {
+    if (this.bots.some((bot) => bot.baseUrl !== undefined)) return Promise.resolve();
+    return Promise.race(this.bots.map((bot) => bot.whenUp()));
+  }
 
   /** Delivers `update` as Telegram does: resolves once the bot answered 200 (maybe after restarts). */
   async deliver(update: Update): Promise<void> {
@@ -47,7 +61,7 @@ export class TelegramWebhook {
     headers: Record<string, string> = { "x-telegram-bot-api-secret-token": WEBHOOK_SECRET },
     method = "POST",
   ): Promise<number> {
-    const base = this.bot.baseUrl;
+    const base = this.baseUrl();
     if (base === undefined) return 0;
     try {
       const response = await fetch(`${base}${path}`, {
@@ -68,7 +82,7 @@ export class TelegramWebhook {
   async #untilAccepted(update: Update): Promise<void> {
     const body = JSON.stringify(update);
     for (let attempt = 0; ; attempt++) {
-      await this.bot.whenUp();
+      await this.whenUp();
       const status = await this.post("/telegram/webhook", body);
       this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
       if (status === 200) {
