@@ -26,7 +26,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeBotApi } from "../tests/helpers/fake-bot-api.ts";
-import { startFakeYooKassaServer } from "../tests/helpers/fake-yookassa-server.ts";
 import { defaultSuccess } from "../tests/helpers/fake-kie-core.ts";
 import {
   type FakeKieTask,
@@ -35,6 +34,7 @@ import {
   largeResult,
   startFakeKieServer,
 } from "../tests/helpers/fake-kie-server.ts";
+import { startFakeYooKassaServer } from "../tests/helpers/fake-yookassa-server.ts";
 import { messageObject } from "../tests/helpers/telegram/mod.ts";
 import { buildNode } from "../tools/build-node.ts";
 import { checkBadInputs } from "./chaos/bad-inputs.ts";
@@ -389,7 +389,9 @@ async function owed() {
 async function drain(deadlineMs: number, load: Load) {
   const started = performance.now();
   const deadline = started + deadlineMs;
-  const paid = [...load.cardBills].filter(([paymentId]) => yookassa.core.payments.get(paymentId)?.status === "succeeded");
+  const paid = [...load.cardBills].filter(
+    ([paymentId]) => yookassa.core.payments.get(paymentId)?.status === "succeeded",
+  );
   const byUser = new Map<number, CardBill[]>();
   for (const [, bill] of paid) byUser.set(bill.userId, [...(byUser.get(bill.userId) ?? []), bill]);
   await Promise.all(

@@ -143,7 +143,8 @@ export class BotRunner {
   #collect(run: number, bot: RunningBot): void {
     const seen = this.#seen.get(bot) ?? 0;
     const process = this.options.sharedLogs?.process;
-    for (const line of bot.lines.slice(seen)) this.logs.push({ run, ...(process === undefined ? {} : { process }), line });
+    for (const line of bot.lines.slice(seen))
+      this.logs.push({ run, ...(process === undefined ? {} : { process }), line });
     this.#seen.set(bot, bot.lines.length);
   }
 

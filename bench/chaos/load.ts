@@ -244,7 +244,12 @@ export class Load {
 
   /** "Check payment" on a bill: the bot asks YooKassa and says what it found (or credits). */
   async checkCard(bill: CardBill): Promise<void> {
-    await this.#step("card_check", bill.userId, this.deps.updates.press(bill.userId, `1|w|${bill.attemptId}`), () => true);
+    await this.#step(
+      "card_check",
+      bill.userId,
+      this.deps.updates.press(bill.userId, `1|w|${bill.attemptId}`),
+      () => true,
+    );
   }
 
   /** A model's wizard, a prompt, Generate (sometimes twice), and the wait for the outcome. */
@@ -358,7 +363,10 @@ export class Load {
     const command = card ? `/refund yookassa ${dice.pick(cards)}` : `/refund stars ${dice.pick(stars)}`;
     for (let ask = 0; ask < (dice.chance(0.2) ? 2 : 1) && !this.#stopping; ask++) {
       const since = watch.mark(adminId);
-      await this.#send(card ? "admin_refund_card" : "admin_refund_stars", updates.text(adminId, `${command} chaos refund`));
+      await this.#send(
+        card ? "admin_refund_card" : "admin_refund_stars",
+        updates.text(adminId, `${command} chaos refund`),
+      );
       const answer = await watch.waitFor(adminId, since, (call) => textOf(call).startsWith("Refund of"), REFUND_MS);
       const text = answer === undefined ? "" : textOf(answer);
       const outcome =
