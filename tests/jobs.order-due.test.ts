@@ -138,6 +138,27 @@ describe("an order whose price never came back", () => {
     expect(late.effects ?? []).toEqual([]);
   });
 
+  it("replaced by a new order before its price came is not placed, and the user is told", () => {
+    const waiting = { ...press().state, wizard: { ...WIZARD, id: "w8r" } };
+    const next = confirmOrder(waiting, { ...WIZARD, id: "w8r" }, TARGET, ctx);
+    if (typeof next === "string") throw new Error(`refused: ${next}`);
+    expect(next.state.ordering).toBe("w8r");
+    expect(next.effects?.[0]).toEqual({
+      type: "show",
+      target: { chatId: USER },
+      lang: "en",
+      view: { kind: "notice" },
+      notice: { key: "order-not-placed" },
+    });
+    // The first order's price, when it comes, places nothing.
+    const late = receiveJobMessage(
+      next.state,
+      { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED },
+      ctx,
+    );
+    expect(late.state.jobs).toEqual({});
+  });
+
   it("that comes back after the user left the wizard is not placed, and the user is told", () => {
     const left = { ...press().state, wizard: { ...WIZARD, id: "other" } };
     const quoted = receiveJobMessage(left, { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED }, ctx);

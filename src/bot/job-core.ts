@@ -185,10 +185,12 @@ export const ORDER_CHECK_MS = 5_000;
 export function confirmOrder(state: UserState, wizard: Wizard, target: Target, ctx: UserContext): UserTurn | string {
   if (state.blocked) return "job-blocked";
   if (openJobCount(state) >= ctx.rules.maxOpenJobs) return "job-too-many";
+  // An earlier order still waiting for its price is replaced (its price will place nothing): its user is told.
+  const replaced = state.ordering !== undefined && state.ordering !== wizard.id ? [orderNotPlaced(state, target)] : [];
   return {
     state: { ...state, ordering: wizard.id },
     writes: [orderLookWrite(wizard.id, target, 0, ctx)],
-    effects: [{ type: "quote", target, lang: state.lang, wizard }],
+    effects: [...replaced, { type: "quote", target, lang: state.lang, wizard }],
   };
 }
 

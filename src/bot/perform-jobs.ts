@@ -159,6 +159,13 @@ async function quoteOrder(
   if (quote === undefined || card === undefined || !("id" in card)) return { ok: false, code: "unknown_model" };
   if (!quote.ok) {
     const code = quote.error.code;
+    // Which fields the catalog refused (names and codes only: never the user's text).
+    if (code === "invalid_params") {
+      shell.log.warn(
+        { model: modelId, fields: "errors" in quote.error ? quote.error.errors : [] },
+        "order refused by the catalog",
+      );
+    }
     return { ok: false, code: code === "invalid_params" || code === "price_unresolved" ? code : "unknown_model" };
   }
   return { ok: true, kopecks: quote.quote.kopecks, free: quote.quote.free, output: card.output };
