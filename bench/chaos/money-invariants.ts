@@ -376,28 +376,27 @@ function checkOpenAttempts({ kv, now = Date.now() }: MoneyInputs, add: Add): voi
 }
 
 /**
- * Every pre-checkout answered within Telegram's 10 s; one taken within a
- * second of a SIGKILL may lose its answer with the process and be answered
- * after the restart, but it is answered (`answeredAt` must then be read
- * from the Bot API calls at check time, not only from the load's wait).
+ * Every pre-checkout answered within Telegram's 10 s. A SIGKILL while its
+ * answer was pending (from a second before the webhook's 200 came back) may
+ * take the answer along: the update was already acknowledged, so it is
+ * answered late or never, Telegram tells the buyer the payment failed, and
+ * no money moves (the payment invariants check that).
  */
 function checkPreCheckouts({ preCheckouts, kills }: MoneyInputs, add: Add): void {
   for (const [queryId, query] of preCheckouts) {
-    const details = {
-      queryId,
-      ...query,
-      tookMs: query.answeredAt === undefined ? undefined : query.answeredAt - query.sentAt,
-    };
-    if (query.answeredAt === undefined) {
-      add({ invariant: "pre_checkout_answered", userId: query.userId, details });
-      continue;
-    }
-    if (query.answeredAt - query.sentAt <= PRE_CHECKOUT_LIMIT_MS) continue;
-    const answeredAt = query.answeredAt;
-    const killedFirst = kills.some(
-      (kill) => Math.abs(kill - query.sentAt) <= PRE_CHECKOUT_KILL_WINDOW_MS && kill < answeredAt,
+    const tookMs = query.answeredAt === undefined ? undefined : query.answeredAt - query.sentAt;
+    if (tookMs !== undefined && tookMs <= PRE_CHECKOUT_LIMIT_MS) continue;
+    const pendingUntil = query.answeredAt ?? query.sentAt + PRE_CHECKOUT_LIMIT_MS;
+    const killedMeanwhile = kills.some(
+      (kill) => kill >= query.sentAt - PRE_CHECKOUT_KILL_WINDOW_MS && kill <= pendingUntil,
     );
-    if (!killedFirst) add({ invariant: "pre_checkout_answered_in_time", userId: query.userId, details });
+    if (killedMeanwhile) continue;
+    const details = { queryId, ...query, tookMs };
+    add({
+      invariant: query.answeredAt === undefined ? "pre_checkout_answered" : "pre_checkout_answered_in_time",
+      userId: query.userId,
+      details,
+    });
   }
 }
 
