@@ -227,8 +227,10 @@ export function paymentBehavior(
                   }
                   for (const attempt of listed) {
                     if (now - attempt.createdAt >= ATTEMPT_TTL_MS) continue;
-                    if (createStalled(attempt, now))
-                      ctx.tellSelf({ type: "yooRecreate", attemptId: attempt.id, userId });
+                    if (createStalled(attempt, now, effect.startedAt)) {
+                      const cutOff = !createStalled(attempt, now);
+                      ctx.tellSelf({ type: "yooRecreate", attemptId: attempt.id, userId, cutOff });
+                    }
                     if (attempt.paymentId !== undefined)
                       await readPayment(attempt.paymentId, false, attempt.id, userId);
                   }
@@ -263,18 +265,21 @@ const app: HostApp = {
     const data = appData as PaymentAppData;
     const yoo = data.yookassa;
     const client = yoo ? new YooKassaClient({ ...yoo, fetch: platform.fetch }) : undefined;
+    // Refunds and card bills asked for before this start are looked at again soon after it.
+    const startedAt = clock.now();
     if (yoo) {
       // Soon after the start too: card payments a crash left half done (a notification missed meanwhile, a bill
       // whose creation the crash cut off) are looked at without waiting for the first interval.
-      const reconcile = () => void services.tell("payment", "main", { type: "reconcile" });
-      const first = setTimeout(reconcile, Math.min(yoo.reconcileMs, RECONCILE_FIRST_MS));
-      const timer = setInterval(reconcile, yoo.reconcileMs);
+      const reconcile = (first: boolean) =>
+        void services.tell("payment", "main", { type: "reconcile", ...(first ? { startedAt } : {}) });
+      const first = setTimeout(() => reconcile(true), Math.min(yoo.reconcileMs, RECONCILE_FIRST_MS));
+      const timer = setInterval(() => reconcile(false), yoo.reconcileMs);
       (first as { unref?: () => void }).unref?.();
       (timer as { unref?: () => void }).unref?.();
     }
     const redeliver = setInterval(() => void services.tell("payment", "main", { type: "redeliver" }), REDELIVER_MS);
     (redeliver as { unref?: () => void }).unref?.();
-    startRefundSettler(services, clock.now());
+    startRefundSettler(services, startedAt);
     const api = createTelegramApi(data.telegram, platform.fetch, log);
     const count: CountPayment = (provider, outcome) => counters.inc("payments_total", { provider, outcome });
     return [

@@ -173,12 +173,20 @@ export type PaymentMessage =
       readonly payment: YooPayment;
       readonly tell: boolean;
     }
-  /** Time to re-read every payment still pending (lost notifications). */
-  | { readonly type: "reconcile" }
+  /**
+   * Time to re-read every payment still pending (lost notifications). The
+   * first one after a process's start names the start: bills whose creation
+   * began before it are asked for again at once (the process that asked may
+   * have died waiting).
+   */
+  | { readonly type: "reconcile"; readonly startedAt?: number }
   /** The reconciliation found attempts past their day in this user's index. */
   | { readonly type: "yooPrune"; readonly userId: number }
-  /** The reconciliation found this attempt's bill still being made long after its press (`CREATE_STALLED_MS`). */
-  | { readonly type: "yooRecreate"; readonly attemptId: string; readonly userId: number }
+  /**
+   * The reconciliation found this attempt's bill still being made long after
+   * its press (`CREATE_STALLED_MS`), or begun before this process started (`cutOff`).
+   */
+  | { readonly type: "yooRecreate"; readonly attemptId: string; readonly userId: number; readonly cutOff: boolean }
   /** Refunds by an admin (see `refund-core.ts`). */
   | RefundMessage;
 
@@ -206,7 +214,7 @@ export type PaymentEffect =
       readonly tell: boolean;
     }
   /** Re-read every open attempt's payment (scans the users' open attempts, `OPEN_ATTEMPTS_PREFIX`). */
-  | { readonly type: "reconcileScan" }
+  | { readonly type: "reconcileScan"; readonly startedAt?: number }
   /** The steps of a refund (see `refund-core.ts`). */
   | RefundEffect
   | { readonly type: "tellUser"; readonly userId: number; readonly news: UserNews };

@@ -143,9 +143,14 @@ export function attemptWrite(attempt: YooAttempt, now: number, extra: Record<str
  */
 export const CREATE_STALLED_MS = 60_000;
 
-/** An open attempt whose bill is still being made past `CREATE_STALLED_MS`. */
-export const createStalled = (entry: OpenAttempt, now: number) =>
-  entry.url === undefined && entry.paymentId === undefined && now - entry.createdAt >= CREATE_STALLED_MS;
+/**
+ * An open attempt whose bill is still being made past `CREATE_STALLED_MS`,
+ * or (`startedAt`) whose creation began before this process started.
+ */
+export const createStalled = (entry: OpenAttempt, now: number, startedAt?: number) =>
+  entry.url === undefined &&
+  entry.paymentId === undefined &&
+  (now - entry.createdAt >= CREATE_STALLED_MS || (startedAt !== undefined && entry.createdAt < startedAt));
 
 /** True while an attempt may still be paid and is followed. */
 const isOpen = (attempt: { readonly status: YooAttempt["status"] }) =>
@@ -398,11 +403,16 @@ export function receiveYooKassa(
       return { state: { ...state }, writes: [openWrite(message.userId, live)] };
     }
     case "reconcile":
-      return { state, effects: [{ type: "reconcileScan" }] };
+      return {
+        state,
+        effects: [
+          { type: "reconcileScan", ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }) },
+        ],
+      };
     case "yooRecreate": {
       const attempt = attemptRead(read?.[0]);
       if (attempt === undefined || attempt.status !== "creating" || attempt.userId !== message.userId) return { state };
-      if (now - attempt.createdAt < CREATE_STALLED_MS) return { state };
+      if (now - attempt.createdAt < CREATE_STALLED_MS && !message.cutOff) return { state };
       return { state, effects: [{ type: "yooCreate", attempt }] };
     }
   }
