@@ -59,6 +59,9 @@ const ORDER_REFUSALS = [
   "already running",
   "already finished",
   "order was not placed",
+  "will not accept these parameters",
+  "There is no price for these parameters",
+  "Generations are disabled for your account",
 ];
 
 const LIVE_STATES = ["created", "submitted"];
