@@ -59,6 +59,8 @@ const seconds = (since: number) => Math.round((performance.now() - since) / 100)
 const FIRST_USER = 100_001;
 const FIRST_ADMIN = 900_001;
 const FIRST_PROBE = 700_001;
+/** How long the drain waits for open refunds before it restarts the bot to settle them. */
+const REFUND_RESTART_MS = 5_000;
 
 const startedAt = performance.now();
 const timings: Record<string, number> = {};
@@ -353,9 +355,6 @@ function largeResultCounts(): Record<string, number> {
   }
   return counts;
 }
-
-/** How long the drain waits for open refunds before it restarts the bot to settle them. */
-const REFUND_RESTART_MS = 5_000;
 
 /** Card bills by what the fake YooKassa made of them. */
 function cardPaymentCounts(): Record<string, number> {

@@ -20,6 +20,8 @@ const API = "https://api.yookassa.ru/v3";
 const calls: BotCall[] = [];
 const created: { key: string | null; body: Record<string, unknown> }[] = [];
 const payments = new Map<string, Record<string, unknown>>();
+/** The answer to each Idempotence-Key's first request. */
+const firstAnswers = new Map<string, Record<string, unknown>>();
 let reads = 0;
 const server = setupServer(
   ...botApiHandlers(calls),
@@ -28,9 +30,10 @@ const server = setupServer(
     const key = request.headers.get("idempotence-key");
     created.push({ key, body });
     const id = `pay-${key}`;
-    // A repeat under the same Idempotence-Key answers the payment the first request made, as YooKassa does.
-    const made = payments.get(id);
-    if (made !== undefined) return HttpResponse.json(made);
+    // A repeat under the same Idempotence-Key is answered with the first request's answer, as YooKassa does
+    // (however the payment has moved on since).
+    const first = firstAnswers.get(String(key));
+    if (first !== undefined) return HttpResponse.json(first);
     const payment = {
       id,
       status: "pending",
@@ -41,6 +44,7 @@ const server = setupServer(
       created_at: "2026-11-25T06:00:00.000Z",
     };
     payments.set(id, payment);
+    firstAnswers.set(String(key), payment);
     return HttpResponse.json(payment);
   }),
   http.get(`${API}/payments/:id`, ({ params }) => {
@@ -71,6 +75,7 @@ describe("YooKassa top-ups", () => {
     calls.length = 0;
     created.length = 0;
     payments.clear();
+    firstAnswers.clear();
     reads = 0;
   });
 
@@ -178,15 +183,18 @@ describe("YooKassa top-ups", () => {
       .set(openAttemptsKey(604), { userId: 604, attempts: [{ id: "y9", kopecks: 10_000, createdAt }] })
       .commit();
     kv.close();
-    payments.set("pay-y9", {
+    const made = {
       id: "pay-y9",
-      status: "succeeded",
-      paid: true,
+      status: "pending",
+      paid: false,
       amount: { value: "100.00", currency: "RUB" },
       metadata: { attemptId: "y9", userId: "604" },
       confirmation: { type: "redirect", confirmation_url: "https://yoomoney.ru/checkout/pay-y9" },
       created_at: "2026-11-25T06:00:00.000Z",
-    });
+    };
+    // YooKassa answered "pending" to the request the crash cut off, and the payment succeeded since.
+    firstAnswers.set("y9", made);
+    payments.set("pay-y9", { ...made, status: "succeeded", paid: true });
     const started = await startBot(kvPath, calls, YOOKASSA, "real");
     defer(() => started.app.stop().then(() => undefined));
     await until(async () => (await userRecords(started.app.kv, 604)).state.wallet.balance === 10_000, 15_000);

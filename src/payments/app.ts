@@ -190,8 +190,10 @@ export function paymentBehavior(
                 paymentId: payment.id,
                 url,
               });
-              // A creation asked for again (it had stalled) may find the payment already paid or canceled.
-              if (payment.status !== "pending") void readPayment(payment.id, false, attempt.id, attempt.userId);
+              // A creation asked for again (it had stalled) may find the payment paid or canceled meanwhile.
+              if (effect.again || payment.status !== "pending") {
+                void readPayment(payment.id, false, attempt.id, attempt.userId);
+              }
             } catch (error) {
               const code = (error as { code?: string }).code ?? "malformed";
               ctx.log.warn({ attemptId: attempt.id, code }, "YooKassa payment not created");

@@ -200,8 +200,12 @@ export type PaymentEffect =
   | { readonly type: "deliverCredit"; readonly credit: Credit; readonly retry?: true }
   /** Deliver every owed credit (scans `OWED_PREFIX`). */
   | { readonly type: "redeliverOwed" }
-  /** Create the attempt's payment at YooKassa. */
-  | { readonly type: "yooCreate"; readonly attempt: YooAttempt }
+  /**
+   * Create the attempt's payment at YooKassa; `again`: its creation stalled
+   * and is asked for again (YooKassa answers a repeated Idempotence-Key with
+   * its first answer, so the payment is read afterwards for how it is now).
+   */
+  | { readonly type: "yooCreate"; readonly attempt: YooAttempt; readonly again?: true }
   /**
    * Re-read a payment; `tell` reports a still pending one to the user. Its
    * attempt is `attemptId` when known, else the one the API's metadata names.

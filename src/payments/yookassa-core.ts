@@ -257,7 +257,7 @@ export function receiveYooKassa(
             ? { type: "yooStatus", attemptId: same.id, status: "creating" }
             : { type: "yooReady", attemptId: same.id, url: same.url, kopecks: same.kopecks };
         const again: PaymentEffect[] = createStalled(same, now)
-          ? [{ type: "yooCreate", attempt: stalledAttempt(same, message.userId) }]
+          ? [{ type: "yooCreate", attempt: stalledAttempt(same, message.userId), again: true }]
           : [];
         return { state, reply: { attemptId: same.id }, effects: [tell(message.userId, news), ...again] };
       }
@@ -413,7 +413,7 @@ export function receiveYooKassa(
       const attempt = attemptRead(read?.[0]);
       if (attempt === undefined || attempt.status !== "creating" || attempt.userId !== message.userId) return { state };
       if (now - attempt.createdAt < CREATE_STALLED_MS && !message.cutOff) return { state };
-      return { state, effects: [{ type: "yooCreate", attempt }] };
+      return { state, effects: [{ type: "yooCreate", attempt, again: true }] };
     }
   }
   return { state };
