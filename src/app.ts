@@ -205,12 +205,22 @@ export async function startApp(options: AppOptions): Promise<App> {
   await warmShards(supervisor, config.shards);
   const tellUser: TellUser = (userId, message) => supervisor.tell("user", userId, message);
   let shared = config.kvShared;
+  /** The other instances alive at the last beat: one that is gone leaves its open jobs to be taken over. */
+  let othersAlive = new Set<string>();
   const heartbeat = await startHeartbeat(
     kv,
     instanceId,
     () => platform.clock.now(),
     (others) => {
-      if (shared) return;
+      const gone = [...othersAlive].some((id) => !others.includes(id));
+      othersAlive = new Set(others);
+      if (gone) {
+        // Its jobs (a task being created, a delivery under way) would otherwise wait for the next start.
+        void resumeOpenJobs(kv, tellUser, log, platform.clock.now()).catch((error: unknown) =>
+          log.error({ err: error }, "the open jobs of an instance that left were not resumed"),
+        );
+      }
+      if (shared || others.length === 0) return;
       shared = true;
       // Resident state could go stale under another instance's writes: check it against KV from now on.
       log.warn(

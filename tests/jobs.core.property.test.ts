@@ -88,8 +88,10 @@ describe("job core invariants", () => {
             }
             case "confirm": {
               const wizardId = `w${wizards++}`;
+              // The Generate press: its order waits for the price.
               state = {
                 ...state,
+                ordering: wizardId,
                 wizard: {
                   id: wizardId,
                   modelId: "m",

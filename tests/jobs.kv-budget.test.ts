@@ -80,7 +80,7 @@ async function confirmedOrder(state: UserState, id: string): Promise<UserState> 
   const { second } = typed(await imagen4Wizard(id), CYRILLIC_5000, CYRILLIC_5000);
   if (second?.wizard === undefined) throw new Error("the wizard refused the prompts");
   const quote = { ok: true as const, kopecks: 2_500, free: false, output: "image" as const };
-  const withWizard = { ...state, wizard: { ...second.wizard, step: second.wizard.steps.length } };
+  const withWizard = { ...state, wizard: { ...second.wizard, step: second.wizard.steps.length }, ordering: id };
   return receiveJobMessage(withWizard, { type: "quoted", wizardId: id, target: { chatId: 987_654_321 }, quote }, ctx())
     .state;
 }
@@ -145,6 +145,7 @@ async function confirmedTurn(output: "image" | "text" = "image") {
     ...initialUserState("ru"),
     wallet: { ...emptyWallet(), balance: 1_000_000 },
     wizard: { ...second.wizard, step: second.wizard.steps.length },
+    ordering: "tq1",
   };
   const quote = { ok: true as const, kopecks: 2_500, free: false, output };
   return receiveJobMessage(state, { type: "quoted", wizardId: "tq1", target: { chatId: 987_654_321 }, quote }, ctx());

@@ -42,6 +42,7 @@ function createdByA(): UserState {
     ...initialUserState("en"),
     wallet: { ...emptyWallet(), balance: 10_000 },
     wizard,
+    ordering: "job-1",
   };
   const quote = { ok: true as const, kopecks: 900, free: false, output: "image" as const };
   return receiveJobMessage(state, { type: "quoted", wizardId: "job-1", target: { chatId: 1 }, quote }, on("a")).state;

@@ -16,7 +16,7 @@ const Heartbeat = z.object({ expiresAt: z.number() });
 /**
  * Writes this instance's heartbeat now and every third of its lifetime,
  * until `stop`; after each beat, `onOthers` hears of the other live
- * instances (the KV is shared).
+ * instances (none, once the last other one is gone).
  */
 export async function startHeartbeat(
   kv: KvStore,
@@ -31,7 +31,7 @@ export async function startHeartbeat(
       .set(key, { expiresAt: now() + HEARTBEAT_TTL_MS }, { expireIn: HEARTBEAT_TTL_MS })
       .commit();
     const others = (await liveInstances(kv, now())).filter((id) => id !== instanceId);
-    if (others.length > 0) onOthers(others);
+    onOthers(others);
   };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), HEARTBEAT_TTL_MS / 3);
