@@ -281,7 +281,12 @@ try {
   const summary = writeResults({
     settings,
     seconds: timings,
-    cycles: { run: settings.cycles, secondProcessRuns: secondRuns, restartMs: restartMs.map(Math.round) },
+    cycles: {
+      run: settings.cycles,
+      secondProcessRuns: secondRuns,
+      restartMs: restartMs.map(Math.round),
+      killedAt: kills,
+    },
     operations: {
       updatesByKind: load.operations,
       badInputs: badInputs.length,

@@ -13,7 +13,13 @@ import type { ChaosSettings } from "./settings.ts";
 export interface ChaosResults {
   readonly settings: ChaosSettings;
   readonly seconds: Record<string, number>;
-  readonly cycles: { readonly run: number; readonly secondProcessRuns: number; readonly restartMs: readonly number[] };
+  readonly cycles: {
+    readonly run: number;
+    readonly secondProcessRuns: number;
+    readonly restartMs: readonly number[];
+    /** When each SIGKILL was sent (wall-clock ms), to place the evidence of a violation. */
+    readonly killedAt: readonly number[];
+  };
   readonly operations: Record<string, unknown>;
   readonly faults: Record<string, unknown>;
   readonly outcomes: Record<string, unknown>;
