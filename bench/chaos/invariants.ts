@@ -280,7 +280,12 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
       .some((call) => ORDER_REFUSALS.some((part) => textOf(call).includes(part)));
     const toldInAnswer = order.queries.some((query) => String(watch.answerOf(query)?.payload.text ?? "") !== "");
     const pressedAt = order.queries.map((query) => inputs.presses.get(query)?.at ?? 0);
-    if (!toldOnScreen && !toldInAnswer && !pressedAt.some(justBeforeKill)) {
+    // A user who had the bot blocked soon after the press cannot be told (Telegram answers 403).
+    const periods = inputs.blockedPeriods.get(order.userId) ?? [];
+    const blockedSoonAfter = pressedAt.some((at) =>
+      periods.some(([from, to]) => to >= at && from <= at + ORDER_ANSWER_MS),
+    );
+    if (!toldOnScreen && !toldInAnswer && !pressedAt.some(justBeforeKill) && !blockedSoonAfter) {
       // Evidence: what the user was shown after the press, and how the presses were answered.
       const shown = watch
         .since(order.userId, order.since)
@@ -292,7 +297,7 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
         invariant: "generate_made_a_job_or_a_refusal",
         userId: order.userId,
         jobId: order.jobId,
-        details: { order, shown, answers, pressedAt, ordering },
+        details: { order, shown, answers, pressedAt, ordering, blockedPeriods: periods },
       });
     }
   }
@@ -305,6 +310,8 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
 }
 
 const NOT_MODIFIED = /message is not modified/;
+/** How long after a Generate press its job or refusal comes at the latest (the order's looks, half a minute). */
+const ORDER_ANSWER_MS = 35_000;
 /** How long before a SIGKILL a Generate press may have been taken without its price asked. */
 const KILL_WINDOW_MS = 1_000;
 
