@@ -30,8 +30,8 @@ import type { TelegramWebhook } from "./webhook.ts";
 const MODELS = ["google/imagen4", "qwen/text-to-image"] as const;
 /** How long a user waits for the screen an update should bring. */
 const SCREEN_MS = 6_000;
-/** How long an admin waits for a refund's outcome (a YooKassa request may hang 15 s before it counts as unknown). */
-const REFUND_MS = 20_000;
+/** How long an admin waits for a refund's first answer (a provider may take 20 s before it counts as unknown). */
+const REFUND_MS = 30_000;
 /** What the bot says instead of a bill (en.ftl): too many unpaid, being made, not created. */
 const BILL_REFUSALS = ["You have unpaid card bills", "is being made", "could not be created"];
 /** The broadcast's text: Cyrillic and emoji, as operators write. */
