@@ -202,13 +202,18 @@ try {
   });
   load.start();
   let secondRuns = 0;
+  /** When the second process was killed or (at the end of the load) stopped, wall-clock ms. */
+  const secondEnds: number[] = [];
   for (let cycle = 1; cycle <= settings.cycles; cycle++) {
     await sleep(killDice.between(settings.upMs[0], settings.upMs[1]));
     kills.push(Date.now());
     await runner.kill();
     // The second process comes, stays or is killed along with the first.
     const withSecond = killDice.chance(settings.secondProcess);
-    if (!withSecond && second.running) await second.kill();
+    if (!withSecond && second.running) {
+      secondEnds.push(Date.now());
+      await second.kill();
+    }
     console.log(
       `cycle ${cycle}/${settings.cycles}: SIGKILL after ${Math.round(seconds(phase))} s of load; restarting…` +
         (withSecond ? " (with a second process)" : ""),
@@ -223,6 +228,7 @@ try {
   await sleep(killDice.between(settings.upMs[0], settings.upMs[1]));
   await load.stop();
   if (second.running) {
+    secondEnds.push(Date.now());
     const secondExit = await second.stop();
     if (secondExit !== 0) extraViolations.push({ invariant: "stops_cleanly", details: { second: secondExit } });
   }
@@ -286,6 +292,7 @@ try {
       secondProcessRuns: secondRuns,
       restartMs: restartMs.map(Math.round),
       killedAt: kills,
+      secondEndedAt: secondEnds,
     },
     operations: {
       updatesByKind: load.operations,

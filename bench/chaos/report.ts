@@ -19,6 +19,8 @@ export interface ChaosResults {
     readonly restartMs: readonly number[];
     /** When each SIGKILL was sent (wall-clock ms), to place the evidence of a violation. */
     readonly killedAt: readonly number[];
+    /** When the second process was killed, or stopped at the end of the load. */
+    readonly secondEndedAt: readonly number[];
   };
   readonly operations: Record<string, unknown>;
   readonly faults: Record<string, unknown>;
