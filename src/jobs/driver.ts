@@ -20,9 +20,10 @@ export type TellUser = (userId: number, message: unknown) => Promise<Result<void
  * is thrown back to the queue, which delivers it again later, after a
  * restart if need be. Deadlines, order looks and delivery tries go through
  * `ask`, which answers once their turn is durable: one whose turn failed (a
- * commit refused, the actor restarting) is thrown back too. KV redelivers a message a few times with
- * backoff and then drops it; a job whose deadline was dropped so ends at the
- * next start, which resumes every open job and queues its deadline again.
+ * commit refused, the actor restarting) is thrown back too. KV redelivers a
+ * message a few times with backoff and then drops it; a job whose deadline
+ * was dropped so ends at the next start, which resumes every open job and
+ * queues its deadline again.
  */
 export function listenForPolls(
   kv: KvStore,
