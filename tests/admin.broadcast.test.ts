@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initialUserState } from "../src/bot/state.ts";
+import { type BroadcastMessage, type BroadcastState, receiveBroadcast } from "../src/payments/broadcast.ts";
 import { platform } from "../src/platform/mod.ts";
 import { type BotCall, botApiServer, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
@@ -83,5 +84,46 @@ describe("broadcasts", () => {
     await until(() => calls.some((call) => String(call.body.text).startsWith("Broadcast done")));
     expect(received("Maintenance tonight")).toEqual([543]);
     expect((await started.app.kv.get(["broadcast_active", "b:500:1"])).versionstamp).toBeNull();
+  });
+});
+
+describe("a broadcast's pages", () => {
+  const initial: BroadcastState = {
+    v: 1,
+    adminId: 0,
+    text: "",
+    status: "idle",
+    pending: [],
+    lastPage: false,
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+  };
+
+  it("sends each user once when a page is read twice (a resume, or a second chain of sends, asked again)", () => {
+    const sends: number[] = [];
+    let state = initial;
+    const run = (message: BroadcastMessage) => {
+      const turn = receiveBroadcast(state, message, "b:1");
+      state = turn.state;
+      for (const effect of turn.effects ?? []) if (effect.type === "send") sends.push(effect.userId);
+      return turn.effects ?? [];
+    };
+    expect(run({ type: "start", adminId: 9, text: "📣 Привет" }).map((effect) => effect.type)).toContain("readPage");
+    // A process started meanwhile resumes the broadcast: the first page is asked for a second time.
+    expect(run({ type: "resume" }).map((effect) => effect.type)).toEqual(["readPage"]);
+    const first = { type: "page", users: [1, 2], after: ["user", 2] } as const;
+    run(first);
+    run(first);
+    run({ type: "next" });
+    // Both chains ask for the next page once the first is sent; only one of its reads counts.
+    const second = { type: "page", users: [3], from: ["user", 2] } as const;
+    run({ type: "next" });
+    run(second);
+    run({ type: "next" });
+    run(second);
+    run({ type: "next" });
+    expect(sends).toEqual([1, 2, 3]);
+    expect(state.status).toBe("done");
   });
 });

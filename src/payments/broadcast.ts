@@ -38,7 +38,13 @@ export type BroadcastState = z.infer<typeof BroadcastState>;
 export type BroadcastMessage =
   | { readonly type: "start"; readonly adminId: number; readonly text: string }
   | { readonly type: "resume" }
-  | { readonly type: "page"; readonly users: readonly number[]; readonly after?: readonly (string | number)[] }
+  /** Users read after the cursor `from` (absent: the first page); `after`: where the next page starts. */
+  | {
+      readonly type: "page";
+      readonly users: readonly number[];
+      readonly from?: readonly (string | number)[];
+      readonly after?: readonly (string | number)[];
+    }
   | { readonly type: "next" }
   | { readonly type: "delivered"; readonly outcome: "sent" | "skipped" | "failed" };
 
@@ -87,6 +93,9 @@ export function receiveBroadcast(state: BroadcastState, message: BroadcastMessag
       return state.status === "running" ? advance(state) : { state };
     case "page": {
       if (state.status !== "running") return { state };
+      // Only the page that follows the last one: a second read of the same page (a resume, or a second chain
+      // of sends, asked for it too) would send its users again.
+      if (state.pending.length > 0 || JSON.stringify(message.from) !== JSON.stringify(state.after)) return { state };
       const next: BroadcastState = {
         ...state,
         pending: [...message.users],
@@ -133,7 +142,12 @@ export function broadcastBehavior(
         case "readPage": {
           const page = await services.scan(["user"], { limit: PAGE, ...(effect.after ? { after: effect.after } : {}) });
           const users = page.entries.map((entry) => entry.key[1]).filter((id): id is number => typeof id === "number");
-          ctx.tellSelf({ type: "page", users, ...(page.next ? { after: page.next as (string | number)[] } : {}) });
+          ctx.tellSelf({
+            type: "page",
+            users,
+            ...(effect.after ? { from: effect.after } : {}),
+            ...(page.next ? { after: page.next as (string | number)[] } : {}),
+          });
           return;
         }
         case "send": {
