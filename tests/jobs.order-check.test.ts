@@ -78,7 +78,8 @@ describe("a Generate press's order", () => {
   it("of a wizard the user has left is given up by the look, and the user told so in a message of its own", () => {
     const left = { ...pressed(), wizard: { ...WIZARD, id: "other" } };
     const look = receiveJobMessage(left, { type: "orderDue", wizardId: "w9k", target: TARGET }, ctx);
-    expect(look.effects).toEqual([
+    expect(look.effects ?? []).toEqual([]);
+    expect(look.immediate).toEqual([
       {
         type: "show",
         target: { chatId: USER },

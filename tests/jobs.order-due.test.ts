@@ -110,7 +110,9 @@ describe("an order whose price never came back", () => {
       turn = receiveJobMessage(state, lookOf(queued[0]!), ctx);
       state = turn.state;
     }
-    expect(turn.effects).toEqual([
+    // Told before the commit that ends the order: a crash in between leaves it to the next look.
+    expect(turn.effects ?? []).toEqual([]);
+    expect(turn.immediate).toEqual([
       {
         type: "show",
         target: TARGET,
@@ -123,6 +125,27 @@ describe("an order whose price never came back", () => {
     expect(turn.state.ordering).toBeUndefined();
     expect(turn.state.wizard).toEqual(WIZARD);
     expect(turn.state.wallet).toEqual(atConfirmation.wallet);
+  });
+
+  it("refused when its price comes (too little money) tells the user before the commit that ends the order", () => {
+    const poor = press({ ...atConfirmation, wallet: { ...emptyWallet(), balance: 100 } }).state;
+    const refused = receiveJobMessage(
+      poor,
+      { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED },
+      ctx,
+    );
+    expect(refused.state.ordering).toBeUndefined();
+    expect(refused.state.jobs).toEqual({});
+    // Before the commit: a crash between the two leaves `ordering` for the next look, which tells the user again.
+    expect(refused.effects ?? []).toEqual([]);
+    expect(refused.immediate).toEqual([
+      {
+        type: "show",
+        target: TARGET,
+        lang: "en",
+        view: { kind: "shortfall", wizardId: WIZARD.id, shortfallKopecks: 214 },
+      },
+    ]);
   });
 
   it("that comes back after it was given up places nothing: the user was told nothing was charged", () => {
@@ -164,7 +187,8 @@ describe("an order whose price never came back", () => {
     const quoted = receiveJobMessage(left, { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED }, ctx);
     expect(quoted.state.jobs).toEqual({});
     expect(quoted.state.ordering).toBeUndefined();
-    expect(quoted.effects).toEqual([
+    expect(quoted.effects ?? []).toEqual([]);
+    expect(quoted.immediate).toEqual([
       {
         type: "show",
         target: { chatId: USER },

@@ -224,13 +224,10 @@ function onOrderDue(state: UserState, wizardId: string, target: Target, look: nu
   if (state.ordering !== wizardId) return { state };
   const given = withoutOrdering(state);
   if (state.jobs[wizardId] !== undefined) return { state: given };
-  if (wizard?.id !== wizardId) return { state: given, effects: [orderNotPlaced(given, target)] };
+  if (wizard?.id !== wizardId) return toldFirst(given, orderNotPlaced(given, target));
   if (look + 1 >= MAX_ORDER_LOOKS) {
     const notice = { key: "order-not-placed" };
-    return {
-      state: given,
-      effects: [{ type: "show", target, lang: state.lang, view: { kind: "wizard", wizard }, notice }],
-    };
+    return toldFirst(given, { type: "show", target, lang: state.lang, view: { kind: "wizard", wizard }, notice });
   }
   return {
     state,
@@ -246,6 +243,16 @@ function onOrderDue(state: UserState, wizardId: string, target: Target, look: nu
 function orderNotPlaced(state: UserState, target: Target): BotEffect {
   const notice = { key: "order-not-placed" };
   return { type: "show", target: { chatId: target.chatId }, lang: state.lang, view: { kind: "notice" }, notice };
+}
+
+/**
+ * A turn that ends an order without a job: the user is told before the
+ * commit that clears `ordering`, so a crash in between leaves the order to
+ * its next look, which tells them again, rather than a commit whose notice
+ * died with the process (at least once, never silence).
+ */
+function toldFirst(state: UserState, notice: BotEffect): UserTurn {
+  return { state, immediate: [notice] };
 }
 
 function withoutOrdering(state: UserState): UserState {
@@ -373,20 +380,16 @@ function createJob(
   if (state.jobs[wizardId] !== undefined) return { state };
   if (wizard === undefined || wizard.id !== wizardId) {
     // The user left the wizard while its price was asked: the order this answers is not placed, and they are told.
-    return { state, effects: [orderNotPlaced(state, target)] };
+    return toldFirst(state, orderNotPlaced(state, target));
   }
-  const notice = (key: string, args?: Record<string, string | number>): UserTurn => ({
-    state,
-    effects: [
-      {
-        type: "show",
-        target,
-        lang: state.lang,
-        view: { kind: "wizard", wizard },
-        notice: { key, ...(args ? { args } : {}) },
-      },
-    ],
-  });
+  const notice = (key: string, args?: Record<string, string | number>): UserTurn =>
+    toldFirst(state, {
+      type: "show",
+      target,
+      lang: state.lang,
+      view: { kind: "wizard", wizard },
+      notice: { key, ...(args ? { args } : {}) },
+    });
   if (state.blocked) return notice("job-blocked");
   if (!quote.ok) return notice(quote.code === "invalid_params" ? "job-invalid-params" : "job-no-price");
   if (openJobCount(state) >= ctx.rules.maxOpenJobs) return notice("job-too-many");
@@ -413,7 +416,7 @@ function createJob(
     if (!held.ok) {
       if (held.refusal.code === "insufficient_funds") {
         const view = { kind: "shortfall", wizardId: wizard.id, shortfallKopecks: held.refusal.shortfall } as const;
-        return { state, effects: [{ type: "show", target, lang: state.lang, view }] };
+        return toldFirst(state, { type: "show", target, lang: state.lang, view });
       }
       return notice("job-no-price");
     }
