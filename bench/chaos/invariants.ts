@@ -270,8 +270,9 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
   }
   // A Generate press's price is asked after its commit: a SIGKILL right after it takes the question
   // along, and the order's queued look (5 s later) asks again, maybe after the run has stopped the bot.
-  // Only orders pressed just before a kill are excused.
-  const justBeforeKill = (at: number) => inputs.kills.some((kill) => kill >= at && kill - at < KILL_WINDOW_MS);
+  // Only orders pressed just before a kill are excused. The load notes a press when the webhook's 200 is
+  // back, so a kill sent a moment before that note may still have come after the bot took the press.
+  const justBeforeKill = (at: number) => inputs.kills.some((kill) => Math.abs(kill - at) < KILL_WINDOW_MS);
   for (const order of orders.values()) {
     if (kv.users.get(order.userId)?.jobs.has(order.jobId)) continue;
     // Why there is no job: on the screen (not enough money, too many running) or in the press's answer.
@@ -312,7 +313,7 @@ function checkWhatUsersSaw(inputs: InvariantInputs, add: Add): void {
 const NOT_MODIFIED = /message is not modified/;
 /** How long after a Generate press its job or refusal comes at the latest (the order's looks, half a minute). */
 const ORDER_ANSWER_MS = 35_000;
-/** How long before a SIGKILL a Generate press may have been taken without its price asked. */
+/** How close to a SIGKILL (either side of the load's note of it) a Generate press may be lost with its turn. */
 const KILL_WINDOW_MS = 1_000;
 
 /** Edits Telegram answered "message is not modified" (see `checkPeersAccepted`). */
