@@ -42,6 +42,29 @@ describe("Bot API client", () => {
     expect(calls).toBe(2);
   });
 
+  it("retries a call whose connection dropped, a few times, then gives up", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`https://api.telegram.org/bot${TEST_TOKEN}/answerPreCheckoutQuery`, () => {
+        calls++;
+        return calls === 1 ? HttpResponse.error() : HttpResponse.json({ ok: true, result: true });
+      }),
+    );
+    expect(await api().answerPreCheckoutQuery("pcq-1", true)).toBe(true);
+    expect(calls).toBe(2);
+
+    // Down for good: the first try and two retries (`retries: 2`), then the error.
+    let tries = 0;
+    server.use(
+      http.post(`https://api.telegram.org/bot${TEST_TOKEN}/sendMessage`, () => {
+        tries++;
+        return HttpResponse.error();
+      }),
+    );
+    await expect(api().sendMessage(1, "hi")).rejects.toMatchObject({ name: "HttpError" });
+    expect(tries).toBe(3);
+  });
+
   it("does not retry a 400", async () => {
     let calls = 0;
     server.use(

@@ -1,6 +1,6 @@
 /** The Bot API client every thread builds the same way. */
 import { autoRetry } from "@grammyjs/auto-retry";
-import { Api } from "grammy/web";
+import { Api, HttpError, type Transformer } from "grammy/web";
 import type { Log } from "../../actors/behavior.ts";
 import { outgoingGuard } from "./outgoing.ts";
 import { rateLimiter } from "./rate-limit.ts";
@@ -46,6 +46,30 @@ export function createTelegramApi(settings: TelegramSettings, fetchImpl: typeof 
       rateLimiter({ perSecond: Math.max(1, Math.floor(rate)), chatPerSecond: settings.chatMessagesPerSecond }),
     );
     api.config.use(autoRetry({ maxRetryAttempts: settings.retries ?? 3, maxDelaySeconds: 30 }));
+    api.config.use(retryNetworkErrors(settings.retries ?? 3));
   }
   return api;
+}
+
+/** Waits before the next try of a call that met a network error: 0.5 s, 1 s, 2 s… (a pre-checkout has 10 s). */
+const NETWORK_RETRY_MS = 500;
+
+/**
+ * Retries a call that met a network error (grammY's `HttpError`) a few
+ * times. auto-retry means to, but it knows only the `HttpError` of grammY's
+ * Node build, not this web build's, so without this a dropped connection
+ * failed the call at once (the crash suite found pre-checkouts left
+ * unanswered that way).
+ */
+function retryNetworkErrors(retries: number): Transformer {
+  return async (prev, method, payload, signal) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await prev(method, payload, signal);
+      } catch (error) {
+        if (!(error instanceof HttpError) || attempt >= retries || signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, NETWORK_RETRY_MS * 2 ** attempt));
+      }
+    }
+  };
 }
