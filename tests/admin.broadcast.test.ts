@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initialUserState } from "../src/bot/state.ts";
-import { type BroadcastMessage, type BroadcastState, receiveBroadcast } from "../src/payments/broadcast.ts";
+import { type BroadcastMessage, initialBroadcastState, receiveBroadcast } from "../src/payments/broadcast.ts";
 import { platform } from "../src/platform/mod.ts";
 import { type BotCall, botApiServer, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
@@ -88,17 +88,7 @@ describe("broadcasts", () => {
 });
 
 describe("a broadcast's pages", () => {
-  const initial: BroadcastState = {
-    v: 1,
-    adminId: 0,
-    text: "",
-    status: "idle",
-    pending: [],
-    lastPage: false,
-    sent: 0,
-    skipped: 0,
-    failed: 0,
-  };
+  const initial = initialBroadcastState();
 
   it("sends each user once when a page is read twice (a resume, or a second chain of sends, asked again)", () => {
     const sends: number[] = [];

@@ -58,6 +58,11 @@ export const activeBroadcastKey = (id: string) => ["broadcast_active", id];
 
 type BroadcastTurn = Turn<BroadcastState, unknown, BroadcastEffect>;
 
+/** A broadcast before its start. */
+export function initialBroadcastState(): BroadcastState {
+  return { v: 1, adminId: 0, text: "", status: "idle", pending: [], lastPage: false, sent: 0, skipped: 0, failed: 0 };
+}
+
 /** The pure core of a broadcast `id`. */
 export function receiveBroadcast(state: BroadcastState, message: BroadcastMessage, id: string): BroadcastTurn {
   const done = (next: BroadcastState): BroadcastTurn => ({
@@ -123,17 +128,7 @@ export function broadcastBehavior(
   return {
     kind: "broadcast",
     persistent: true,
-    initialState: () => ({
-      v: 1,
-      adminId: 0,
-      text: "",
-      status: "idle",
-      pending: [],
-      lastPage: false,
-      sent: 0,
-      skipped: 0,
-      failed: 0,
-    }),
+    initialState: initialBroadcastState,
     restoreState: (stored) => BroadcastState.parse(stored),
     receive: (state, message, ctx) => receiveBroadcast(state, message, String(ctx.id)),
     describe: (message) => ({ message: message.type }),
