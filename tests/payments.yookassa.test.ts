@@ -23,6 +23,13 @@ const payments = new Map<string, Record<string, unknown>>();
 /** The answer to each Idempotence-Key's first request. */
 const firstAnswers = new Map<string, Record<string, unknown>>();
 let reads = 0;
+/** How many of the next creates are carried out with their answer lost (a timeout after YooKassa acted). */
+let answersLost = 0;
+function answer(payment: Record<string, unknown>) {
+  if (answersLost === 0) return HttpResponse.json(payment);
+  answersLost--;
+  return HttpResponse.error();
+}
 const server = setupServer(
   ...botApiHandlers(calls),
   http.post(`${API}/payments`, async ({ request }) => {
@@ -33,7 +40,7 @@ const server = setupServer(
     // A repeat under the same Idempotence-Key is answered with the first request's answer, as YooKassa does
     // (however the payment has moved on since).
     const first = firstAnswers.get(String(key));
-    if (first !== undefined) return HttpResponse.json(first);
+    if (first !== undefined) return answer(first);
     const payment = {
       id,
       status: "pending",
@@ -45,7 +52,7 @@ const server = setupServer(
     };
     payments.set(id, payment);
     firstAnswers.set(String(key), payment);
-    return HttpResponse.json(payment);
+    return answer(payment);
   }),
   http.get(`${API}/payments/:id`, ({ params }) => {
     reads++;
@@ -77,6 +84,7 @@ describe("YooKassa top-ups", () => {
     payments.clear();
     firstAnswers.clear();
     reads = 0;
+    answersLost = 0;
   });
 
   async function bot() {
@@ -207,6 +215,56 @@ describe("YooKassa top-ups", () => {
       calls.some((call) => call.body.chat_id === 604 && String(call.body.text).includes("пополнен на 100 ₽")),
     );
     expect((await started.app.kv.get(openAttemptsKey(604))).value).toBeNull();
+  });
+
+  it("keeps a bill whose creation got no answer open, asks for it again and credits the payment YooKassa made", async () => {
+    const started = await bot();
+    const user = userOf(606, "ru");
+    await started.send(user.text("/topup"));
+    // YooKassa makes the payment each time, but no answer comes back (the client tries three times).
+    answersLost = 3;
+    await started.send(user.press("1|u|0"), 2);
+    await until(() => calls.some((call) => String(call.body.text).includes("Платёжная система не ответила вовремя")));
+    expect(calls.some((call) => String(call.body.text).includes("Не удалось создать платёж"))).toBe(false);
+    const attemptId = String(created[0]?.key);
+    expect(created.map((request) => request.key)).toEqual([attemptId, attemptId, attemptId]);
+    const attempt = (await started.app.kv.get<{ status: string }>(attemptKey(attemptId))).value;
+    expect(attempt).toMatchObject({ status: "creating", unsure: "network" });
+    expect((await started.app.kv.get(openAttemptsKey(606))).value).toMatchObject({ attempts: [{ id: attemptId }] });
+
+    // The user paid the page YooKassa made; the next start's first reconciliation asks for the bill again.
+    settle(`pay-${attemptId}`, { status: "succeeded", paid: true });
+    await started.app.supervisor.tell("payment", "main", { type: "reconcile", startedAt: Date.now() });
+    await until(async () => (await userRecords(started.app.kv, 606)).state.wallet.balance === 10_000);
+    expect(created.map((request) => request.key)).toEqual([attemptId, attemptId, attemptId, attemptId]);
+    expect((await userRecords(started.app.kv, 606)).ledger.map((record) => record.entry.key)).toEqual([
+      `yookassa:pay-${attemptId}`,
+    ]);
+    expect((await started.app.kv.get(openAttemptsKey(606))).value).toBeNull();
+  });
+
+  it("tells a bill that got no clear answer once: a repeat that gets none either stays quiet and open", () => {
+    const now = Date.UTC(2026, 11, 2, 12);
+    const attempt = {
+      id: "y4",
+      userId: 607,
+      kopecks: 10_000,
+      createdAt: now - 1_000,
+      status: "creating",
+      history: [{ status: "creating", at: now - 1_000 }],
+    };
+    const open = { userId: 607, attempts: [{ id: "y4", kopecks: 10_000, createdAt: now - 1_000 }] };
+    const unsure = { type: "yooCreateUnsure", attemptId: "y4", userId: 607, code: "server_error" } as const;
+    const first = receiveYooKassa(initialPaymentState(), { ...unsure, again: false }, now, [attempt, open]);
+    expect(first.effects).toEqual([
+      expect.objectContaining({ type: "tellUser", news: { type: "yooStatus", attemptId: "y4", status: "delayed" } }),
+    ]);
+    expect(first.writes).toEqual([
+      expect.objectContaining({ key: attemptKey("y4"), value: expect.objectContaining({ status: "creating" }) }),
+    ]);
+    const repeat = receiveYooKassa(initialPaymentState(), { ...unsure, again: true }, now, [attempt, open]);
+    expect(repeat.effects ?? []).toEqual([]);
+    expect(repeat.writes ?? []).toEqual([]);
   });
 
   it("asks again for a stalled bill when the user presses its amount again, not while it may still come", () => {

@@ -32,8 +32,8 @@ const MODELS = ["google/imagen4", "qwen/text-to-image"] as const;
 const SCREEN_MS = 6_000;
 /** How long an admin waits for a refund's first answer (a provider may take 20 s before it counts as unknown). */
 const REFUND_MS = 30_000;
-/** What the bot says instead of a bill (en.ftl): too many unpaid, being made, not created. */
-const BILL_REFUSALS = ["You have unpaid card bills", "is being made", "could not be created"];
+/** What the bot says instead of a bill (en.ftl): too many unpaid, being made, delayed, not created. */
+const BILL_REFUSALS = ["You have unpaid card bills", "is being made", "did not answer in time", "could not be created"];
 /** The broadcast's text: Cyrillic and emoji, as operators write. */
 export const BROADCAST_TEXT = "📣 Новые модели уже в боте! New models are in the bot.";
 

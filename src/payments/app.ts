@@ -21,9 +21,10 @@ import {
   receivePayment,
 } from "./payment-core.ts";
 import { performRefundEffect, startRefundSettler } from "./refund-shell.ts";
-import { YooKassaClient } from "./yookassa.ts";
+import { YooKassaClient, YooKassaError } from "./yookassa.ts";
 import {
   ATTEMPT_TTL_MS,
+  CREATE_STALLED_MS,
   createStalled,
   MAX_CONFIRMATION_URL,
   OPEN_ATTEMPTS_PREFIX,
@@ -196,9 +197,31 @@ export function paymentBehavior(
               }
             } catch (error) {
               const code = (error as { code?: string }).code ?? "malformed";
+              const ids = { attemptId: attempt.id, userId: attempt.userId, code };
+              if (error instanceof YooKassaError && error.ambiguous) {
+                ctx.log.warn({ attemptId: attempt.id, code }, "YooKassa did not answer a payment's creation clearly");
+                count("yookassa", "create_unsure");
+                ctx.tellSelf({ type: "yooCreateUnsure", ...ids, again: effect.again === true });
+                // Asked for again once it is stalled (the reconciliation is the backstop, if this process dies first).
+                if (!effect.again) {
+                  const wait = Math.max(0, attempt.createdAt + CREATE_STALLED_MS - platform.clock.now());
+                  const retry = setTimeout(
+                    () =>
+                      ctx.tellSelf({
+                        type: "yooRecreate",
+                        attemptId: attempt.id,
+                        userId: attempt.userId,
+                        cutOff: false,
+                      }),
+                    wait,
+                  );
+                  (retry as { unref?: () => void }).unref?.();
+                }
+                return;
+              }
               ctx.log.warn({ attemptId: attempt.id, code }, "YooKassa payment not created");
               count("yookassa", "create_failed");
-              ctx.tellSelf({ type: "yooCreateFailed", attemptId: attempt.id, userId: attempt.userId, code });
+              ctx.tellSelf({ type: "yooCreateFailed", ...ids });
             }
           })();
           return;

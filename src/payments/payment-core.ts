@@ -161,6 +161,19 @@ export type PaymentMessage =
       readonly url: string;
     }
   | { readonly type: "yooCreateFailed"; readonly attemptId: string; readonly userId: number; readonly code: string }
+  /**
+   * YooKassa gave no clear answer to a create (no answer, a 5xx, a 429, an
+   * answer that does not parse): the payment may exist. The attempt stays
+   * `creating` and is asked for again under the same key once it is stalled;
+   * `again`: this create was already such a repeat.
+   */
+  | {
+      readonly type: "yooCreateUnsure";
+      readonly attemptId: string;
+      readonly userId: number;
+      readonly code: string;
+      readonly again: boolean;
+    }
   /** A notification named this payment (its sender was allowlisted); replies `{ known }`. */
   | { readonly type: "yooNotified"; readonly paymentId: string }
   /** The user pressed "Check payment". */
@@ -242,6 +255,7 @@ const isYooMessage = (message: PaymentMessage): message is YooMessage =>
   message.type === "createYooPayment" ||
   message.type === "yooCreated" ||
   message.type === "yooCreateFailed" ||
+  message.type === "yooCreateUnsure" ||
   message.type === "yooNotified" ||
   message.type === "yooCheck" ||
   message.type === "yooRead" ||

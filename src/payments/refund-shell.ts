@@ -173,8 +173,7 @@ async function refundYooKassa(
     return { kind: "refunded" };
   } catch (error) {
     if (error instanceof YooKassaError) {
-      const ambiguous = error.retryable || error.code === "malformed";
-      return { kind: ambiguous ? "unknown" : "refused", code: error.code };
+      return { kind: error.ambiguous ? "unknown" : "refused", code: error.code };
     }
     return { kind: "unknown", code: "no_answer" };
   }

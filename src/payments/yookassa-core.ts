@@ -74,8 +74,11 @@ export type YooUserNews =
   | {
       readonly type: "yooStatus";
       readonly attemptId: string;
-      /** `creating`: a repeat press while its bill is made; `unpaid`: too many open bills. */
-      readonly status: "pending" | "canceled" | "failed" | "creating" | "unpaid";
+      /**
+       * `creating`: a repeat press while its bill is made; `delayed`: YooKassa did not answer clearly, the bill
+       * is asked for again; `unpaid`: too many open bills.
+       */
+      readonly status: "pending" | "canceled" | "failed" | "creating" | "delayed" | "unpaid";
     };
 
 /** The key of a YooKassa credit: the provider's payment id. */
@@ -190,6 +193,7 @@ export type YooMessage = Extract<
       | "createYooPayment"
       | "yooCreated"
       | "yooCreateFailed"
+      | "yooCreateUnsure"
       | "yooNotified"
       | "yooCheck"
       | "yooRead"
@@ -207,6 +211,7 @@ export function yooReads(message: YooMessage): readonly KvKey[] {
       return [openAttemptsKey(message.userId)];
     case "yooCreated":
     case "yooCreateFailed":
+    case "yooCreateUnsure":
     case "yooRead":
       return [attemptKey(message.attemptId), openAttemptsKey(message.userId)];
     case "yooRecreate":
@@ -304,6 +309,18 @@ export function receiveYooKassa(
         { effects: [tell(attempt.userId, news)] },
         { failure: message.code.slice(0, 64) },
       );
+    }
+    case "yooCreateUnsure": {
+      // The payment may exist (and be paid): the attempt stays open, so the reconciliation asks for it again.
+      const attempt = attemptRead(read?.[0]);
+      if (attempt === undefined || attempt.status !== "creating" || attempt.userId !== message.userId) return { state };
+      if (message.again) return { state };
+      const news: YooUserNews = { type: "yooStatus", attemptId: attempt.id, status: "delayed" };
+      return {
+        state: { ...state },
+        writes: [attemptWrite(attempt, now, { unsure: message.code.slice(0, 64) })],
+        effects: [tell(attempt.userId, news)],
+      };
     }
     case "yooNotified":
       // Nothing in a notification is trusted: the payment is read from the API, and its metadata names the attempt.

@@ -81,6 +81,15 @@ export class YooKassaError extends Error {
   get retryable(): boolean {
     return this.code === "rate_limited" || this.code === "server_error" || this.code === "network";
   }
+
+  /**
+   * True when the request may have been carried out although no clear answer
+   * came back (retryable, or an answer that does not parse): what it did is
+   * found by asking again under the same key, never assumed.
+   */
+  get ambiguous(): boolean {
+    return this.retryable || this.code === "malformed";
+  }
 }
 
 /** `"100.00"` for 10,000 kopecks. */

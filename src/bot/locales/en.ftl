@@ -230,6 +230,7 @@ yoo-pending = The payment has not arrived yet. If you have paid, check again in 
 yoo-canceled = The payment was canceled. Nothing was charged.
 yoo-failed = The payment could not be created. Please try again a little later.
 yoo-creating = Your bill for this amount is being made; it will appear here in a moment.
+yoo-delayed = The payment service did not answer in time. I will ask it again and send your bill here within a few minutes; there is no need to press again.
 yoo-unpaid = You have unpaid card bills. Pay one of them or wait until it expires (a bill lasts a day), then try again.
 refunded = Refund: { $amount } was taken off your balance and returned to your payment method.
 admin-refund-done = Refund of { $payment } done: { $amount }.
