@@ -234,6 +234,7 @@ describe("the user state near 64 KiB", () => {
       username: "u".repeat(32),
       menuMessageId: 2_147_483_647,
       recentUpdates: Array.from({ length: 32 }, (_, i) => 900_000_000 + i),
+      recentWizards: Array.from({ length: 8 }, (_, i) => (36 ** 6 - 1 - i).toString(36)),
       wallet: {
         ...emptyWallet(),
         balance: 100_000_000,

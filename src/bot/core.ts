@@ -36,7 +36,7 @@ import { type ReferralMessage, receiveReferral, welcome } from "./referral-turns
 import { pressedMessageDigest } from "./screen-digest.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
 import { answer, infoView, onWizardInput, show, type UserTurn } from "./turn-parts.ts";
-import type { Account, BotEffect, Prefill, Target } from "./views.ts";
+import type { Account, Prefill, Target } from "./views.ts";
 
 /** Messages the user actor handles. */
 export type UserMessage =
@@ -107,6 +107,8 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
       // Written with the next durable change: not worth a commit of its own.
       return { state: { ...state, menuMessageId: message.messageId }, volatile: true };
     case "plan": {
+      // A wizard starts once: a second plan for it (its press handled twice) would wipe its answers.
+      if (state.recentWizards.includes(message.wizardId)) return { state };
       const prefill = message.prefill;
       const steps = [...message.plan.steps];
       const wizard: Wizard = {
@@ -122,7 +124,8 @@ function receiveMessage(state: UserState, message: UserMessage, ctx: UserContext
           : {},
         inParams: prefill?.at === "params",
       };
-      const next = { ...state, wizard };
+      const recentWizards = [...state.recentWizards, wizard.id].slice(-RECENT_WIZARDS);
+      const next = { ...state, wizard, recentWizards };
       return { state: next, effects: [show(next, message.target, { kind: "wizard", wizard })] };
     }
     case "update": {
@@ -192,6 +195,9 @@ function answersFirst(turn: UserTurn): UserTurn {
   if (immediate.length === 0) return turn;
   return { ...turn, immediate, effects: effects.filter((effect) => effect.type !== "answer") };
 }
+
+/** Wizards each user remembers having started (see `UserState.recentWizards`). */
+const RECENT_WIZARDS = 8;
 
 /** Updates each user remembers for redeliveries (Telegram redelivers recent ones only). */
 const RECENT_UPDATES = 32;
@@ -274,20 +280,6 @@ function receiveUpdate(state: UserState, update: Update, ctx: UserContext): User
     const waiting =
       limited.awaitingAmount && action.a !== "yooAmount" ? { ...limited, awaitingAmount: false } : limited;
     return onAction(waiting, action, query.id, target, update.update_id, ctx);
-  }
-  const checkout = update.pre_checkout_query;
-  if (checkout !== undefined) {
-    // Telegram waits 10 s for this answer: no flood control, no screen.
-    const effect: BotEffect = {
-      type: "preCheckout",
-      queryId: checkout.id,
-      lang: state.lang,
-      invoiceId: checkout.invoice_payload,
-      currency: checkout.currency,
-      amount: checkout.total_amount,
-      blocked: state.blocked,
-    };
-    return { state, effects: [effect] };
   }
   const message = update.message;
   if (message === undefined) return { state };

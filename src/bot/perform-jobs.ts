@@ -162,7 +162,13 @@ async function quoteOrder(
     // Which fields the catalog refused (names and codes only: never the user's text).
     if (code === "invalid_params") {
       shell.log.warn(
-        { model: modelId, fields: "errors" in quote.error ? quote.error.errors : [] },
+        {
+          model: modelId,
+          wizardId: wizard.id,
+          step: wizard.step,
+          answered: Object.keys(wizard.values),
+          fields: "errors" in quote.error ? quote.error.errors : [],
+        },
         "order refused by the catalog",
       );
     }

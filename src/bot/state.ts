@@ -86,6 +86,13 @@ const StateV4 = z.object({
    * check queued with the press asks for the price again.
    */
   ordering: z.string().max(64).optional(),
+  /**
+   * The wizards started lately (ids, newest last): a model's plan comes back
+   * in a turn of its own, and the same press handled twice (an inbox
+   * replayed by an instance that starts while another handles it) must not
+   * start its wizard again over the answers given since.
+   */
+  recentWizards: z.array(z.string().max(16)).max(8).default([]),
   /** True while the bot waits for the amount of a card top-up (the next text message). */
   awaitingAmount: z.boolean().default(false),
   /** Stars payments Telegram reported, until the payment actor has recorded them (by charge id). */
@@ -142,6 +149,7 @@ export function initialUserState(lang: Lang = "ru"): UserState {
     welcomed: false,
     awaitingAmount: false,
     recentUpdates: [],
+    recentWizards: [],
   };
 }
 
