@@ -26,6 +26,7 @@ import { OPEN_JOBS } from "./jobs/keys.ts";
 import { startHeartbeat } from "./jobs/liveness.ts";
 import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
+import { preCheckoutAnswerer } from "./payments/pre-checkout.ts";
 import type { HttpClientInfo, HttpServer, KvStore, Platform } from "./platform/types.ts";
 import { createTelegramApi } from "./telegram/api.ts";
 import { inboxCommitCount } from "./telegram/inbox.ts";
@@ -201,7 +202,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     kv.close();
     throw error;
   }
-  await registerCommands(api, log, await loadTranslator((url) => platform.readTextFile(url)));
+  const t = await loadTranslator((url) => platform.readTextFile(url));
+  await registerCommands(api, log, t);
   await warmShards(supervisor, config.shards);
   const tellUser: TellUser = (userId, message) => supervisor.tell("user", userId, message);
   let shared = config.kvShared;
@@ -243,8 +245,18 @@ export async function startApp(options: AppOptions): Promise<App> {
   for await (const entry of kv.list({ prefix: ["broadcast_active"] })) {
     await supervisor.tell("broadcast", String(entry.key[1]), { type: "resume" });
   }
-  const router = createUpdateRouter(supervisor, log, (type, outcome, seconds) =>
-    metrics.update(type, outcome, seconds),
+  const preCheckout = preCheckoutAnswerer({
+    kv,
+    ask: (kind, id, message, deadlineMs) => supervisor.ask(kind, id, message, deadlineMs),
+    api,
+    t,
+    log,
+  });
+  const router = createUpdateRouter(
+    supervisor,
+    log,
+    (type, outcome, seconds) => metrics.update(type, outcome, seconds),
+    preCheckout,
   );
   const metrics = new BotMetrics({
     hosts: () => supervisor.stats(),

@@ -5,9 +5,11 @@
  * that survive a crash between the payment record and the user's credit.
  */
 import type { Update } from "grammy/types";
+import { http } from "msw";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initialUserState } from "../src/bot/state.ts";
 import { platform } from "../src/platform/mod.ts";
+import { TEST_TOKEN } from "./helpers/app.ts";
 import { type BotCall, botApiServer, screenOf, startBot, userOf } from "./helpers/bot-harness.ts";
 import { useCleanups } from "./helpers/cleanups.ts";
 import { seedUser, until, userRecords, walletWith } from "./helpers/job-harness.ts";
@@ -166,6 +168,38 @@ describe("Telegram Stars top-ups", () => {
     expect(answers()).toEqual([
       expect.objectContaining({ ok: false, error_message: expect.stringContaining("not available") }),
     ]);
+  });
+
+  it("answers a pre-checkout while the user's earlier screens still wait on Telegram", async () => {
+    const started = await bot();
+    const payload = await invoiceFor(started, 308);
+    // Telegram holds this user's messages (flood control, a slow answer): their turns wait on it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding = 0;
+    server.use(
+      http.post(`https://api.telegram.org/bot${TEST_TOKEN}/sendMessage`, async ({ request }) => {
+        const body = (await request.clone().json()) as { chat_id?: number };
+        if (body.chat_id !== 308) return undefined;
+        holding++;
+        await held;
+        return undefined;
+      }),
+    );
+    defer(() => {
+      release();
+      server.resetHandlers();
+    });
+    const user = userOf(308, "en");
+    const screens = Promise.all([started.send(user.text("/balance"), 0), started.send(user.text("/help"), 0)]);
+    await until(() => holding === 1);
+    await started.send(preCheckout(308, payload, 100));
+    expect(answers()).toEqual([expect.objectContaining({ ok: true })]);
+    expect(holding).toBe(1);
+    release();
+    await screens;
   });
 
   it("a credit recorded before a crash lands exactly once after restarts, even if it had landed already", async () => {

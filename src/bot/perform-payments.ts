@@ -1,9 +1,9 @@
 /**
  * The shell of the user actor's payments and referrals: issues Stars
- * invoices (recorded by the payment actor before they are sent), answers
- * pre-checkout queries, reports Stars payments to the payment actor until
- * it has them, starts and checks card payments, and asks an inviter's
- * actor about a referral.
+ * invoices (recorded by the payment actor before they are sent), reports
+ * Stars payments to the payment actor until it has them, starts and checks
+ * card payments, and asks an inviter's actor about a referral. Pre-checkout
+ * queries are answered beside the actor (`payments/pre-checkout.ts`).
  */
 import type { ActorId } from "../../actors/routing.ts";
 import type { InvoiceCreated, PaymentCheck } from "../payments/payment-core.ts";
@@ -13,17 +13,7 @@ import type { BotShell } from "./perform.ts";
 import { buttonsFor } from "./render-parts.ts";
 import type { BotEffect } from "./views.ts";
 
-type PaymentEffect = Extract<
-  BotEffect,
-  { type: "invoice" | "preCheckout" | "reportStars" | "refer" | "yooPay" | "yooCheck" }
->;
-
-/**
- * How long a pre-checkout waits for the payment actor: Telegram drops a
- * query not answered within 10 seconds, and the answer call itself (with
- * its retries) and the user's mailbox need the rest.
- */
-export const PRE_CHECKOUT_ASK_MS = 4_000;
+type PaymentEffect = Extract<BotEffect, { type: "invoice" | "reportStars" | "refer" | "yooPay" | "yooCheck" }>;
 
 /** The wait before the `retry`-th report of a Stars payment: growing, at most a minute. */
 export const reportDelayMs = (retry: number) => Math.min(60_000, 500 * retry);
@@ -57,34 +47,6 @@ export async function performPaymentEffect(
             [buttonsFor(shell.t, effect.lang)("btn-menu", { a: "menu" })],
           ],
         },
-      });
-      return;
-    }
-    case "preCheckout": {
-      let check: PaymentCheck | { ok: false; refusal: "blocked" | "unavailable" };
-      if (effect.blocked) {
-        check = { ok: false, refusal: "blocked" };
-      } else {
-        const reply = await shell.catalog.ask(
-          "payment",
-          "main",
-          {
-            type: "checkStarsInvoice",
-            userId,
-            invoiceId: effect.invoiceId,
-            currency: effect.currency,
-            amount: effect.amount,
-          },
-          PRE_CHECKOUT_ASK_MS,
-        );
-        check = reply.ok ? (reply.value as PaymentCheck) : { ok: false, refusal: "unavailable" };
-      }
-      await shell.api.raw.answerPreCheckoutQuery({
-        pre_checkout_query_id: effect.queryId,
-        ok: check.ok,
-        ...(check.ok
-          ? {}
-          : { error_message: shell.t(effect.lang, `payment-refused-${check.refusal.replace("_", "-")}`) }),
       });
       return;
     }

@@ -100,7 +100,6 @@ export async function performBotEffect(
       return;
     }
     case "invoice":
-    case "preCheckout":
     case "reportStars":
     case "refer":
     case "yooPay":

@@ -100,16 +100,6 @@ export type BotEffect =
     }
   /** Issue a Stars invoice for top-up package `index` (the payment actor records it first). */
   | { readonly type: "invoice"; readonly chatId: number; readonly lang: Lang; readonly index: number }
-  /** Answer a pre-checkout query: refused at once for a blocked user, else as the payment actor says. */
-  | {
-      readonly type: "preCheckout";
-      readonly queryId: string;
-      readonly lang: Lang;
-      readonly invoiceId: string;
-      readonly currency: string;
-      readonly amount: number;
-      readonly blocked: boolean;
-    }
   /** Report a Stars payment to the payment actor (until it has recorded it). */
   | {
       readonly type: "reportStars";
