@@ -163,6 +163,7 @@ const runnerOptions = {
     // found within the drain.
     YOOKASSA_RECONCILE_SECONDS: "30",
   },
+  ...(settings.logFile === undefined ? {} : { logFile: settings.logFile }),
 };
 bot = new BotRunner(runnerOptions);
 const runner = bot;

@@ -4,6 +4,7 @@
  * after every SIGKILL. Keeps every log line of every run (for the evidence
  * of a violation) and notices a process that dies on its own.
  */
+import { appendFileSync } from "node:fs";
 import { TEST_TOKEN } from "../../tests/helpers/app.ts";
 import { type RunningBot, startBotProcess } from "../../tests/helpers/process.ts";
 
@@ -36,6 +37,8 @@ export interface BotRunnerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** A second process's runner writes into the first one's log list, its lines named by this. */
   readonly sharedLogs?: { readonly logs: LogLine[]; readonly process: string };
+  /** Where every log line is appended too, one JSON object a line (`CHAOS_LOG_FILE`), for a closer look. */
+  readonly logFile?: string;
 }
 
 export class BotRunner {
@@ -121,7 +124,9 @@ export class BotRunner {
       // The error's own message too: "KV commit failed" alone does not say why.
       const error = (line.err as { message?: unknown } | undefined)?.message;
       const because = typeof error === "string" ? ` (${error.slice(0, 160)})` : "";
-      const key = `${names[level] ?? level}: ${String(line.msg)}${because}`;
+      // Which fields a refusal named (names and codes): "order refused by the catalog" alone does not say which.
+      const fields = Array.isArray(line.fields) ? ` ${JSON.stringify(line.fields).slice(0, 200)}` : "";
+      const key = `${names[level] ?? level}: ${String(line.msg)}${because}${fields}`;
       counts[key] = (counts[key] ?? 0) + 1;
     }
     return counts;
@@ -143,8 +148,11 @@ export class BotRunner {
   #collect(run: number, bot: RunningBot): void {
     const seen = this.#seen.get(bot) ?? 0;
     const process = this.options.sharedLogs?.process;
-    for (const line of bot.lines.slice(seen))
+    for (const line of bot.lines.slice(seen)) {
       this.logs.push({ run, ...(process === undefined ? {} : { process }), line });
+      if (this.options.logFile !== undefined)
+        appendFileSync(this.options.logFile, `${JSON.stringify({ run, process, line })}\n`);
+    }
     this.#seen.set(bot, bot.lines.length);
   }
 

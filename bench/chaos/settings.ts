@@ -3,12 +3,15 @@
  * lives between kills and how often each fault is injected. `--short` is the
  * CI version (3 cycles, fewer users, under a minute on two cores); the full
  * run is `npm run chaos`. `CHAOS_CYCLES` / `--cycles N`, `CHAOS_USERS` /
- * `--users N` and `CHAOS_SEED` / `--seed N` override the defaults.
+ * `--users N` and `CHAOS_SEED` / `--seed N` override the defaults;
+ * `CHAOS_LOG_FILE` names a file that gets every log line of the bot.
  */
 
 export interface ChaosSettings {
   readonly short: boolean;
   readonly seed: number;
+  /** Where every log line of the bot's processes is appended (JSON lines), if anywhere. */
+  readonly logFile?: string;
   /** Simulated Telegram users driving the bot at once. */
   readonly users: number;
   /** Admin accounts crediting users with `/credit` (each is flood-limited like any user). */
@@ -102,6 +105,7 @@ export function chaosSettings(args: readonly string[], env: NodeJS.ProcessEnv): 
   return {
     short,
     seed,
+    ...(env.CHAOS_LOG_FILE ? { logFile: env.CHAOS_LOG_FILE } : {}),
     users,
     admins: short ? 3 : 8,
     cycles,
