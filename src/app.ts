@@ -245,13 +245,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   for await (const entry of kv.list({ prefix: ["broadcast_active"] })) {
     await supervisor.tell("broadcast", String(entry.key[1]), { type: "resume" });
   }
-  const preCheckout = preCheckoutAnswerer({
-    kv,
-    ask: (kind, id, message, deadlineMs) => supervisor.ask(kind, id, message, deadlineMs),
-    api,
-    t,
-    log,
-  });
+  const preCheckout = preCheckoutAnswerer({ kv, api, t, log, now: () => platform.clock.now() });
   const router = createUpdateRouter(
     supervisor,
     log,

@@ -1,26 +1,21 @@
 /**
- * Pre-checkout queries, answered beside the user's actor rather than in its
- * mailbox. Telegram drops a query not answered within 10 seconds, and a
- * user's mailbox can hold turns that wait much longer on Telegram: screens
- * under flood control, or an inbox replayed after a restart (the crash suite
- * found buyers refused that way). The answer needs nothing a turn of the
- * user's would change: whether the invoice is this user's and unpaid (the
- * payment actor's to say) and whether an admin blocked the user (their
- * saved state).
+ * Pre-checkout queries, answered beside the actors rather than in a
+ * mailbox. Telegram drops a query not answered within 10 seconds, and the
+ * user's mailbox can hold turns that wait on Telegram much longer (screens
+ * under flood control, an inbox replayed after a restart), as can the
+ * payment actor's after a restart: the crash suite found buyers unanswered
+ * or refused that way. The answer changes nothing, so it needs no turn: it
+ * comes from the invoice's record (this user's, unpaid, in Stars, for its
+ * amount) and the user's saved state (not blocked by an admin), read from
+ * KV in one go.
  */
 import type { Api } from "grammy/web";
-import type { Log, Result } from "../../actors/mod.ts";
+import type { Log } from "../../actors/mod.ts";
 import type { Translate } from "../bot/i18n.ts";
 import { langFor } from "../bot/lang.ts";
 import { restoreUserState, type UserState } from "../bot/state.ts";
 import type { KvStore } from "../platform/types.ts";
-import type { PaymentCheck } from "./payment-core.ts";
-
-/**
- * How long a pre-checkout waits for the payment actor: the answer call
- * itself, with its retries, needs the rest of Telegram's 10 seconds.
- */
-export const PRE_CHECKOUT_ASK_MS = 4_000;
+import { checkPreCheckout, invoiceKey, type PaymentCheck } from "./payment-core.ts";
 
 /** A pre-checkout query as the update's schema parsed it. */
 export interface PreCheckoutQuery {
@@ -33,10 +28,10 @@ export interface PreCheckoutQuery {
 
 export interface PreCheckoutDeps {
   readonly kv: KvStore;
-  readonly ask: (kind: string, id: string, message: unknown, deadlineMs: number) => Promise<Result<unknown>>;
   readonly api: Api;
   readonly t: Translate;
   readonly log: Log;
+  readonly now: () => number;
 }
 
 type Refusal = Extract<PaymentCheck, { ok: false }>["refusal"] | "blocked" | "unavailable";
@@ -45,23 +40,22 @@ type Refusal = Extract<PaymentCheck, { ok: false }>["refusal"] | "blocked" | "un
 export function preCheckoutAnswerer(deps: PreCheckoutDeps) {
   return async (query: PreCheckoutQuery): Promise<void> => {
     const userId = query.from.id;
-    const user = await savedUser(deps.kv, userId);
-    const lang = user?.langChosen ? user.lang : langFor(query.from.language_code);
     let refusal: Refusal | undefined;
-    if (user?.blocked) {
-      refusal = "blocked";
-    } else {
-      const check = { type: "checkStarsInvoice", userId, invoiceId: query.invoice_payload };
-      const reply = await deps.ask(
-        "payment",
-        "main",
-        { ...check, currency: query.currency, amount: query.total_amount },
-        PRE_CHECKOUT_ASK_MS,
+    let user: UserState | undefined;
+    try {
+      const [invoice, saved] = await deps.kv.getMany([invoiceKey(query.invoice_payload), ["user", userId]]);
+      user = saved?.value == null ? undefined : restoreUserState(saved.value);
+      const check = checkPreCheckout(
+        invoice?.value,
+        { userId, invoiceId: query.invoice_payload, currency: query.currency, amount: query.total_amount },
+        deps.now(),
       );
-      if (!reply.ok) deps.log.warn({ userId, error: reply.error }, "pre-checkout not checked in time");
-      const answer = reply.ok ? (reply.value as PaymentCheck) : ({ ok: false, refusal: "unavailable" } as const);
-      refusal = answer.ok ? undefined : answer.refusal;
+      refusal = user?.blocked ? "blocked" : check.ok ? undefined : check.refusal;
+    } catch (error) {
+      deps.log.warn({ err: error, userId }, "pre-checkout not checked");
+      refusal = "unavailable";
     }
+    const lang = user?.langChosen ? user.lang : langFor(query.from.language_code);
     await deps.api.raw.answerPreCheckoutQuery({
       pre_checkout_query_id: query.id,
       ok: refusal === undefined,
@@ -70,14 +64,4 @@ export function preCheckoutAnswerer(deps: PreCheckoutDeps) {
         : { error_message: deps.t(lang, `payment-refused-${refusal.replaceAll("_", "-")}`) }),
     });
   };
-}
-
-/** The user's saved state, if there is one that loads (a user the bot never met has none). */
-async function savedUser(kv: KvStore, userId: number): Promise<UserState | undefined> {
-  try {
-    const stored = await kv.get(["user", userId]);
-    return stored.value === null ? undefined : restoreUserState(stored.value);
-  } catch {
-    return undefined;
-  }
 }
