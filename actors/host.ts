@@ -334,6 +334,7 @@ export class ActorHost implements HostApi {
             this.#resident.delete(key);
             if (outcome.reason === "conflict") {
               this.#conflicts++;
+              this.#log.debug({ kind: envelope.kind, id: envelope.id, attempt }, "turn conflicted; run again");
               // Another instance wrote this actor meanwhile: back off a little (with jitter) so the two stop colliding.
               await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
               continue;

@@ -13,6 +13,7 @@ import {
   type QuoteOutcome,
   receiveJobMessage,
   type UserContext,
+  withOrderIndex,
 } from "../src/bot/job-core.ts";
 import { initialUserState, type UserState, type Wizard } from "../src/bot/state.ts";
 import type { UserTurn } from "../src/bot/turn-parts.ts";
@@ -199,6 +200,41 @@ describe("an order whose price never came back", () => {
     ]);
   });
 
+  it("is listed among the open jobs while it waits for its price, and unlisted when it ends without a job", () => {
+    const indexWrites = (before: UserState, turn: UserTurn) =>
+      (withOrderIndex(before, turn, USER).writes ?? []).filter(
+        (write) => write.op !== "enqueue" && write.key[0] === "open_job",
+      );
+    const pressed = press();
+    expect(indexWrites(atConfirmation, pressed)).toEqual([
+      { op: "set", key: ["open_job", USER, WIZARD.id], value: true },
+    ]);
+    // Placed: the entry stays, the job's (the job writes it too, and removes it when it finishes).
+    const placed = receiveJobMessage(
+      pressed.state,
+      { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED },
+      ctx,
+    );
+    expect(indexWrites(pressed.state, placed)).toEqual([
+      { op: "set", key: ["open_job", USER, WIZARD.id], value: true },
+    ]);
+    // Refused: the entry goes.
+    const poor = { ...pressed.state, wallet: emptyWallet() };
+    const refused = receiveJobMessage(
+      poor,
+      { type: "quoted", wizardId: WIZARD.id, target: TARGET, quote: PRICED },
+      ctx,
+    );
+    expect(indexWrites(poor, refused)).toEqual([{ op: "delete", key: ["open_job", USER, WIZARD.id] }]);
+  });
+
+  it("still waiting at a resume (its looks may have been dropped) is looked at again", () => {
+    const resumed = receiveJobMessage(press().state, { type: "resume", live: [] }, ctx);
+    expect(looksQueued(resumed).map((queued) => queued.due)).toEqual([
+      { t: "order", userId: USER, wizardId: WIZARD.id, chatId: USER },
+    ]);
+  });
+
   it("asked for twice (a slow price, not a lost one) still makes one job and one hold", () => {
     const pressed = press();
     const looked = receiveJobMessage(pressed.state, lookOf(looksQueued(pressed)[0]!), ctx);
@@ -253,6 +289,35 @@ describe("an order's look after a crash, in the running bot", () => {
     defer(() => bot.app.stop().then(() => undefined));
     await until(async () => (await userRecords(bot.app.kv, userId)).jobs.some((job) => job.state === "delivered"));
     const records = await userRecords(bot.app.kv, userId);
+    expect(records.jobs.map((job) => job.id)).toEqual([wizardId]);
+    expect(records.state.ordering).toBeUndefined();
+  });
+
+  it("whose looks KV dropped (too many failed deliveries) is placed at the next start, once", async () => {
+    const dir = tempDir();
+    defer(() => dir.remove());
+    const kvPath = `${dir.path}/kv`;
+    const userId = 83;
+    await seedUser(kvPath, userId, { wallet: walletWith(100_000) });
+    const bot = await startBot(kvPath, calls, FAST_JOBS, "real");
+    const wizardId = (await orderFor(bot, userId, "flux/kontext", { prompt: "a lynx" })).split("|")[2] ?? "";
+    await bot.app.stop();
+    // The press's commit (the order, listed among the open jobs) and nothing queued: every look was dropped.
+    const kv = await platform.openKv({ kind: "file", path: kvPath });
+    try {
+      const user = await kv.get(["user", userId]);
+      await kv
+        .atomic()
+        .set(["user", userId], { ...(user.value as object), ordering: wizardId })
+        .set(["open_job", userId, wizardId], true)
+        .commit();
+    } finally {
+      kv.close();
+    }
+    const again = await startBot(kvPath, calls, FAST_JOBS, "real");
+    defer(() => again.app.stop().then(() => undefined));
+    await until(async () => (await userRecords(again.app.kv, userId)).jobs.some((job) => job.state === "delivered"));
+    const records = await userRecords(again.app.kv, userId);
     expect(records.jobs.map((job) => job.id)).toEqual([wizardId]);
     expect(records.state.ordering).toBeUndefined();
   });

@@ -21,7 +21,7 @@ import {
 import { onAction } from "./buttons.ts";
 import { decodeAction, type InfoPage } from "./callback-data.ts";
 import { inputOf } from "./input.ts";
-import { type JobMessage, receiveJobMessage, type UserContext } from "./job-core.ts";
+import { type JobMessage, receiveJobMessage, type UserContext, withOrderIndex } from "./job-core.ts";
 import { langFor } from "./lang.ts";
 import { formatRub } from "./money.ts";
 import {
@@ -80,7 +80,7 @@ const COMMANDS: Record<string, InfoPage | "start" | "menu" | "cancel"> = {
  * user's account as of this turn (balance, free generations left today).
  */
 export function receiveUserMessage(state: UserState, message: UserMessage, ctx: UserContext): UserTurn {
-  const turn = receiveMessage(state, message, ctx);
+  const turn = withOrderIndex(state, receiveMessage(state, message, ctx), ctx.userId);
   const effects = turn.effects;
   if (effects === undefined || !effects.some((effect) => effect.type === "show")) return turn;
   const account = accountOf(turn.state, ctx);

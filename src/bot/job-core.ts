@@ -207,6 +207,25 @@ function orderLookWrite(wizardId: string, target: Target, look: number, ctx: Use
   return { op: "enqueue", value: due, delay: ORDER_CHECK_MS };
 }
 
+/**
+ * An order waiting for its price is listed among the open jobs (under the
+ * id its job will have), so every start and every takeover of a gone
+ * instance resumes it: its looks are KV queue messages, which KV drops
+ * after a few failed deliveries (a process killed while handling one, or
+ * stopping). The entry goes when the order ends without a job; a job keeps
+ * it until it finishes.
+ */
+export function withOrderIndex(before: UserState, turn: UserTurn, userId: number): UserTurn {
+  const after = turn.state;
+  if (before.ordering === after.ordering) return turn;
+  const writes: KvWrite[] = [];
+  if (after.ordering !== undefined) writes.push({ op: "set", key: openJobKey(userId, after.ordering), value: true });
+  if (before.ordering !== undefined && after.jobs[before.ordering] === undefined) {
+    writes.push({ op: "delete", key: openJobKey(userId, before.ordering) });
+  }
+  return { ...turn, writes: [...(turn.writes ?? []), ...writes] };
+}
+
 /** Looks at one order at most: half a minute of asking for a price that never comes back. */
 export const MAX_ORDER_LOOKS = 6;
 
@@ -690,6 +709,10 @@ function resume(state: UserState, live: readonly string[], ctx: UserContext): Us
   if (recheck) {
     const due: ResumeDue = { t: "resume", userId: ctx.userId };
     writes.push({ op: "enqueue", value: due, delay: RESUME_RECHECK_MS });
+  }
+  // An order still waiting for its price (its looks may have been dropped): looked at again.
+  if (next.ordering !== undefined && next.jobs[next.ordering] === undefined) {
+    writes.push(orderLookWrite(next.ordering, { chatId: ctx.userId }, 0, ctx));
   }
   return { state: next, writes, effects };
 }

@@ -65,14 +65,12 @@ type Tell = (message: UserMessage) => void;
  */
 export async function performJobEffect(shell: BotShell, effect: JobEffect, id: ActorId, tellSelf: Tell): Promise<void> {
   switch (effect.type) {
-    case "quote":
-      tellSelf({
-        type: "quoted",
-        wizardId: effect.wizard.id,
-        target: effect.target,
-        quote: await quoteOrder(shell, effect.wizard.modelId, effect.wizard, effect.lang),
-      });
+    case "quote": {
+      const quote = await quoteOrder(shell, effect.wizard.modelId, effect.wizard, effect.lang);
+      shell.log.debug({ userId: Number(id), wizardId: effect.wizard.id, ok: quote.ok }, "order priced");
+      tellSelf({ type: "quoted", wizardId: effect.wizard.id, target: effect.target, quote });
       return;
+    }
     case "submit":
       shell.jobs.count?.("created");
       detach(shell, async () => tellSelf(await submit(shell, effect.job)));

@@ -48,8 +48,13 @@ export function listenForPolls(
             : due.data.t === "delivery"
               ? { type: "deliveryDue", jobId: due.data.jobId, attempt: due.data.attempt }
               : { type: "resume", live: await liveInstances(kv, now()) };
+    log.debug({ ...due.data }, "KV queue message");
     const told = await (DURABLE.has(due.data.t) ? ask : tell)(due.data.userId, message);
-    if (!told.ok) throw new Error(`${due.data.t} of user ${due.data.userId} not taken: ${told.error.code}`);
+    if (!told.ok) {
+      // Thrown back: the queue delivers it again with backoff (a few times, then drops it).
+      log.warn({ t: due.data.t, userId: due.data.userId, code: told.error.code }, "KV queue message not taken");
+      throw new Error(`${due.data.t} of user ${due.data.userId} not taken: ${told.error.code}`);
+    }
   });
 }
 

@@ -91,7 +91,9 @@ export function createIntake(deps: IntakeDeps) {
   };
 
   const replayInbox = async () => {
-    for (const update of await unhandledUpdates(kv)) handleRecorded(update);
+    const updates = await unhandledUpdates(kv);
+    if (updates.length > 0) log.info({ updates: updates.length }, "replaying updates recorded but not handled");
+    for (const update of updates) handleRecorded(update);
   };
 
   /**

@@ -49,6 +49,15 @@ export function createUpdateRouter(
         return ok(undefined);
       }
       const result = await supervisor.ask("user", routed.userId, { type: "update", update: routed.update });
+      log.debug(
+        {
+          updateId: routed.update.update_id,
+          userId: routed.userId,
+          ok: result.ok,
+          data: routed.update.callback_query?.data,
+        },
+        "update handled",
+      );
       observe(typeOf(input), result.ok ? "accepted" : "retry", seconds());
       return result;
     },
