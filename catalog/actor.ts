@@ -8,6 +8,7 @@ import { withAdminHidden } from "./admin-hidden.ts";
 import { buildCatalog, CatalogError, type CatalogIndex, type CatalogProblem, type Params } from "./build.ts";
 import { type KieRequestResult, kieRequestFor } from "./kie-request.ts";
 import { type InputPlan, inputPlan } from "./plan.ts";
+import { DEFAULT_PRICING, type Pricing } from "./pricing.ts";
 import {
   type Lang,
   type ModelCard,
@@ -88,11 +89,13 @@ export interface CatalogState {
 
 /**
  * The catalog actor; `initial` is the index built when its worker started,
- * `adminHidden` the models admins hid (stored in KV, read at start).
+ * `adminHidden` the models admins hid (stored in KV, read at start),
+ * `pricing` the rate a reload prices at.
  */
 export function catalogBehavior(
   initial: CatalogIndex,
   adminHidden: ReadonlySet<string> = new Set(),
+  pricing: Pricing = DEFAULT_PRICING,
 ): ActorBehavior<CatalogState, CatalogQuery, unknown> {
   const start = (): CatalogState => ({ base: initial, adminHidden, index: withAdminHidden(initial, adminHidden) });
   return {
@@ -103,7 +106,7 @@ export function catalogBehavior(
     receive(state, query) {
       if (query.type === "replace") {
         try {
-          const base = buildCatalog(query.files);
+          const base = buildCatalog(query.files, pricing);
           const index = withAdminHidden(base, state.adminHidden);
           return {
             state: { ...state, base, index },

@@ -5,6 +5,7 @@
  * never lazily on a first click.
  */
 import type { z } from "zod";
+import { DEFAULT_PRICING, type Pricing, priceModel } from "./pricing.ts";
 import { CatalogFile, type Field, type Model, type OptionValue, type Sku } from "./schema.ts";
 import { FREE_SECTION, SECTIONS, sectionOf } from "./sections.ts";
 
@@ -74,8 +75,14 @@ export function skuKey(pricedFields: readonly string[], values: Readonly<Record<
   return pricedFields.map((field) => `${field}=${String(values[field])}`).join("&");
 }
 
-/** Builds the index from data files (name -> JSON text). Throws `CatalogError`. */
-export function buildCatalog(files: readonly { name: string; text: string }[]): CatalogIndex {
+/**
+ * Builds the index from data files (name -> JSON text), every SKU priced
+ * from its credits at `pricing`. Throws `CatalogError`.
+ */
+export function buildCatalog(
+  files: readonly { name: string; text: string }[],
+  pricing: Pricing = DEFAULT_PRICING,
+): CatalogIndex {
   const problems: CatalogProblem[] = [];
   const parsed: { file: string; model: Model }[] = [];
   for (const { name, text } of files) {
@@ -91,7 +98,8 @@ export function buildCatalog(files: readonly { name: string; text: string }[]): 
       for (const issue of result.error.issues) problems.push(problemAt(name, json, issue));
       continue;
     }
-    for (const model of result.data.models) {
+    for (const data of result.data.models) {
+      const model = priceModel(data, result.data.markup, pricing);
       parsed.push({ file: name, model });
       const section = sectionOf(model.type).id;
       if (section !== result.data.section) {

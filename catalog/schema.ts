@@ -125,16 +125,24 @@ export const Meter = z.object({
 });
 export type Meter = z.infer<typeof Meter>;
 
-/** One priced parameter combination. */
-export const Sku = z.object({
+/** One priced parameter combination, as the data files write it. */
+export const SkuData = z.object({
   /** Values of the priced fields; a full parameter set matches when every one is equal. */
   params: z.record(z.string(), z.union([OptionValue, z.boolean()])),
-  /** Price in kopecks: of one generation, or of one unit when the model has a meter. */
-  kopecks: z.number().int().positive(),
+  /** What KIE charges, in credits: for one generation, or for one unit when the model has a meter. */
+  credits: z.number().positive(),
+  /**
+   * An explicit price in kopecks, where an operator wants a round number;
+   * without it the price is derived from the credits (see `pricing.ts`).
+   */
+  kopecks: z.number().int().positive().optional(),
   /** Usable under the free daily quota. */
   free: z.boolean(),
 });
-export type Sku = z.infer<typeof Sku>;
+export type SkuData = z.infer<typeof SkuData>;
+
+/** A SKU with its price in kopecks (of one generation, or of one meter unit), as the built catalog holds it. */
+export type Sku = SkuData & { readonly kopecks: number };
 
 /** One model. */
 export const Model = z.object({
@@ -155,13 +163,22 @@ export const Model = z.object({
   /** Fixed body values every request carries (e.g. Suno's `customMode`). */
   constants: z.record(z.string(), z.unknown()).default({}),
   meter: Meter.optional(),
-  skus: z.array(Sku).min(1),
+  /** The model's markup over KIE's cost; the section's when absent. */
+  markup: z.number().positive().optional(),
+  /** Why the credits do not come from KIE's price feed, when they do not (for operators). */
+  creditsNote: z.string().min(1).optional(),
+  skus: z.array(SkuData).min(1),
 });
-export type Model = z.infer<typeof Model>;
+/** A model as the data files write it. */
+export type ModelData = z.infer<typeof Model>;
+/** A model with every SKU priced, as the built catalog holds it. */
+export type Model = Omit<ModelData, "skus"> & { readonly skus: readonly Sku[] };
 
 /** A data file: the models of one section. */
 export const CatalogFile = z.object({
   section: z.string().min(1),
+  /** The section's markup over KIE's cost (1: at cost, at the configured rate). */
+  markup: z.number().positive().default(1),
   models: z.array(Model),
 });
 export type CatalogFile = z.infer<typeof CatalogFile>;

@@ -191,7 +191,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     mode: options.mode,
     platform,
     kv,
-    groups: workerGroups(config, { files: catalogFiles }, me.username, instanceId),
+    groups: workerGroups(config, { files: catalogFiles, pricing: config.pricing }, me.username, instanceId),
     log,
     logging: { level: config.logLevel, secrets: secretsOf(config) },
     limits: { ...options.limits, revalidate: config.kvShared },
@@ -336,7 +336,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       }
       const reply = await supervisor.ask<CatalogReload>("catalog", "main", { type: "replace", files: next });
       if (!reply.ok) return { ok: false, problems: [reply.error] };
-      if (reply.value.ok) supervisor.setAppData("catalog", { files: next } satisfies CatalogAppData);
+      if (reply.value.ok)
+        supervisor.setAppData("catalog", { files: next, pricing: config.pricing } satisfies CatalogAppData);
       return reply.value;
     },
     stop(deadlineMs = 10_000) {

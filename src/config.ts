@@ -7,6 +7,7 @@
 
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { DEFAULT_KOPECKS_PER_CREDIT, type Pricing } from "../catalog/pricing.ts";
 import { isIpRange } from "./http/ip-allowlist.ts";
 import { isTimeZone } from "./ledger/day.ts";
 import { LOG_LEVELS } from "./log.ts";
@@ -171,6 +172,11 @@ export const ConfigSchema = z
       .min(30, { error: "seconds between re-reads of pending card payments, 30 to 3600" })
       .max(3_600, { error: "seconds between re-reads of pending card payments, 30 to 3600" })
       .default(300),
+    KOPECKS_PER_CREDIT: z.coerce
+      .number({ error: "kopecks one KIE credit costs, a positive number such as 78.57" })
+      .positive({ error: "kopecks one KIE credit costs, a positive number such as 78.57" })
+      .max(10_000, { error: "kopecks one KIE credit costs, a positive number such as 78.57" })
+      .default(DEFAULT_KOPECKS_PER_CREDIT),
     YOOKASSA_IPS: z
       .string()
       .trim()
@@ -278,6 +284,8 @@ export interface Config {
    * that sees another one's heartbeat turns it on by itself.
    */
   readonly kvShared: boolean;
+  /** How catalog prices are derived from KIE's credits (`KOPECKS_PER_CREDIT`). */
+  readonly pricing: Pricing;
   /** A folder with the catalog data files, instead of the shipped `catalog/data/`. */
   readonly catalogDir?: string;
   readonly adminIds: readonly number[];
@@ -435,6 +443,7 @@ export function parseConfig(
       : {}),
     trustProxy: value.TRUST_PROXY === "true",
     kvShared: value.KV_SHARED === undefined ? value.KV_URL !== undefined : value.KV_SHARED === "true",
+    pricing: { kopecksPerCredit: value.KOPECKS_PER_CREDIT },
     referralBonus: value.REFERRAL_BONUS,
     welcomeGiftKopecks: value.WELCOME_GIFT_KOPECKS,
     logLevel: value.LOG_LEVEL,

@@ -250,7 +250,7 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
     const confirm = screenOf(made).text;
     expect(confirm).toContain("speed 1.1");
     // Text to speech is priced per started 1000 characters: 11 characters cost one unit.
-    expect(confirm).toMatch(/Price: 4\.71 ₽/);
+    expect(confirm).toMatch(/Price: 4\.72 ₽/);
   });
 
   it("answers with an apology and the menu when a turn fails, and logs it", async () => {
