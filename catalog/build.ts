@@ -63,7 +63,7 @@ export interface IndexedModel {
 /** The built catalog. */
 export interface CatalogIndex {
   readonly models: ReadonlyMap<string, IndexedModel>;
-  /** Visible models per section id (including "free"), cheapest first. */
+  /** Visible models per section id (including "free"), in data order: each file lists its best or newest first. */
   readonly bySection: ReadonlyMap<string, readonly IndexedModel[]>;
   /** Models kept out of menus, with the reason (for operators). */
   readonly hidden: readonly { id: string; reason: string }[];
@@ -132,9 +132,6 @@ export function buildCatalog(
     if (!indexed.visible) continue;
     bySection.get(indexed.section)?.push(indexed);
     if (indexed.hasFree) bySection.get(FREE_SECTION.id)?.push(indexed);
-  }
-  for (const list of bySection.values()) {
-    list.sort((a, b) => a.fromKopecks - b.fromKopecks || a.model.id.localeCompare(b.model.id));
   }
   const hidden = [...models.values()]
     .filter((indexed) => !indexed.visible)

@@ -64,7 +64,7 @@ export function sectionList(index: CatalogIndex, lang: Lang): SectionSummary[] {
     .filter((section) => section.count > 0);
 }
 
-/** One page (0-based) of a section's visible models, cheapest first. Undefined for an unknown section. */
+/** One page (0-based) of a section's visible models, best or newest first (data order). Undefined for an unknown section. */
 export function modelPage(
   index: CatalogIndex,
   section: string,

@@ -125,6 +125,21 @@ export const Meter = z.object({
 });
 export type Meter = z.infer<typeof Meter>;
 
+/**
+ * The row of KIE's price feed (`kie-facts/snapshots/prices-*.json`) a SKU's
+ * credits come from, so a test can check every SKU against KIE's price and
+ * every price KIE charges against the catalog.
+ */
+export const FeedRef = z.object({
+  /** The feed row's `model`. */
+  model: z.string().min(1),
+  /** The feed row's `params`, exactly ("flat" where KIE has one price). */
+  params: z.union([z.literal("flat"), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))]),
+  /** How many of the row's units one SKU is (e.g. 5 for a 5-second SKU of a per-second row); 1 when absent. */
+  times: z.number().positive().optional(),
+});
+export type FeedRef = z.infer<typeof FeedRef>;
+
 /** One priced parameter combination, as the data files write it. */
 export const SkuData = z.object({
   /** Values of the priced fields; a full parameter set matches when every one is equal. */
@@ -138,6 +153,8 @@ export const SkuData = z.object({
   kopecks: z.number().int().positive().optional(),
   /** Usable under the free daily quota. */
   free: z.boolean(),
+  /** Where `credits` comes from in KIE's price feed; absent only when the model has a `creditsNote`. */
+  feed: FeedRef.optional(),
 });
 export type SkuData = z.infer<typeof SkuData>;
 
@@ -157,6 +174,17 @@ export const Model = z.object({
   unavailableReason: z.string().min(1).optional(),
   name: Name,
   description: Description,
+  /** What it is best at, in a few words, shown beside its name in the section list. */
+  goodAt: z.object({ ru: z.string().min(1).max(48), en: z.string().min(1).max(48) }).optional(),
+  /** When the model joined the catalog (YYYY-MM-DD): marked "New" for 30 days. */
+  addedAt: z.iso.date().optional(),
+  /** More names people type for it (a nickname, a transliteration), for search at the main menu. */
+  aliases: z.array(z.string().min(2).max(40)).max(8).default([]),
+  /**
+   * What a free SKU does once the day's free quota is used up: "pay" charges
+   * its price, "wait" (free only) waits for tomorrow, and shows no price.
+   */
+  afterFreeQuota: z.enum(["pay", "wait"]).default("wait"),
   /** Typical time to a result, for "expected time" on cards and confirmations. */
   typicalSeconds: z.number().int().positive(),
   fields: z.array(Field).min(1),
