@@ -17,6 +17,11 @@ export interface Quote {
   readonly modelId: string;
   readonly kopecks: number;
   readonly free: boolean;
+  /**
+   * What KIE charges for it, in credits: the SKU's credits, times the units
+   * for a metered price. A free SKU costs KIE's credits all the same.
+   */
+  readonly credits: number;
   /** The SKU's priced values (its identity). */
   readonly sku: Readonly<Record<string, OptionValue | boolean>>;
   /** For metered prices: the price of one unit and how many units. */
@@ -51,7 +56,10 @@ export function priceOf(indexed: IndexedModel, params: Params, measures: Measure
   const { sku } = matched;
   const meter = indexed.model.meter;
   if (meter === undefined) {
-    return { ok: true, quote: { modelId: indexed.model.id, kopecks: sku.kopecks, free: sku.free, sku: sku.params } };
+    return {
+      ok: true,
+      quote: { modelId: indexed.model.id, kopecks: sku.kopecks, free: sku.free, credits: sku.credits, sku: sku.params },
+    };
   }
   const quantity = unitsOf(meter, params, measures);
   if (quantity === undefined) return unresolved("missing_measure", 1);
@@ -63,10 +71,16 @@ export function priceOf(indexed: IndexedModel, params: Params, measures: Measure
       modelId: indexed.model.id,
       kopecks: Math.ceil(sku.kopecks * units),
       free: false,
+      credits: creditsOf(sku.credits * units),
       sku: sku.params,
       perUnit: { unit: meter.unit, kopecks: sku.kopecks, units },
     },
   };
+}
+
+/** Credits without floating-point noise (0.8 × 3 is 2.4, not 2.4000000000000004). */
+function creditsOf(credits: number): number {
+  return Math.round(credits * 1e6) / 1e6;
 }
 
 /** The price shown on an option's button; `kopecks` null when that option has no price. */

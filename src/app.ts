@@ -18,12 +18,14 @@ import type { CatalogSource } from "../catalog/actor.ts";
 import type { CatalogAppData } from "../catalog/app.ts";
 import { catalogReader, readCatalogFiles } from "../catalog/files.ts";
 import { loadTranslator, type Translate } from "./bot/i18n.ts";
+import { startKieBalanceWatch } from "./bot/kie-balance-alert.ts";
 import type { ShardAppData } from "./bot/shard-app.ts";
 import { type Config, secretsOf } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { listenForPolls, resumeOpenJobs, type TellUser, taskOwner } from "./jobs/driver.ts";
 import { OPEN_JOBS } from "./jobs/keys.ts";
 import { startHeartbeat } from "./jobs/liveness.ts";
+import { KieClient } from "./kie/client.ts";
 import { BotMetrics } from "./metrics.ts";
 import type { PaymentAppData } from "./payments/app.ts";
 import { preCheckoutAnswerer } from "./payments/pre-checkout.ts";
@@ -103,6 +105,7 @@ export function workerGroups(
     support: config.support,
     freeDailyLimit: config.freeDailyLimit,
     timeZone: config.timeZone,
+    pricing: config.pricing,
     kie: {
       apiKey: config.kieApiKey,
       baseUrl: config.kieApiBaseUrl,
@@ -245,6 +248,28 @@ export async function startApp(options: AppOptions): Promise<App> {
   for await (const entry of kv.list({ prefix: ["broadcast_active"] })) {
     await supervisor.tell("broadcast", String(entry.key[1]), { type: "resume" });
   }
+  // Admins hear once when KIE's balance runs low against recent spend (KV keeps every instance to one message).
+  const kieAccount = new KieClient({
+    apiKey: config.kieApiKey,
+    baseUrl: config.kieApiBaseUrl,
+    uploadBaseUrl: config.kieUploadBaseUrl,
+    fetch: platform.fetch,
+    now: () => platform.clock.now(),
+  });
+  const balanceWatch = startKieBalanceWatch({
+    kv,
+    scan: (prefix, scanOptions) => supervisor.store.scan(prefix, scanOptions),
+    balance: () => kieAccount.credits(),
+    send: async (chatId, text) => {
+      await api.raw.sendMessage({ chat_id: chatId, text });
+    },
+    t,
+    adminIds: config.adminIds,
+    days: config.kieBalanceAlert.days,
+    everyMs: config.kieBalanceAlert.checkMs,
+    now: () => platform.clock.now(),
+    log,
+  });
   const preCheckout = preCheckoutAnswerer({ kv, api, t, log, now: () => platform.clock.now() });
   const router = createUpdateRouter(
     supervisor,
@@ -344,6 +369,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       stopped ??= (async () => {
         // Not ready from now on: load balancers stop sending work here.
         await intake.stop();
+        await balanceWatch.stop();
         // Requests in flight are answered (an update with 503: Telegram delivers it again) while actors drain.
         const httpClosed = http.close(deadlineMs);
         const drained = await supervisor.stop(deadlineMs);

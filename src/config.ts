@@ -177,6 +177,16 @@ export const ConfigSchema = z
       .positive({ error: "kopecks one KIE credit costs, a positive number such as 78.57" })
       .max(10_000, { error: "kopecks one KIE credit costs, a positive number such as 78.57" })
       .default(DEFAULT_KOPECKS_PER_CREDIT),
+    KIE_BALANCE_ALERT_DAYS: z.coerce
+      .number({ error: "days of recent KIE spend the balance must cover, 0 (off) to 90" })
+      .min(0, { error: "days of recent KIE spend the balance must cover, 0 (off) to 90" })
+      .max(90, { error: "days of recent KIE spend the balance must cover, 0 (off) to 90" })
+      .default(3),
+    KIE_BALANCE_CHECK_SECONDS: z.coerce
+      .number({ error: "seconds between checks of the KIE balance, 0.05 to 86400" })
+      .min(0.05, { error: "seconds between checks of the KIE balance, 0.05 to 86400" })
+      .max(86_400, { error: "seconds between checks of the KIE balance, 0.05 to 86400" })
+      .default(600),
     YOOKASSA_IPS: z
       .string()
       .trim()
@@ -286,6 +296,11 @@ export interface Config {
   readonly kvShared: boolean;
   /** How catalog prices are derived from KIE's credits (`KOPECKS_PER_CREDIT`). */
   readonly pricing: Pricing;
+  /**
+   * Admins are told when KIE's balance covers fewer than `days` days of the
+   * last 7 days' spend (0: never); the balance is read every `checkMs`.
+   */
+  readonly kieBalanceAlert: { readonly days: number; readonly checkMs: number };
   /** A folder with the catalog data files, instead of the shipped `catalog/data/`. */
   readonly catalogDir?: string;
   readonly adminIds: readonly number[];
@@ -444,6 +459,10 @@ export function parseConfig(
     trustProxy: value.TRUST_PROXY === "true",
     kvShared: value.KV_SHARED === undefined ? value.KV_URL !== undefined : value.KV_SHARED === "true",
     pricing: { kopecksPerCredit: value.KOPECKS_PER_CREDIT },
+    kieBalanceAlert: {
+      days: value.KIE_BALANCE_ALERT_DAYS,
+      checkMs: Math.round(value.KIE_BALANCE_CHECK_SECONDS * 1000),
+    },
     referralBonus: value.REFERRAL_BONUS,
     welcomeGiftKopecks: value.WELCOME_GIFT_KOPECKS,
     logLevel: value.LOG_LEVEL,

@@ -6,15 +6,25 @@
  * /stats also reconciles the ledger with the payment and refund records,
  * per provider: what was paid against what was credited, what was refunded
  * against what was debited, and the first few ids that do not match.
+ *
+ * And it shows the margins of today and of the last 7 days, per model and
+ * in total: generations, revenue (kopecks captured, less what was given
+ * back), KIE's cost in credits and in rubles (credits × `KOPECKS_PER_CREDIT`)
+ * and the margin, from the jobs' cost records (`src/jobs/cost.ts` says
+ * which jobs count: a generation is a job that succeeded, free ones at
+ * their cost with no revenue; a failed job counts nothing unless KIE
+ * charged for it; canceled and timed-out ones are counted apart).
  */
 import { z } from "zod";
 import type { HostServices } from "../../actors/mod.ts";
+import { costKopecks, type Pricing } from "../../catalog/pricing.ts";
+import { eachJobCost, type JobCost, RECENT_DAYS } from "../jobs/cost.ts";
 import { HistoryEntry, historyPageSeqs } from "../jobs/history.ts";
 import { historyKey } from "../jobs/keys.ts";
 import { dayOf } from "../ledger/day.ts";
 import { availableOf } from "../ledger/wallet.ts";
 import type { KvKey } from "../platform/types.ts";
-import { cutText } from "../telegram/text.ts";
+import { cutText, htmlLength, TELEGRAM_LIMITS } from "../telegram/text.ts";
 import type { Lang, Translate } from "./i18n.ts";
 import { formatRub } from "./money.ts";
 import { escapeHtml } from "./render-parts.ts";
@@ -76,6 +86,22 @@ export interface ProviderReconciliation {
   unknown: number;
 }
 
+/** One model's (or all models') generations, revenue and KIE cost over a period. */
+export interface MarginLine {
+  /** Jobs that succeeded (free ones included). */
+  generations: number;
+  /** Kopecks captured, less kopecks given back. */
+  revenue: number;
+  /** KIE credits of the jobs KIE charged for. */
+  credits: number;
+}
+
+/** A period's margins: per model, and the jobs KIE may or may not have charged for (not in the models). */
+export interface PeriodMargins {
+  models: Record<string, MarginLine>;
+  unknown: { count: number; credits: number };
+}
+
 /** The numbers of /stats. */
 export interface Stats {
   users: number;
@@ -86,6 +112,8 @@ export interface Stats {
   jobs: Record<string, number>;
   models: Record<string, number>;
   revenue: Record<string, number>;
+  /** Margins of today (in the bot's time zone) and of the last {@link RECENT_DAYS} days. */
+  margins: { today: PeriodMargins; week: PeriodMargins };
   reconciliation: Record<Provider, ProviderReconciliation>;
 }
 
@@ -204,9 +232,45 @@ async function reconcile(
   return report;
 }
 
-/** Counts users, generations (from the histories), revenue by provider, free generations used today, and reconciles the ledger. */
+const emptyPeriod = (): PeriodMargins => ({ models: {}, unknown: { count: 0, credits: 0 } });
+
+/** Adds one job's cost record to a period's margins (which jobs count: `src/jobs/cost.ts`). */
+function addCost(period: PeriodMargins, cost: JobCost): void {
+  if (cost.kie === "unknown") {
+    period.unknown.count++;
+    period.unknown.credits += cost.credits ?? 0;
+    return;
+  }
+  const succeeded = cost.outcome === "succeeded";
+  if (!succeeded && cost.kie !== "billed") return;
+  const line = period.models[cost.modelId] ?? { generations: 0, revenue: 0, credits: 0 };
+  period.models[cost.modelId] = line;
+  if (succeeded) {
+    line.generations++;
+    line.revenue += cost.charged - cost.refunded;
+  }
+  if (cost.kie === "billed") line.credits += cost.credits ?? 0;
+}
+
+/** The margins of today and of the last {@link RECENT_DAYS} days, from the job cost records of those days. */
+async function collectMargins(scan: Scan, now: number, timeZone: string): Promise<Stats["margins"]> {
+  const margins = { today: emptyPeriod(), week: emptyPeriod() };
+  const today = dayOf(now, timeZone);
+  // A job ordered "later" than now comes from an instance whose clock is ahead: it is today's.
+  await eachJobCost(scan, now - RECENT_DAYS * 86_400_000 + 1, now + 3_600_000, (cost) => {
+    addCost(margins.week, cost);
+    if (cost.createdAt > now || dayOf(cost.createdAt, timeZone) === today) addCost(margins.today, cost);
+  });
+  return margins;
+}
+
+/**
+ * Counts users, generations (from the histories), revenue by provider, free
+ * generations used today and the margins of today and the last 7 days, and
+ * reconciles the ledger.
+ */
 export async function collectStats(scan: Scan, now: number, timeZone: string): Promise<Stats> {
-  const stats: Omit<Stats, "reconciliation"> = {
+  const stats: Omit<Stats, "reconciliation" | "margins"> = {
     users: 0,
     activeToday: 0,
     active7Days: 0,
@@ -236,7 +300,8 @@ export async function collectStats(scan: Scan, now: number, timeZone: string): P
     stats.jobs[entry.data.state] = (stats.jobs[entry.data.state] ?? 0) + 1;
     stats.models[entry.data.modelId] = (stats.models[entry.data.modelId] ?? 0) + 1;
   });
-  return { ...stats, reconciliation: await reconcile(scan, stats.revenue) };
+  const margins = await collectMargins(scan, now, timeZone);
+  return { ...stats, margins, reconciliation: await reconcile(scan, stats.revenue) };
 }
 
 /** A mismatch list's line: its count, the first few ids (cut, escaped) and how many more there are. */
@@ -276,13 +341,103 @@ function reconciliationLines(report: ProviderReconciliation, t: Translate, lang:
   ];
 }
 
+/** Models each margin section lists at most (by revenue); the rest are "N more". Fewer when the reply would not fit. */
+const MARGIN_MODELS = { today: 5, week: 10 } as const;
+
+const numberFormat = (lang: Lang, digits: number) =>
+  new Intl.NumberFormat(lang === "ru" ? "ru-RU" : "en-US", { maximumFractionDigits: digits });
+
+/** The arguments of a margin line: counts, revenue, KIE's cost in credits and rubles, and the margin. */
+function marginArgs(line: MarginLine, lang: Lang, pricing: Pricing): Record<string, string> {
+  const cost = Math.round(costKopecks(line.credits, pricing));
+  const margin = line.revenue - cost;
+  return {
+    generations: String(line.generations),
+    revenue: formatRub(line.revenue, lang),
+    credits: numberFormat(lang, 2).format(line.credits),
+    cost: formatRub(cost, lang),
+    margin: formatRub(margin, lang),
+    // No revenue (free generations only, or none): no share to show.
+    percent: line.revenue > 0 ? percentOf(margin, line.revenue, lang) : "—",
+  };
+}
+
+/** The margin's share of the revenue, one decimal, with the sign `formatRub` uses ("−12.5%"). */
+function percentOf(margin: number, revenue: number, lang: Lang): string {
+  const share = numberFormat(lang, 1).format(Math.abs((margin / revenue) * 100));
+  return `${margin < 0 && share !== "0" ? "−" : ""}${share}%`;
+}
+
+/** Highest revenue first, then highest cost, then by id. */
+function byRevenue(a: [string, MarginLine], b: [string, MarginLine]): number {
+  return b[1].revenue - a[1].revenue || b[1].credits - a[1].credits || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/** One period's margins: its title, the total, the first `shown` models by revenue, "N more", and the unknown jobs. */
+function marginLines(
+  period: PeriodMargins,
+  title: string,
+  shown: number,
+  t: Translate,
+  lang: Lang,
+  pricing: Pricing,
+): string[] {
+  const models = Object.entries(period.models).sort(byRevenue);
+  const total = models.reduce<MarginLine>(
+    (sum, [, line]) => ({
+      generations: sum.generations + line.generations,
+      revenue: sum.revenue + line.revenue,
+      credits: sum.credits + line.credits,
+    }),
+    { generations: 0, revenue: 0, credits: 0 },
+  );
+  const lines = [`<b>${t(lang, title)}</b>`, t(lang, "stats-margin-total", marginArgs(total, lang, pricing))];
+  for (const [model, line] of models.slice(0, shown)) {
+    const name = escapeHtml(cutText(model, SHOWN_ID_CHARS));
+    lines.push(`  ${t(lang, "stats-margin-model", { model: name, ...marginArgs(line, lang, pricing) })}`);
+  }
+  if (models.length > shown) lines.push(`  … ${t(lang, "stats-more", { n: String(models.length - shown) })}`);
+  if (period.unknown.count > 0) {
+    lines.push(
+      t(lang, "stats-margin-unknown", {
+        count: String(period.unknown.count),
+        credits: numberFormat(lang, 2).format(period.unknown.credits),
+      }),
+    );
+  }
+  return lines;
+}
+
 /**
  * /stats as text (HTML), in the admin's language. Its length is bounded: at
- * most 10 models and, per provider, four lists of {@link LISTED_IDS} ids of
- * {@link SHOWN_ID_CHARS} characters each (tests/admin.reconciliation.test.ts
- * sends the worst case).
+ * most 10 models of all time, per provider four lists of {@link LISTED_IDS}
+ * ids of {@link SHOWN_ID_CHARS} characters each (tests/admin.reconciliation.test.ts
+ * sends the worst case), and the margins of {@link MARGIN_MODELS} models, fewer
+ * when the whole would pass Telegram's 4096 characters (tests/admin.margins.test.ts).
  */
-export function statsText(stats: Stats, kieCredits: number | undefined, t: Translate, lang: Lang): string {
+export function statsText(
+  stats: Stats,
+  kieCredits: number | undefined,
+  t: Translate,
+  lang: Lang,
+  pricing: Pricing,
+): string {
+  let shown: { today: number; week: number } = { ...MARGIN_MODELS };
+  for (;;) {
+    const text = statsLines(stats, kieCredits, t, lang, pricing, shown);
+    if (htmlLength(text) <= TELEGRAM_LIMITS.messageText || shown.today + shown.week === 0) return text;
+    shown = shown.week >= shown.today ? { ...shown, week: shown.week - 1 } : { ...shown, today: shown.today - 1 };
+  }
+}
+
+function statsLines(
+  stats: Stats,
+  kieCredits: number | undefined,
+  t: Translate,
+  lang: Lang,
+  pricing: Pricing,
+  shown: { readonly today: number; readonly week: number },
+): string {
   const none = t(lang, "stats-none");
   const top = Object.entries(stats.models)
     .sort((a, b) => b[1] - a[1])
@@ -307,6 +462,10 @@ export function statsText(stats: Stats, kieCredits: number | undefined, t: Trans
     t(lang, "stats-kie-credits", {
       credits: kieCredits === undefined ? t(lang, "stats-unavailable") : String(kieCredits),
     }),
+    "",
+    ...marginLines(stats.margins.today, "stats-margin-today", shown.today, t, lang, pricing),
+    "",
+    ...marginLines(stats.margins.week, "stats-margin-week", shown.week, t, lang, pricing),
     "",
     `<b>${t(lang, "stats-reconciliation")}</b>`,
     ...PROVIDERS.flatMap((provider) => [

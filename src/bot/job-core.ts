@@ -8,6 +8,7 @@
 import type { Update } from "grammy/types";
 import type { KvWrite } from "../../actors/mod.ts";
 import type { EndpointFamily } from "../../catalog/schema.ts";
+import { jobCostWrites } from "../jobs/cost.ts";
 import { HISTORY_LIMIT, historyEntryOf } from "../jobs/history.ts";
 import {
   isActive,
@@ -85,6 +86,8 @@ export type QuoteOutcome =
       readonly ok: true;
       readonly kopecks: number;
       readonly free: boolean;
+      /** What KIE charges for it, in credits (recorded with the job: /stats, the KIE balance alert). */
+      readonly credits?: number;
       readonly output: Job["output"];
     }
   | { readonly ok: false; readonly code: "unknown_model" | "invalid_params" | "price_unresolved" };
@@ -451,6 +454,7 @@ function createJob(
     modelId: wizard.modelId,
     output: quote.output,
     charge,
+    ...(quote.credits === undefined ? {} : { credits: quote.credits }),
     state: "created",
     createdAt: now,
     updatedAt: now,
@@ -588,6 +592,7 @@ function finish(
     writes.push({ op: "set", key: resultKey(userId, seq, i), value: chunk });
   }
   writes.push({ op: "set", key: historyKey(userId, seq), value: historyEntryOf(record, seq, now) });
+  writes.push(...jobCostWrites(final));
   if (seq >= HISTORY_LIMIT) {
     const old = seq - HISTORY_LIMIT;
     writes.push({ op: "delete", key: historyKey(userId, old) });
@@ -645,6 +650,8 @@ function onDelivered(
     if (applied.ok) {
       wallet = applied.wallet;
       writes.push({ op: "set", key: ledgerKey(ctx.userId, key), value: applied.record });
+      // The job's revenue is given back; its cost stays (KIE made the result).
+      writes.push(...jobCostWrites(job, job.charge.amount));
     }
   }
   return { state: { ...state, wallet, jobs }, writes };

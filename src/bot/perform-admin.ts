@@ -50,7 +50,7 @@ export async function performAdminEffect(shell: BotShell, effect: AdminEffect, i
       ]);
       await shell.api.raw.sendMessage({
         chat_id: effect.chatId,
-        text: statsText(stats, credits, shell.t, effect.lang),
+        text: statsText(stats, credits, shell.t, effect.lang, shell.pricing),
         parse_mode: "HTML",
       });
       return;

@@ -172,7 +172,13 @@ async function quoteOrder(
     }
     return { ok: false, code: code === "invalid_params" || code === "price_unresolved" ? code : "unknown_model" };
   }
-  return { ok: true, kopecks: quote.quote.kopecks, free: quote.quote.free, output: card.output };
+  return {
+    ok: true,
+    kopecks: quote.quote.kopecks,
+    free: quote.quote.free,
+    credits: quote.quote.credits,
+    output: card.output,
+  };
 }
 
 /** Uploads the job's files to KIE, builds the request from the catalog and creates the task. */

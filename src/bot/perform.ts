@@ -9,6 +9,7 @@ import type { HostServices, Log, Messenger, StoredState } from "../../actors/mod
 import type { ActorId } from "../../actors/routing.ts";
 import type { Params } from "../../catalog/build.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
+import type { Pricing } from "../../catalog/pricing.ts";
 import type { Measures } from "../../catalog/quote.ts";
 import { HistoryEntry, historyPageSeqs } from "../jobs/history.ts";
 import { historyKey } from "../jobs/keys.ts";
@@ -34,6 +35,8 @@ export interface BotShell {
   readonly support: string | undefined;
   readonly freeDailyLimit: number;
   readonly timeZone: string;
+  /** What a KIE credit costs (`KOPECKS_PER_CREDIT`): KIE's cost in rubles in /stats. */
+  readonly pricing: Pricing;
   /** Reads KV entries (history) through the store. */
   readonly load: (keys: readonly KvKey[]) => Promise<StoredState[]>;
   /** Reads pages of a KV prefix (admin reports). */

@@ -5,6 +5,7 @@
  */
 
 import type { HostApp } from "../../actors/mod.ts";
+import type { Pricing } from "../../catalog/pricing.ts";
 import type { JobDeadlines } from "../jobs/job.ts";
 import { KieClient } from "../kie/client.ts";
 import { platform } from "../platform/mod.ts";
@@ -23,6 +24,8 @@ export interface ShardAppData {
   readonly support: string | undefined;
   readonly freeDailyLimit: number;
   readonly timeZone: string;
+  /** What a KIE credit costs (/stats shows KIE's cost in rubles). */
+  readonly pricing: Pricing;
   readonly kie: {
     readonly apiKey: string;
     readonly baseUrl: string;
@@ -56,6 +59,7 @@ const app: HostApp = {
       support: data.support,
       freeDailyLimit: data.freeDailyLimit,
       timeZone: data.timeZone,
+      pricing: data.pricing,
       load: (keys) => services.loadMany(keys),
       scan: (prefix, options) => services.scan(prefix, options),
       log,

@@ -45,6 +45,11 @@ export const Job = z.object({
   /** The media the model returns; decides the deadline and how results are sent. */
   output: z.enum(["image", "video", "audio", "text"]),
   charge: JobCharge,
+  /**
+   * What KIE charges for it, in credits, as quoted when it was ordered (free
+   * jobs too). Absent on jobs ordered before jobs recorded it.
+   */
+  credits: z.number().nonnegative().optional(),
   state: JobState,
   /** The KIE API family that serves the model (known once submitted). */
   family: EndpointFamily.optional(),

@@ -33,6 +33,29 @@ export const historyKey = (userId: number, seq: number): KvKey => ["history", us
 /** An applied ledger entry, by its idempotency key. */
 export const ledgerKey = (userId: number, key: string): KvKey => ["ledger", userId, key];
 
+/**
+ * A finished job's cost and revenue (`src/jobs/cost.ts`), under the UTC day
+ * number of its order (`floor(createdAt / 86,400,000)`): /stats and the KIE
+ * balance alert read the last days' prefixes, never every job ever made.
+ */
+export const jobCostKey = (day: number, userId: number, jobId: string): KvKey => ["job_cost", day, userId, jobId];
+
+/** The prefix of every job cost record. */
+export const JOB_COSTS: KvKey = ["job_cost"];
+
+/** How long a job cost record is kept: past the 7 days /stats and the balance alert look back. */
+export const JOB_COST_TTL_MS = 10 * 24 * 3_600_000;
+
+/** Whether KIE's balance is below its alert threshold now, and which crossing below it this is. */
+export const KIE_BALANCE_ALERT: KvKey = ["kie_balance_alert"];
+
+/** The alert of crossing `crossing` to one admin: the idempotency key of that message. */
+export const kieBalanceNoticeKey = (crossing: number, adminId: number): KvKey => [
+  "kie_balance_alert",
+  crossing,
+  adminId,
+];
+
 /** How long the task index outlives its job (duplicate callbacks arrive for a while). */
 export const TASK_INDEX_TTL_MS = 3 * 24 * 3_600_000;
 

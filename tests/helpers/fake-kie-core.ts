@@ -40,6 +40,21 @@ export const STATUS_FAMILIES: Readonly<Record<string, EndpointFamily>> = {
 
 export const UPLOAD_PATH = "/api/file-stream-upload";
 
+/** The account's remaining credits (shared/reference/kie-api.md §3: `GET`, no parameters). */
+export const CREDIT_PATH = "/api/v1/chat/credit";
+
+/** The balance both fakes start with, in credits. */
+export const DEFAULT_FAKE_CREDITS = 100_000;
+
+/**
+ * KIE's answer to `GET /api/v1/chat/credit`: `data` is the integer count of
+ * remaining credits (a fractional balance a test sets is rounded down, as
+ * KIE documents only integers).
+ */
+export function creditAnswer(credits: number): { code: 200; msg: "success"; data: number } {
+  return { code: 200, msg: "success", data: Math.max(0, Math.floor(credits)) };
+}
+
 /** What a task reports when read: still working, done with URLs or text, or failed. */
 export type FakeOutcome =
   | { readonly state: "pending" }

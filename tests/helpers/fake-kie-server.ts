@@ -21,8 +21,11 @@ import type { EndpointFamily } from "../../catalog/schema.ts";
 import { signCallback } from "../../src/kie/callback-signature.ts";
 import {
   CREATE_FAMILIES,
+  CREDIT_PATH,
   checkCreate,
   checkUpload,
+  creditAnswer,
+  DEFAULT_FAKE_CREDITS,
   defaultSuccess,
   type FakeOutcome,
   type FakeUpload,
@@ -77,6 +80,8 @@ export interface FakeKieOptions {
   readonly faults?: FakeKieFaults;
   /** KIE's callbacks to the bot (chaos runs); without them the fake calls no one. */
   readonly callbacks?: FakeKieCallbacks;
+  /** The account's balance `/api/v1/chat/credit` answers at first (default {@link DEFAULT_FAKE_CREDITS}). */
+  readonly credits?: number;
 }
 
 /**
@@ -194,6 +199,8 @@ export async function startFakeKieServer(options: FakeKieOptions) {
   const uploads: FakeUpload[] = [];
   /** Bytes of result files handed out, by path. */
   const served: ServedBytes = new Map();
+  /** The account's balance: what `/api/v1/chat/credit` answers (a test may change it). */
+  const account = { credits: options.credits ?? DEFAULT_FAKE_CREDITS };
   let next = 1;
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
@@ -361,6 +368,7 @@ export async function startFakeKieServer(options: FakeKieOptions) {
       }
       const statusFamily = req.method === "GET" ? STATUS_FAMILIES[url.pathname] : undefined;
       if (statusFamily !== undefined) return status(res, statusFamily, url);
+      if (req.method === "GET" && url.pathname === CREDIT_PATH) return send(res, 200, creditAnswer(account.credits));
       if (req.method === "POST" && url.pathname === UPLOAD_PATH) {
         void upload(res, req, Buffer.concat(chunks)).catch(() => res.destroy());
         return;
@@ -380,6 +388,8 @@ export async function startFakeKieServer(options: FakeKieOptions) {
     refused,
     /** Files uploaded to `/api/file-stream-upload`. */
     uploads,
+    /** The account's balance in credits, as `/api/v1/chat/credit` answers it (set `credits` to change it). */
+    account,
     /** Bytes of result files handed out so far, by path. */
     served,
     /** The address on this server that serves a result file URL from `resultFileUrl`. */

@@ -14,8 +14,11 @@ import type { SetupServer } from "msw/node";
 import type { EndpointFamily } from "../../catalog/schema.ts";
 import {
   CREATE_FAMILIES,
+  CREDIT_PATH,
   checkCreate,
   checkUpload,
+  creditAnswer,
+  DEFAULT_FAKE_CREDITS,
   defaultSuccess,
   type FakeOutcome,
   type FakeUpload,
@@ -59,10 +62,13 @@ export interface FakeTask {
 /**
  * The fake. `outcome` decides what a status read answers (by task and how
  * many reads it had); `createDelayMs` holds create requests (to catch a job
- * mid-submit). `refused` lists every request KIE's docs refuse: a test of
- * the bot expects it empty.
+ * mid-submit); `state.credits` is the account's balance that
+ * `/api/v1/chat/credit` answers (`creditReads` counts its reads). `refused`
+ * lists every request KIE's docs refuse: a test of the bot expects it empty.
  */
-export function fakeKie(options: { outcome?: (task: FakeTask) => FakeOutcome; createDelayMs?: number } = {}) {
+export function fakeKie(
+  options: { outcome?: (task: FakeTask) => FakeOutcome; createDelayMs?: number; credits?: number } = {},
+) {
   const tasks = new Map<string, FakeTask>();
   const uploads: FakeUpload[] = [];
   const refused: KieRefusal[] = [];
@@ -72,6 +78,8 @@ export function fakeKie(options: { outcome?: (task: FakeTask) => FakeOutcome; cr
   const state = {
     outcome: options.outcome ?? ((task: FakeTask) => (task.reads < 2 ? { state: "pending" } : successFor(task))),
     createDelayMs: options.createDelayMs,
+    credits: options.credits ?? DEFAULT_FAKE_CREDITS,
+    creditReads: 0,
   };
   const unauthorized = (request: Request) =>
     request.headers.get("authorization") === `Bearer ${API_KEY}`
@@ -141,6 +149,12 @@ export function fakeKie(options: { outcome?: (task: FakeTask) => FakeOutcome; cr
       }
       const answer = checkUpload(form, refused, uploads);
       return HttpResponse.json(answer.body, { status: answer.status });
+    }),
+    http.get(`${KIE_BASE}${CREDIT_PATH}`, ({ request }) => {
+      const denied = unauthorized(request);
+      if (denied) return denied;
+      state.creditReads++;
+      return HttpResponse.json(creditAnswer(state.credits));
     }),
     http.get(`${RESULT_HOST}/*`, ({ request }) => resultResponse(request.url, served)),
   ];

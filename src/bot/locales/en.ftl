@@ -260,3 +260,9 @@ stats-done-not-debited = Refunded, the ledger's debit missing or different ({ $c
 stats-debited-not-done = Debited for a refund that is not done or under way ({ $count }): { $ids }
 stats-more = { $n } more
 stats-all-match = Every payment and refund matches the ledger.
+stats-margin-today = Margin today
+stats-margin-week = Margin, last 7 days
+stats-margin-total = Total: { $generations } generations, revenue { $revenue }, KIE { $credits } cr = { $cost }, margin { $margin } ({ $percent })
+stats-margin-model = { $model }: { $generations } gen., { $revenue }, { $credits } cr = { $cost }, margin { $margin } ({ $percent })
+stats-margin-unknown = Canceled or timed out once KIE had them (KIE may have charged; not above): { $count }, { $credits } cr
+kie-balance-low = ⚠️ KIE balance is low: { $balance } credits left, less than { $days } days of recent spend ({ $daily } credits a day over the last 7 days; alert below { $threshold }). Top up the KIE account at kie.ai, or generations will start failing.

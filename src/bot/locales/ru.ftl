@@ -260,3 +260,9 @@ stats-done-not-debited = Возвращены, но списания в журн
 stats-debited-not-done = Списаны за возврат, который не выполнен и не в работе ({ $count }): { $ids }
 stats-more = ещё { $n }
 stats-all-match = Все платежи и возвраты сходятся с журналом.
+stats-margin-today = Маржа за сегодня
+stats-margin-week = Маржа за 7 дней
+stats-margin-total = Всего: генераций { $generations }, выручка { $revenue }, KIE { $credits } кр. = { $cost }, маржа { $margin } ({ $percent })
+stats-margin-model = { $model }: { $generations } ген., { $revenue }, { $credits } кр. = { $cost }, маржа { $margin } ({ $percent })
+stats-margin-unknown = Отменены или не дождались ответа, когда задача уже была у KIE (KIE мог их списать; выше не учтены): { $count }, { $credits } кр.
+kie-balance-low = ⚠️ На балансе KIE мало кредитов: осталось { $balance }, меньше чем на { $days } дн. при нынешнем расходе ({ $daily } кр. в день за последние 7 дней; порог { $threshold }). Пополните счёт на kie.ai, иначе генерации начнут завершаться ошибкой.
