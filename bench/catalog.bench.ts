@@ -54,7 +54,8 @@ const startMs = performance.now() - startedAt;
 const params = { prompt: "A red fox in the snow", aspect_ratio: "16:9", quality: "high" };
 const queries = [
   { type: "sections", lang: "ru" },
-  { type: "models", section: "images", page: 0, pageSize: 8, lang: "ru" },
+  { type: "models", section: "images", page: 0, pageSize: 8, lang: "ru", now: Date.now() },
+  { type: "search", text: "клинг 3", lang: "ru", now: Date.now(), limit: 8 },
   { type: "card", modelId: "seedream/4.5-text-to-image", lang: "ru" },
   { type: "quote", modelId: "seedream/4.5-text-to-image", params },
   { type: "optionPrices", modelId: "seedream/4.5-text-to-image", field: "quality", params },

@@ -16,6 +16,7 @@ import {
   modelCard,
   modelPage,
   type SectionSummary,
+  searchModels,
   sectionList,
 } from "./queries.ts";
 import { type Measures, optionPrices, type QuoteResult, quoteForParams } from "./quote.ts";
@@ -37,8 +38,18 @@ export type CatalogQuery =
       readonly page: number;
       readonly pageSize: number;
       readonly lang: Lang;
+      /** The time the list is shown at, for "New" marks. */
+      readonly now: number;
       /** Only models of this generation type (e.g. "background-removal" within "edit"). */
       readonly generationType?: GenerationType;
+    }
+  /** The models a text typed at the main menu finds. */
+  | {
+      readonly type: "search";
+      readonly text: string;
+      readonly lang: Lang;
+      readonly now: number;
+      readonly limit: number;
     }
   | { readonly type: "card"; readonly modelId: string; readonly lang: Lang }
   /** A model's name, hidden ones included (the history shows models users once had). */
@@ -141,11 +152,13 @@ export function answer(
       return sectionList(index, query.lang);
     case "models":
       return (
-        modelPage(index, query.section, query.page, query.pageSize, query.lang, query.generationType) ?? {
+        modelPage(index, query.section, query.page, query.pageSize, query.lang, query.now, query.generationType) ?? {
           ok: false,
           error: { code: "unknown_section", section: query.section },
         }
       );
+    case "search":
+      return searchModels(index, query.text, query.lang, query.now, query.limit);
     case "card":
       return modelCard(index, query.modelId, query.lang) ?? unknownModel(query.modelId);
     case "name": {

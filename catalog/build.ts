@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { DEFAULT_PRICING, type Pricing, priceModel } from "./pricing.ts";
 import { CatalogFile, type Field, type Model, type OptionValue, type Sku } from "./schema.ts";
+import { searchTextOf } from "./search.ts";
 import { FREE_SECTION, SECTIONS, sectionOf } from "./sections.ts";
 
 /** A problem that makes the catalog unusable: where it is and what is wrong. */
@@ -52,9 +53,16 @@ export interface IndexedModel {
   readonly offered: ReadonlyMap<string, readonly OptionValue[]>;
   /** The choices a user gets without touching anything. */
   readonly defaults: Params;
+  /** The lowest and highest prices a user can pay (free-only SKUs left out; 0 when all are free only). */
   readonly fromKopecks: number;
   readonly toKopecks: number;
   readonly hasFree: boolean;
+  /** Every SKU is free and waits for tomorrow once the quota is used: the model shows no price. */
+  readonly freeOnly: boolean;
+  /** When it joined the catalog (ms since the epoch), for the "New" mark. */
+  readonly addedAtMs?: number;
+  /** Its names, ids and aliases, normalized for search (see `search.ts`). */
+  readonly searchText: string;
   /** Shown in menus; false with `hiddenReason` when unavailable or not priceable. */
   readonly visible: boolean;
   readonly hiddenReason?: string;
@@ -238,7 +246,8 @@ function indexModel(model: Model): IndexedModel {
     const value = defaultOf(field, offered.get(field.name), pricedFields.includes(field.name));
     if (value !== undefined) defaults[field.name] = value;
   }
-  const prices = model.skus.map((sku) => sku.kopecks);
+  const paid = model.skus.filter((sku) => !sku.free || model.afterFreeQuota === "pay");
+  const prices = paid.length === 0 ? [0] : paid.map((sku) => sku.kopecks);
   const hiddenReason = !model.available
     ? (model.unavailableReason ?? "unavailable")
     : priceGuardReason(model, pricedFields, offered, defaults, skusByKey);
@@ -253,6 +262,9 @@ function indexModel(model: Model): IndexedModel {
     fromKopecks: Math.min(...prices),
     toKopecks: Math.max(...prices),
     hasFree: model.skus.some((sku) => sku.free),
+    freeOnly: paid.length === 0,
+    ...(model.addedAt === undefined ? {} : { addedAtMs: Date.parse(model.addedAt) }),
+    searchText: searchTextOf(model),
     visible: hiddenReason === undefined,
     ...(hiddenReason === undefined ? {} : { hiddenReason }),
   };

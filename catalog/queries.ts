@@ -1,6 +1,7 @@
-/** What menus show: sections with counts, paged model lists, model cards. */
+/** What menus show: sections with counts, paged model lists, search results, model cards. */
 import type { CatalogIndex, IndexedModel } from "./build.ts";
 import type { GenerationType, InputMedia, Localized, OutputMedia } from "./schema.ts";
+import { matchScore } from "./search.ts";
 import { FREE_SECTION, SECTIONS } from "./sections.ts";
 
 /** A language of the bot. */
@@ -13,14 +14,29 @@ export interface SectionSummary {
   readonly count: number;
 }
 
+/** How long a model added to the catalog is marked "New". */
+export const NEW_FOR_MS = 30 * 86_400_000;
+
 /** One line of a model list. */
 export interface ModelListItem {
   readonly id: string;
   readonly name: string;
-  /** The lowest price ("from X ₽"), per unit for metered models. */
+  /** What it is best at, in a few words. */
+  readonly goodAt?: string;
+  /** The lowest price ("from X ₽"), per unit for metered models; none for a free-only model. */
   readonly fromKopecks: number;
   readonly perUnit: boolean;
   readonly free: boolean;
+  readonly freeOnly: boolean;
+  /** Added in the last 30 days. */
+  readonly isNew: boolean;
+}
+
+/** The models a typed text finds, best match first. */
+export interface SearchResult {
+  readonly items: readonly ModelListItem[];
+  /** How many models matched (more than `items` when cut at the limit). */
+  readonly total: number;
 }
 
 /** A page of a section's models. */
@@ -50,6 +66,10 @@ export interface ModelCard {
   readonly toKopecks: number;
   readonly perUnit?: string;
   readonly free: boolean;
+  /** Every option is free and waits for tomorrow once the quota is used: no price to show. */
+  readonly freeOnly: boolean;
+  /** Free options are charged their price once the day's free quota is used up. */
+  readonly paidAfterFree: boolean;
   readonly typicalSeconds: number;
 }
 
@@ -71,6 +91,7 @@ export function modelPage(
   page: number,
   pageSize: number,
   lang: Lang,
+  now: number,
   type?: GenerationType,
 ): ModelPage | undefined {
   const all = index.bySection.get(section);
@@ -78,8 +99,24 @@ export function modelPage(
   const models = type === undefined ? all : all.filter((indexed) => indexed.model.type === type);
   const pages = Math.max(1, Math.ceil(models.length / pageSize));
   const current = Math.min(Math.max(0, Math.trunc(page)), pages - 1);
-  const items = models.slice(current * pageSize, (current + 1) * pageSize).map((indexed) => listItem(indexed, lang));
+  const items = models
+    .slice(current * pageSize, (current + 1) * pageSize)
+    .map((indexed) => listItem(indexed, lang, now));
   return { section, items, page: current, pages, total: models.length };
+}
+
+/** The visible models a typed text finds (see `search.ts`), best match first, then in menu order. */
+export function searchModels(index: CatalogIndex, text: string, lang: Lang, now: number, limit: number): SearchResult {
+  const found: { indexed: IndexedModel; score: number; order: number }[] = [];
+  let order = 0;
+  for (const indexed of index.models.values()) {
+    order++;
+    if (!indexed.visible) continue;
+    const score = matchScore(indexed.searchText, text);
+    if (score > 0) found.push({ indexed, score, order });
+  }
+  found.sort((a, b) => b.score - a.score || a.order - b.order);
+  return { items: found.slice(0, limit).map(({ indexed }) => listItem(indexed, lang, now)), total: found.length };
 }
 
 /** A model's card; undefined for unknown or hidden models. */
@@ -111,16 +148,22 @@ export function modelCard(index: CatalogIndex, id: string, lang: Lang): ModelCar
     toKopecks: indexed.toKopecks,
     ...(model.meter ? { perUnit: model.meter.unit } : {}),
     free: indexed.hasFree,
+    freeOnly: indexed.freeOnly,
+    paidAfterFree: indexed.hasFree && model.afterFreeQuota === "pay",
     typicalSeconds: model.typicalSeconds,
   };
 }
 
-function listItem(indexed: IndexedModel, lang: Lang): ModelListItem {
+function listItem(indexed: IndexedModel, lang: Lang, now: number): ModelListItem {
+  const { model } = indexed;
   return {
-    id: indexed.model.id,
-    name: indexed.model.name[lang],
+    id: model.id,
+    name: model.name[lang],
+    ...(model.goodAt ? { goodAt: model.goodAt[lang] } : {}),
     fromKopecks: indexed.fromKopecks,
-    perUnit: indexed.model.meter !== undefined,
+    perUnit: model.meter !== undefined,
     free: indexed.hasFree,
+    freeOnly: indexed.freeOnly,
+    isNew: indexed.addedAtMs !== undefined && now - indexed.addedAtMs < NEW_FOR_MS && now >= indexed.addedAtMs,
   };
 }

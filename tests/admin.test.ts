@@ -33,7 +33,7 @@ describe("admin commands", () => {
 
     // Someone else: the command is as unknown as any other, and nothing changes.
     const refused = await started.send(intruder.text("/credit 501 100 free money"));
-    expect(String(refused[0]?.body.text)).toContain("I understand commands and buttons");
+    expect(String(refused[0]?.body.text)).toContain("I understand commands, buttons and model names");
     expect((await userRecords(started.app.kv, 501)).state.wallet.balance).toBe(0);
 
     const credit = admin.text("/credit 501 100 compensation for a lost result");

@@ -182,7 +182,7 @@ describe("the bot's screens (in-thread, msw Bot API)", () => {
     }
     const user = userOf(11, "ru");
     const sticker = await send(user.sticker());
-    expect(screenOf(sticker).text).toContain("Я понимаю команды и кнопки");
+    expect(screenOf(sticker).text).toContain("Я понимаю команды, кнопки и названия моделей");
     for (const data of ["garbage", "2|m", "1|c", "1|o|zz|1", "\u0000\u00ff", "1|c|no/such-model|0"]) {
       const made = await send(user.press(data), 2);
       expect(

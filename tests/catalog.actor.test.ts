@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Supervisor } from "../actors/mod.ts";
 import type { CatalogSource } from "../catalog/actor.ts";
@@ -47,25 +48,38 @@ describe.each(["in-thread", "workers"] as const)("catalog actor (%s)", (mode) =>
     const sections = await ask<SectionSummary[]>({ type: "sections", lang: "ru" });
     expect(sections[0]).toMatchObject({ id: "free", title: "Бесплатно" });
     const images = sections.find((section) => section.id === "images");
-    const page = await ask<ModelPage>({ type: "models", section: "images", page: 0, pageSize: 8, lang: "en" });
+    const page = await ask<ModelPage>({
+      type: "models",
+      section: "images",
+      page: 0,
+      pageSize: 8,
+      lang: "en",
+      now: Date.now(),
+    });
     expect(page.total).toBe(images?.count);
     expect(page.items.length).toBeLessThanOrEqual(8);
-    const prices = page.items.map((item) => item.fromKopecks);
-    expect(prices).toEqual([...prices].sort((a, b) => a - b));
+    // In data order: the file lists its best or newest first.
+    const file = JSON.parse(readFileSync(new URL("../catalog/data/images.json", import.meta.url), "utf8")) as {
+      models: { id: string; available: boolean }[];
+    };
+    const listed = file.models.filter((model) => model.available).map((model) => model.id);
+    expect(page.items.map((item) => item.id)).toEqual(listed.slice(0, page.items.length));
     const removal = await ask<ModelPage>({
       type: "models",
       section: "edit",
       page: 0,
       pageSize: 50,
       lang: "en",
+      now: Date.now(),
       generationType: "background-removal",
     });
     expect(removal.items.map((item) => item.id)).toEqual(["recraft/remove-background"]);
     const card = await ask<ModelCard>({ type: "card", modelId: "z-image", lang: "ru" });
-    expect(card).toMatchObject({ id: "z-image", output: "image", free: true, fromKopecks: 63 });
+    // Free only: the card shows no price.
+    expect(card).toMatchObject({ id: "z-image", output: "image", free: true, freeOnly: true, fromKopecks: 0 });
     expect(await ask({ type: "quote", modelId: "z-image", params: { prompt: "fox", aspect_ratio: "16:9" } })).toEqual({
       ok: true,
-      quote: { modelId: "z-image", kopecks: 63, free: true, sku: { aspect_ratio: "16:9" } },
+      quote: { modelId: "z-image", kopecks: 63, credits: 0.8, free: true, sku: { aspect_ratio: "16:9" } },
     });
     expect(
       await ask({ type: "kieRequest", modelId: "z-image", params: { prompt: "fox", aspect_ratio: "16:9" } }),

@@ -18,7 +18,9 @@ const json = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta
 
 const FeedParams = z.union([z.literal("flat"), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))]);
 const Feed = z.object({
-  rows: z.array(z.object({ model: z.string(), params: FeedParams, credits: z.number().nonnegative(), unit: z.string() })),
+  rows: z.array(
+    z.object({ model: z.string(), params: FeedParams, credits: z.number().nonnegative(), unit: z.string() }),
+  ),
 });
 const { rows } = Feed.parse(json("../catalog/kie-facts/snapshots/prices-2026-10.json"));
 const PriceExceptions = z.object({

@@ -381,7 +381,7 @@ describe("refunds by an admin", () => {
   it("is refused to anyone but an admin", async () => {
     const started = await paidBot(805, "stars", "charge-r5");
     const made = await started.send(userOf(805, "en").text("/refund stars charge-r5"));
-    expect(String(made[0]?.body.text)).toContain("I understand commands and buttons");
+    expect(String(made[0]?.body.text)).toContain("I understand commands, buttons and model names");
     expect(await started.balance()).toBe(15_000);
   });
 });

@@ -101,7 +101,7 @@ function mainMenu(): Screen {
 }
 
 function sectionScreen(section: string, page: number): Screen | undefined {
-  const list = modelPage(index, section, page, PAGE_SIZE, LANG);
+  const list = modelPage(index, section, page, PAGE_SIZE, LANG, Date.now());
   if (list === undefined) return undefined;
   const keyboard = new InlineKeyboard();
   for (const item of list.items)

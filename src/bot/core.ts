@@ -36,7 +36,7 @@ import { type ReferralMessage, receiveReferral, welcome } from "./referral-turns
 import { pressedMessageDigest } from "./screen-digest.ts";
 import { takeToken, type UserState, type Wizard } from "./state.ts";
 import { answer, infoView, onWizardInput, show, type UserTurn } from "./turn-parts.ts";
-import type { Account, Prefill, Target } from "./views.ts";
+import { type Account, type Prefill, SEARCH_MAX_LENGTH, type Target } from "./views.ts";
 
 /** Messages the user actor handles. */
 export type UserMessage =
@@ -305,6 +305,12 @@ function receiveUpdate(state: UserState, update: Update, ctx: UserContext): User
   }
   if (limited.awaitingAmount && message.text !== undefined) return onTypedAmount(limited, message.text, target);
   const input = inputOf(message);
+  const typed = message.text?.trim() ?? "";
+  if (limited.wizard === undefined && [...typed].length >= 2) {
+    // Text at the menu is a model looked for by name ("клинг", "Nano Banana", "veo3_fast").
+    const text = [...typed].slice(0, SEARCH_MAX_LENGTH).join("");
+    return { state: limited, effects: [show(limited, target, { kind: "search", text })] };
+  }
   if (limited.wizard === undefined || input === undefined) {
     return { state: limited, effects: [show(limited, target, { kind: "notice" }, { key: "unknown-input" })] };
   }

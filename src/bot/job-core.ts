@@ -88,6 +88,8 @@ export type QuoteOutcome =
       readonly free: boolean;
       /** What KIE charges for it, in credits (recorded with the job: /stats, the KIE balance alert). */
       readonly credits?: number;
+      /** A free option that is charged `kopecks` once the day's free quota is used up. */
+      readonly paidAfterFree?: boolean;
       readonly output: Job["output"];
     }
   | { readonly ok: false; readonly code: "unknown_model" | "invalid_params" | "price_unresolved" };
@@ -420,16 +422,18 @@ function createJob(
   const writes: KvWrite[] = [];
   let wallet = state.wallet;
   let charge: Job["charge"];
-  if (quote.free) {
-    const reserved = reserveFree(wallet, wizard.id, now, ctx.rules.free);
-    if (!reserved.ok) {
-      if (reserved.refusal.code === "already_reserved") return { state };
-      const minutes = Math.max(1, Math.ceil((reserved.refusal.renewsAt - now) / 60_000));
-      return notice("job-free-exhausted", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
-    }
+  const reserved = quote.free ? reserveFree(wallet, wizard.id, now, ctx.rules.free) : undefined;
+  const refusal = reserved?.ok === false ? reserved.refusal : undefined;
+  if (refusal?.code === "already_reserved") return { state };
+  if (refusal !== undefined && !quote.paidAfterFree) {
+    const minutes = Math.max(1, Math.ceil((refusal.renewsAt - now) / 60_000));
+    return notice("job-free-exhausted", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+  }
+  if (reserved?.ok) {
     wallet = reserved.wallet;
     charge = { kind: "free", source: reserved.source };
   } else {
+    // A paid option, or a free one past the day's quota that is charged its price.
     const held = applyEntry(
       wallet,
       { type: "hold", key: `hold:${wizard.id}`, jobId: wizard.id, amount: quote.kopecks, reason: wizard.modelId },

@@ -177,6 +177,7 @@ async function quoteOrder(
     kopecks: quote.quote.kopecks,
     free: quote.quote.free,
     credits: quote.quote.credits,
+    ...(quote.quote.free && card.paidAfterFree ? { paidAfterFree: true } : {}),
     output: card.output,
   };
 }

@@ -7,6 +7,7 @@
 import { type Api, GrammyError } from "grammy/web";
 import type { HostServices, Log, Messenger, StoredState } from "../../actors/mod.ts";
 import type { ActorId } from "../../actors/routing.ts";
+import type { CatalogQuery } from "../../catalog/actor.ts";
 import type { Params } from "../../catalog/build.ts";
 import type { InputPlan } from "../../catalog/plan.ts";
 import type { Pricing } from "../../catalog/pricing.ts";
@@ -42,6 +43,8 @@ export interface BotShell {
   /** Reads pages of a KV prefix (admin reports). */
   readonly scan: HostServices["scan"];
   readonly log: Log;
+  /** The host's clock (ms since the epoch), for what screens show about time ("New" marks). */
+  readonly now: () => number;
   readonly jobs: JobShell;
   /** Top-up packages paid in Stars. */
   readonly starsPackages: readonly { readonly stars: number; readonly kopecks: number }[];
@@ -228,9 +231,20 @@ async function dataFor(shell: BotShell, view: View, lang: Lang, userId: number):
           page: view.page,
           pageSize: PAGE_SIZE,
           lang,
+          now: shell.now(),
         }),
       ]);
       return { ...(sections ? { sections } : {}), ...(page && "items" in page ? { page } : {}) };
+    }
+    case "search": {
+      const found = await askCatalog<ViewData["found"]>(shell, {
+        type: "search",
+        text: view.text,
+        lang,
+        now: shell.now(),
+        limit: PAGE_SIZE,
+      });
+      return found ? { found } : {};
     }
     case "card":
       return await cardData(shell, view.modelId, lang);
@@ -338,7 +352,7 @@ function withoutField(params: Params, field: string): Params {
   return rest;
 }
 
-export async function askCatalog<T>(shell: BotShell, query: Record<string, unknown>): Promise<T | undefined> {
+export async function askCatalog<T>(shell: BotShell, query: CatalogQuery): Promise<T | undefined> {
   const reply = await shell.catalog.ask("catalog", "main", query);
   return reply.ok ? (reply.value as T) : undefined;
 }

@@ -1,6 +1,6 @@
 /** Small pieces every screen uses: labels of fields and values, durations, button builders. */
 
-import type { ModelCard, ModelPage, SectionSummary } from "../../catalog/queries.ts";
+import type { ModelCard, ModelPage, SearchResult, SectionSummary } from "../../catalog/queries.ts";
 import type { OptionPrice, QuoteResult } from "../../catalog/quote.ts";
 import type { HistoryEntry } from "../jobs/history.ts";
 import { cutText, escapeHtml } from "../telegram/text.ts";
@@ -29,6 +29,7 @@ export interface Screen {
 export interface ViewData {
   readonly sections?: readonly SectionSummary[];
   readonly page?: ModelPage;
+  readonly found?: SearchResult;
   readonly card?: ModelCard;
   /** The name of a model users can no longer pick (no card), for the history. */
   readonly modelName?: string;

@@ -135,10 +135,11 @@ function renderConfirm(
   if (quote?.ok) {
     if (quote.quote.free && ctx.freeLeft > 0) {
       lines.push(t(lang, "confirm-free", { left: ctx.freeLeft }));
-    } else if (quote.quote.free) {
+    } else if (quote.quote.free && !data.card?.paidAfterFree) {
       // Free options are never charged: the referral bank may still cover it, else it waits for tomorrow.
       lines.push(t(lang, "confirm-free-none"));
     } else {
+      if (quote.quote.free) lines.push(t(lang, "confirm-free-used"));
       lines.push(t(lang, "confirm-price", { price: formatRub(quote.quote.kopecks, lang) }));
       lines.push(
         t(lang, "confirm-balance", {

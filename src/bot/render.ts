@@ -5,6 +5,7 @@
  * a way back.
  */
 
+import type { ModelCard, ModelListItem } from "../../catalog/queries.ts";
 import { htmlLength, TELEGRAM_LIMITS } from "../telegram/text.ts";
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
@@ -73,12 +74,7 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext, limit: number)
       const page = data.page;
       if (page === undefined) return { text: t(lang, "model-gone"), keyboard: [menuRow] };
       const title = data.sections?.find((section) => section.id === view.section)?.title ?? view.section;
-      const rows = page.items.map((item) => [
-        {
-          text: `${item.free ? `${t(lang, "free-badge")} ` : ""}${item.name} · ${t(lang, "price-from", { price: formatRub(item.fromKopecks, lang) })}`,
-          callback_data: encodeAction({ a: "card", model: item.id, page: page.page }),
-        },
-      ]);
+      const rows = page.items.map((item) => [modelButton(item, page.page, ctx)]);
       const nav: Button[] = [];
       if (page.page > 0) nav.push(button("btn-prev", { a: "section", section: view.section, page: page.page - 1 }));
       if (page.page < page.pages - 1)
@@ -86,26 +82,40 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext, limit: number)
       if (nav.length > 0) rows.push(nav);
       rows.push(menuRow);
       return {
-        text: t(lang, "section-title", { title: escapeHtml(title), page: page.page + 1, pages: page.pages }),
+        text: [
+          t(lang, "section-title", { title: escapeHtml(title), page: page.page + 1, pages: page.pages }),
+          ...goodAtLines(page.items),
+        ].join("\n"),
         keyboard: rows,
+      };
+    }
+    case "search": {
+      const found = data.found;
+      const text = escapeHtml(view.text);
+      if (found === undefined || found.total === 0) {
+        return { text: t(lang, "search-none", { text }), keyboard: [menuRow] };
+      }
+      return {
+        text: [t(lang, "search-found", { text, n: found.total }), ...goodAtLines(found.items)].join("\n"),
+        keyboard: [...found.items.map((item) => [modelButton(item, 0, ctx)]), menuRow],
       };
     }
     case "card": {
       const card = data.card;
       if (card === undefined) return { text: t(lang, "model-gone"), keyboard: [menuRow] };
       const sends = card.inputs.map((input) => t(lang, `media-${input.media}`)).join(", ");
-      const price =
+      const range =
         card.fromKopecks === card.toKopecks
           ? formatRub(card.fromKopecks, lang)
           : t(lang, "price-range", { from: formatRub(card.fromKopecks, lang), to: formatRub(card.toKopecks, lang) });
+      const price = card.perUnit ? `${range} ${t(lang, `per-${card.perUnit}`)}` : range;
       const lines = [
         `<b>${escapeHtml(card.name)}</b>`,
         escapeHtml(card.description),
         "",
         t(lang, "card-sends", { what: sends }),
         t(lang, "card-gets", { what: t(lang, `output-${card.output}`) }),
-        t(lang, "card-price", { price: card.perUnit ? `${price} ${t(lang, `per-${card.perUnit}`)}` : price }) +
-          (card.free ? ` (${t(lang, "card-free")})` : ""),
+        cardPriceLine(card, price, ctx),
         t(lang, "card-time", { time: duration(card.typicalSeconds, ctx) }),
       ];
       return {
@@ -133,4 +143,31 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext, limit: number)
     case "yooPay":
       return renderYooPay(view.attemptId, view.url, view.kopecks, ctx, button, menuRow);
   }
+}
+
+/** A model of a list: its name with its marks and lowest price ("free" for a free-only model). */
+function modelButton(item: ModelListItem, page: number, ctx: ViewContext): Button {
+  const { t, lang } = ctx;
+  const marks = `${item.free ? `${t(lang, "free-badge")} ` : ""}${item.isNew ? `${t(lang, "new-badge")} ` : ""}`;
+  const price = item.freeOnly
+    ? t(lang, "price-free")
+    : t(lang, "price-from", { price: formatRub(item.fromKopecks, lang) });
+  return { text: `${marks}${item.name} · ${price}`, callback_data: encodeAction({ a: "card", model: item.id, page }) };
+}
+
+/** "Name — what it is good at", one line a model, under a list's title. */
+function goodAtLines(items: readonly ModelListItem[]): string[] {
+  const lines = items.flatMap((item) =>
+    item.goodAt === undefined ? [] : [`• <b>${escapeHtml(item.name)}</b> — ${escapeHtml(item.goodAt)}`],
+  );
+  return lines.length === 0 ? [] : ["", ...lines];
+}
+
+/** The card's price, and what its free options do once the day's free quota is used up. */
+function cardPriceLine(card: ModelCard, price: string, ctx: ViewContext): string {
+  const { t, lang } = ctx;
+  if (card.freeOnly) return t(lang, "card-price-free-only", { n: ctx.freeDailyLimit });
+  const line = t(lang, "card-price", { price });
+  if (card.paidAfterFree) return `${line} (${t(lang, "card-free-then-paid", { n: ctx.freeDailyLimit })})`;
+  return card.free ? `${line} (${t(lang, "card-free")})` : line;
 }

@@ -63,6 +63,7 @@ const app: HostApp = {
       load: (keys) => services.loadMany(keys),
       scan: (prefix, options) => services.scan(prefix, options),
       log,
+      now: () => clock.now(),
       jobs: {
         kie: new KieClient({
           ...data.kie,

@@ -16,10 +16,15 @@ export interface Notice {
 }
 
 /** A screen. */
+/** The longest text a search keeps (code points): a model name is shorter, and the view stays small. */
+export const SEARCH_MAX_LENGTH = 64;
+
 export type View =
   | { readonly kind: "main"; readonly greetName?: string }
   | { readonly kind: "section"; readonly section: string; readonly page: number }
   | { readonly kind: "card"; readonly modelId: string; readonly page: number }
+  /** The models a text typed at the main menu finds (the text cut to `SEARCH_MAX_LENGTH`). */
+  | { readonly kind: "search"; readonly text: string }
   | { readonly kind: "wizard"; readonly wizard: Wizard }
   | { readonly kind: "info"; readonly page: InfoPage }
   | { readonly kind: "notice" }

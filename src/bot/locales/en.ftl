@@ -30,10 +30,16 @@ per-minute = per minute
 per-1000_chars = per 1000 characters
 per-megapixel = per megapixel
 free-badge = 🆓
+new-badge = 🆕
+price-free = free
 card-sends = You send: { $what }
 card-gets = You get: { $what }
 card-price = Price: { $price }
 card-free = has a free option
+card-free-then-paid = { $n } free a day, then this price
+card-price-free-only = Price: free, { $n } a day (free only: when they are used up, new ones arrive at midnight)
+search-found = Models found for «{ $text }»: { $n }
+search-none = I found no model called «{ $text }». Type a model's name (Kling, Veo, Nano Banana…) or pick from the menu.
 card-time = Usually ready in { $time }
 media-image = a photo
 media-video = a video
@@ -79,7 +85,7 @@ outdated = This button is outdated. Here is a fresh menu.
 too-fast = Too fast. Please wait a couple of seconds.
 error = Something went wrong and we are looking into it. Please try again.
 cancelled = Cancelled.
-unknown-input = I understand commands and buttons. Open the menu: /menu
+unknown-input = I understand commands, buttons and model names (write “Kling” or “Veo”). Open the menu: /menu
 expected-media = Now I need { $media ->
     [image] a photo
     [video] a video
@@ -152,6 +158,7 @@ field-negative_prompt = Avoid
 field-prompt = Description
 field-text = Text
 
+confirm-free-used = Today's free generations are used up, so this one is paid.
 confirm-free-none = Today's free generations are used up: new ones arrive at midnight (or with friends you invite).
 btn-cancel-job = ✖️ Cancel generation
 btn-retry = 🔁 Try again

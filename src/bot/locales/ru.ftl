@@ -30,10 +30,16 @@ per-minute = за минуту
 per-1000_chars = за 1000 символов
 per-megapixel = за мегапиксель
 free-badge = 🆓
+new-badge = 🆕
+price-free = бесплатно
 card-sends = Вы отправляете: { $what }
 card-gets = Вы получаете: { $what }
 card-price = Цена: { $price }
 card-free = есть бесплатный вариант
+card-free-then-paid = { $n } в день бесплатно, дальше по этой цене
+card-price-free-only = Цена: бесплатно, { $n } в день (только бесплатно: когда закончатся, новые появятся в полночь)
+search-found = Нашлось моделей по запросу «{ $text }»: { $n }
+search-none = Не нашёл модель «{ $text }». Напишите название модели (Kling, Veo, Nano Banana…) или выберите в меню.
 card-time = Обычно готово за { $time }
 media-image = фото
 media-video = видео
@@ -79,7 +85,7 @@ outdated = Эта кнопка устарела. Вот свежее меню.
 too-fast = Слишком часто. Подождите пару секунд.
 error = Что-то пошло не так, мы уже разбираемся. Попробуйте ещё раз.
 cancelled = Отменено.
-unknown-input = Я понимаю команды и кнопки. Откройте меню: /menu
+unknown-input = Я понимаю команды, кнопки и названия моделей (напишите «Kling» или «Veo»). Откройте меню: /menu
 expected-media = Сейчас нужно { $media ->
     [image] фото
     [video] видео
@@ -152,6 +158,7 @@ field-negative_prompt = Чего избегать
 field-prompt = Описание
 field-text = Текст
 
+confirm-free-used = Бесплатные генерации на сегодня закончились, эта — платная.
 confirm-free-none = Бесплатные генерации на сегодня закончились: новые появятся в полночь (или по приглашениям друзей).
 btn-cancel-job = ✖️ Отменить генерацию
 btn-retry = 🔁 Попробовать снова
