@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import { DEFAULT_PRICING, type Pricing, priceModel } from "./pricing.ts";
 import { CatalogFile, type Field, type Model, type OptionValue, type Sku } from "./schema.ts";
-import { searchTextOf } from "./search.ts";
+import { type SearchKey, searchKeyOf } from "./search.ts";
 import { FREE_SECTION, SECTIONS, sectionOf } from "./sections.ts";
 
 /** A problem that makes the catalog unusable: where it is and what is wrong. */
@@ -61,8 +61,8 @@ export interface IndexedModel {
   readonly freeOnly: boolean;
   /** When it joined the catalog (ms since the epoch), for the "New" mark. */
   readonly addedAtMs?: number;
-  /** Its names, ids and aliases, normalized for search (see `search.ts`). */
-  readonly searchText: string;
+  /** Its names, ids and aliases, folded for search (see `search.ts`). */
+  readonly searchKey: SearchKey;
   /** Shown in menus; false with `hiddenReason` when unavailable or not priceable. */
   readonly visible: boolean;
   readonly hiddenReason?: string;
@@ -264,7 +264,7 @@ function indexModel(model: Model): IndexedModel {
     hasFree: model.skus.some((sku) => sku.free),
     freeOnly: paid.length === 0,
     ...(model.addedAt === undefined ? {} : { addedAtMs: Date.parse(model.addedAt) }),
-    searchText: searchTextOf(model),
+    searchKey: searchKeyOf(model),
     visible: hiddenReason === undefined,
     ...(hiddenReason === undefined ? {} : { hiddenReason }),
   };

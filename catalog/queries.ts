@@ -1,7 +1,7 @@
 /** What menus show: sections with counts, paged model lists, search results, model cards. */
 import type { CatalogIndex, IndexedModel } from "./build.ts";
 import type { GenerationType, InputMedia, Localized, OutputMedia } from "./schema.ts";
-import { matchScore } from "./search.ts";
+import { matchScore, searchQueryOf } from "./search.ts";
 import { FREE_SECTION, SECTIONS } from "./sections.ts";
 
 /** A language of the bot. */
@@ -107,12 +107,14 @@ export function modelPage(
 
 /** The visible models a typed text finds (see `search.ts`), best match first, then in menu order. */
 export function searchModels(index: CatalogIndex, text: string, lang: Lang, now: number, limit: number): SearchResult {
+  const query = searchQueryOf(text);
+  if (query === undefined) return { items: [], total: 0 };
   const found: { indexed: IndexedModel; score: number; order: number }[] = [];
   let order = 0;
   for (const indexed of index.models.values()) {
     order++;
     if (!indexed.visible) continue;
-    const score = matchScore(indexed.searchText, text);
+    const score = matchScore(indexed.searchKey, query);
     if (score > 0) found.push({ indexed, score, order });
   }
   found.sort((a, b) => b.score - a.score || a.order - b.order);

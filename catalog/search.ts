@@ -54,41 +54,72 @@ export function foldText(text: string): string {
 
 /** The folded text with Russian letters spelled in Latin ones. */
 function latin(folded: string): string {
-  return [...folded].map((char) => LATIN[char] ?? char).join("");
+  let out = "";
+  for (const char of folded) out += LATIN[char] ?? char;
+  return out;
 }
 
-/** What a model is found by, folded: names, ids and aliases, in Cyrillic and in Latin spelling. */
-export function searchTextOf(model: Model): string {
+/** What a model is found by, folded once at build time. */
+export interface SearchKey {
+  /** Names, ids and aliases, in Cyrillic and in Latin spelling. */
+  readonly names: readonly string[];
+  /** The names joined by " | ", to reject a model with one scan per query word. */
+  readonly joined: string;
+  /** Every name from each of its words on, without spaces, each after a newline ("\nnanobanana2\nbanana2…"). */
+  readonly tails: string;
+}
+
+export function searchKeyOf(model: Model): SearchKey {
   const folded = [model.name.ru, model.name.en, model.id, model.kieModel ?? "", ...model.aliases].map(foldText);
-  return [...new Set([...folded, ...folded.map(latin)])].join(" | ");
+  const names = [...new Set([...folded, ...folded.map(latin)])].filter((name) => name !== "");
+  const tails = new Set(
+    names.flatMap((name) => {
+      const words = name.split(" ");
+      return words.map((_, i) => words.slice(i).join(""));
+    }),
+  );
+  return { names, joined: names.join(" | "), tails: [...tails].map((tail) => `\n${tail}`).join("") };
+}
+
+/** A query folded once for a whole search. */
+export interface SearchQuery {
+  readonly variants: readonly { readonly phrase: string; readonly words: readonly string[] }[];
+  /** The query without spaces, after a newline, to find among a key's `tails`. */
+  readonly squeezed: readonly string[];
+}
+
+/** Undefined for a query too short to search by (under two letters or digits). */
+export function searchQueryOf(text: string): SearchQuery | undefined {
+  const folded = foldText(text);
+  if (folded.length < 2) return undefined;
+  const phrases = [...new Set([folded, latin(folded)])];
+  return {
+    variants: phrases.map((phrase) => ({ phrase, words: phrase.split(" ") })),
+    squeezed: phrases
+      .map((phrase) => phrase.replaceAll(" ", ""))
+      .filter((phrase) => phrase.length >= 3)
+      .map((phrase) => `\n${phrase}`),
+  };
 }
 
 /**
- * How well `text` (a model's `searchText`) matches a query: 0 for no match;
- * higher for a match at the start of a name, then for every word found.
+ * How well a model matches a query: 0 for no match; 3 when a name starts
+ * with it, 2 when a word does, 1 when every word starts a word of a name
+ * or the query typed without spaces ("nanobanana", "seedance2") starts a tail.
  */
-export function matchScore(searchText: string, query: string): number {
-  const folded = foldText(query);
-  if (folded.length < 2) return 0;
-  const variants = [...new Set([folded, latin(folded)])];
+export function matchScore(key: SearchKey, query: SearchQuery): number {
   let best = 0;
-  for (const variant of variants) {
-    const words = variant.split(" ");
-    // Every word must start a word of the text ("nano ban" finds "Nano Banana").
-    if (!words.every((word) => startsWord(searchText, word))) continue;
-    const score = startsName(searchText, variant) ? 3 : startsWord(searchText, variant) ? 2 : 1;
-    best = Math.max(best, score);
+  for (const { phrase, words } of query.variants) {
+    if (!words.every((word) => startsWord(key.joined, word))) continue;
+    for (const name of key.names) {
+      // Every word must start a word of the name ("nano ban" finds "Nano Banana").
+      if (!words.every((word) => startsWord(name, word))) continue;
+      best = Math.max(best, name.startsWith(phrase) ? 3 : startsWord(name, phrase) ? 2 : 1);
+      if (best === 3) return best;
+    }
   }
-  // Typed without spaces ("nanobanana", "seedance2"): from a word's start, against names without them.
-  if (best === 0) {
-    const squeezed = variants.map((variant) => variant.replaceAll(" ", "")).filter((variant) => variant.length >= 3);
-    const tails = searchText.split(" | ").flatMap((name) => {
-      const words = name.split(" ");
-      return words.map((_, i) => words.slice(i).join(""));
-    });
-    if (squeezed.some((variant) => tails.some((tail) => tail.startsWith(variant)))) best = 1;
-  }
-  return best;
+  if (best > 0) return best;
+  return query.squeezed.some((phrase) => key.tails.includes(phrase)) ? 1 : 0;
 }
 
 function startsWord(text: string, word: string): boolean {
@@ -98,8 +129,4 @@ function startsWord(text: string, word: string): boolean {
     at = text.indexOf(word, at + 1);
   }
   return false;
-}
-
-function startsName(text: string, phrase: string): boolean {
-  return text.split(" | ").some((name) => name.startsWith(phrase));
 }
