@@ -206,6 +206,7 @@ function endpointOf(indexed: IndexedModel, facts: KieFactsIndex): KieEndpointFac
 function typesOf(field: Field): readonly string[] {
   switch (field.kind) {
     case "prompt":
+      return field.dialogue ? ["array"] : ["string"];
     case "text":
     case "link":
       return ["string"];
@@ -340,6 +341,12 @@ function limitProblems(indexed: IndexedModel, field: Field, fact: KieFieldFact):
   const problems: string[] = [];
   const refused = (values: readonly unknown[]) =>
     values.flatMap((value) => checkKieValue(fact, value).map(() => value));
+  if (field.kind === "prompt" && field.dialogue) {
+    // Sent as turns: [{ text, voice }].
+    if (fact.type !== "array" || (fact.itemType ?? "object") !== "object")
+      problems.push(`KIE now documents ${fact.type} of ${fact.itemType}, not dialogue turns`);
+    return problems;
+  }
   switch (field.kind) {
     case "prompt":
     case "text":

@@ -3,6 +3,7 @@
  * body with KIE's own field names and media URLs in the right fields.
  */
 import type { IndexedModel, Params } from "./build.ts";
+import { dialogueOf, isDialogueField } from "./dialogue.ts";
 import type { EndpointFamily } from "./schema.ts";
 import { type FieldError, validateParams } from "./validate.ts";
 
@@ -46,6 +47,10 @@ export function kieRequestFor(indexed: IndexedModel, params: Params, callBackUrl
     if (field.kind === "media") {
       const urls = typeof value === "string" ? [value] : (value as readonly string[]);
       input[field.name] = field.multiple ? [...urls] : urls[0];
+    } else if (isDialogueField(field)) {
+      const dialogue = dialogueOf(field, String(value));
+      // Validated above: a dialogue that does not parse never gets here.
+      if (dialogue.ok) input[field.name] = dialogue.turns;
     } else {
       input[field.name] = value;
     }

@@ -4,7 +4,7 @@
  * parameters with their defaults sit behind a "Parameters" screen.
  */
 import type { IndexedModel, ParamValue } from "./build.ts";
-import type { Field, InputMedia, OptionValue } from "./schema.ts";
+import type { Field, InputMedia, Localized, OptionValue } from "./schema.ts";
 
 /** One step of the wizard. */
 export type PlanStep =
@@ -17,7 +17,14 @@ export type PlanStep =
       readonly maxMb: number;
       readonly required: boolean;
     }
-  | { readonly kind: "prompt"; readonly field: string; readonly maxLength: number; readonly minLength: number }
+  | {
+      readonly kind: "prompt";
+      readonly field: string;
+      readonly maxLength: number;
+      readonly minLength: number;
+      /** For a dialogue: the voices' names, given to speakers in the order they first speak. */
+      readonly voices?: readonly Localized[];
+    }
   | { readonly kind: "link"; readonly field: string; readonly hosts: readonly string[] }
   | {
       readonly kind: "option";
@@ -78,7 +85,13 @@ function stepOf(indexed: IndexedModel, field: Field): PlanStep {
         required: field.required,
       };
     case "prompt":
-      return { kind: "prompt", field: field.name, maxLength: field.maxLength, minLength: field.minLength ?? 1 };
+      return {
+        kind: "prompt",
+        field: field.name,
+        maxLength: field.maxLength,
+        minLength: field.minLength ?? 1,
+        ...(field.dialogue ? { voices: field.dialogue.voices.map((voice) => voice.name) } : {}),
+      };
     case "link":
       return { kind: "link", field: field.name, hosts: field.hosts };
     case "enum":

@@ -3,6 +3,7 @@
  * `price_unresolved` error. Never a fallback to another SKU.
  */
 import { type IndexedModel, type Params, type ParamValue, skuKey } from "./build.ts";
+import { dialogueOf, isDialogueField, spokenLength } from "./dialogue.ts";
 import type { Meter, OptionValue, Sku } from "./schema.ts";
 import { type FieldError, validateParams } from "./validate.ts";
 
@@ -61,7 +62,7 @@ export function priceOf(indexed: IndexedModel, params: Params, measures: Measure
       quote: { modelId: indexed.model.id, kopecks: sku.kopecks, free: sku.free, credits: sku.credits, sku: sku.params },
     };
   }
-  const quantity = unitsOf(meter, params, measures);
+  const quantity = unitsOf(indexed, meter, params, measures);
   if (quantity === undefined) return unresolved("missing_measure", 1);
   const units = billedUnits(meter, quantity);
   if (units > meter.max) return unresolved("over_limit", 1);
@@ -137,14 +138,19 @@ function priceValues(indexed: IndexedModel, params: Params): Record<string, Para
   return out;
 }
 
-function unitsOf(meter: Meter, params: Params, measures: Measures): number | undefined {
+function unitsOf(indexed: IndexedModel, meter: Meter, params: Params, measures: Measures): number | undefined {
   const { source } = meter;
   switch (source.kind) {
     case "media_duration":
       return measures.mediaSeconds?.[source.field];
     case "text_length": {
       const text = params[source.field];
-      return typeof text === "string" ? [...text].length : undefined;
+      if (typeof text !== "string") return undefined;
+      const field = indexed.fieldsByName.get(source.field);
+      if (!isDialogueField(field)) return [...text].length;
+      // KIE bills a dialogue's spoken text, not the speakers' names.
+      const dialogue = dialogueOf(field, text);
+      return dialogue.ok ? spokenLength(dialogue.turns) : undefined;
     }
     case "param": {
       const value = Number(params[source.field]);

@@ -66,6 +66,18 @@ export const Field = z.discriminatedUnion("kind", [
     kind: z.literal("prompt"),
     minLength: z.number().int().min(1).optional(),
     maxLength: z.number().int().min(1),
+    /**
+     * A script of "Name: line" turns sent as KIE's `[{ text, voice }]`: the
+     * first speaker gets the first voice, and so on (see `dialogue.ts`).
+     */
+    dialogue: z
+      .object({
+        voices: z
+          .array(z.object({ id: z.string().min(1).max(64), name: z.object({ ru: Name.shape.ru, en: Name.shape.en }) }))
+          .min(1)
+          .max(10),
+      })
+      .optional(),
   }),
   z.object({
     ...fieldBase,

@@ -3,6 +3,7 @@
  * is a typed error naming its field, so the wizard can say what is wrong.
  */
 import type { IndexedModel, Params, ParamValue } from "./build.ts";
+import { dialogueOf, isDialogueField } from "./dialogue.ts";
 import type { Field } from "./schema.ts";
 
 /** Why one field's value is not accepted. */
@@ -19,7 +20,8 @@ export type FieldErrorCode =
   | "too_few_items"
   | "too_many_items"
   | "bad_url"
-  | "host_not_allowed";
+  | "host_not_allowed"
+  | "too_many_speakers";
 
 /** A typed validation error of one field. */
 export interface FieldError {
@@ -65,6 +67,12 @@ export function checkField(field: Field, value: ParamValue, offered?: readonly u
       const length = [...value].length;
       if (field.kind === "prompt" && length < (field.minLength ?? 1)) return error("too_short", field.minLength ?? 1);
       if (length > field.maxLength) return error("too_long", field.maxLength);
+      if (isDialogueField(field)) {
+        const dialogue = dialogueOf(field, value);
+        if (!dialogue.ok) {
+          return dialogue.problem === "empty" ? error("too_short", 1) : error("too_many_speakers", dialogue.max);
+        }
+      }
       return undefined;
     }
     case "link": {

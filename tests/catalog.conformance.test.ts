@@ -47,6 +47,13 @@ function textOf(length: number): string {
   return Array.from({ length }, (_, i) => pieces[i % pieces.length]).join("");
 }
 
+/** A dialogue of exactly `length` characters in which every one of `speakers` speaks. */
+function scriptOf(speakers: number, length: number): string {
+  const lines = Array.from({ length: speakers }, (_, i) => `Голос ${i + 1}: Привет 🦊`);
+  const head = lines.join("\n");
+  return `${head}${textOf(length - [...head].length)}`;
+}
+
 const excused = (model: string, field: string) => exceptions.some((e) => e.model === model && e.field === field);
 const used = new Set<string>();
 function tolerated(model: string, violation: string): boolean {
@@ -87,6 +94,9 @@ function factOf(endpoint: KieEndpointFact, name: string): KieFieldFact | undefin
 function collectedValue(indexed: IndexedModel, field: Field, size: "min" | "max"): ParamValue {
   if (field.kind === "media")
     return Array.from({ length: size === "min" ? field.minItems : field.maxItems }, () => URLS[field.media]);
+  if (field.kind === "prompt" && field.dialogue) {
+    return size === "min" ? "Аня: Привет! 👋" : scriptOf(field.dialogue.voices.length, field.maxLength);
+  }
   if (field.kind === "prompt" || field.kind === "text") return size === "min" ? "A red fox" : textOf(field.maxLength);
   return sampleValue(indexed, field);
 }
@@ -216,6 +226,12 @@ describe("catalog conformance with KIE's documented schemas", () => {
 function limitProblems(indexed: IndexedModel, field: Field, fact: KieFieldFact): string[] {
   const problems: string[] = [];
   const values = (list: readonly unknown[]) => list.flatMap((value) => checkKieValue(fact, value));
+  if (field.kind === "prompt" && field.dialogue) {
+    // Sent as turns: [{ text, voice }].
+    if (fact.type !== "array" || (fact.itemType ?? "object") !== "object")
+      problems.push(`dialogue turns sent where KIE documents ${fact.type} of ${fact.itemType}`);
+    return problems;
+  }
   switch (field.kind) {
     case "prompt":
     case "text":

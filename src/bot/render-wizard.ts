@@ -1,4 +1,5 @@
 /** The wizard's screens: a step, the Parameters screen, the confirmation. */
+import type { Localized } from "../../catalog/schema.ts";
 import { fitQuote, TELEGRAM_LIMITS } from "../telegram/text.ts";
 import { encodeAction } from "./callback-data.ts";
 import { formatRub } from "./money.ts";
@@ -58,9 +59,17 @@ export function renderWizard(
       if (count >= Number(s.minItems)) rows.push([button("btn-done", { a: "done", w })]);
       break;
     }
-    case "prompt":
-      ask = t(lang, "step-prompt", { max: Number(s.maxLength) });
+    case "prompt": {
+      const voices = s.voices as Localized[] | undefined;
+      ask = voices
+        ? t(lang, "step-dialogue", {
+            max: Number(s.maxLength),
+            speakers: voices.length,
+            voices: voices.map((voice) => escapeHtml(voice[lang])).join(", "),
+          })
+        : t(lang, "step-prompt", { max: Number(s.maxLength) });
       break;
+    }
     case "link":
       ask = t(lang, "step-link", { host: String((s.hosts as string[])[0]) });
       break;
@@ -117,13 +126,17 @@ function renderConfirm(
     t(lang, "confirm-title"),
     t(lang, "confirm-model", { model: escapeHtml(data.card?.name ?? wizard.modelId) }),
   ];
-  const prompt = wizard.values.prompt ?? wizard.values.text;
+  // The main text is quoted on its own line: the prompt step's field (a prompt, a text to speak, a dialogue).
+  const promptField =
+    [...wizard.steps, ...wizard.optional].find((step) => step.kind === "prompt")?.field ??
+    (wizard.values.prompt === undefined ? "text" : "prompt");
+  const prompt = wizard.values[promptField];
   const promptLine = lines.length;
   if (typeof prompt === "string") lines.push("");
   const files = Object.values(wizard.media).reduce((sum, items) => sum + items.length, 0);
   if (files > 0) lines.push(t(lang, "confirm-media", { files }));
   const params = Object.entries(wizard.values)
-    .filter(([field]) => field !== "prompt" && field !== "text")
+    .filter(([field]) => field !== promptField)
     .map(([field, value]) => `${fieldLabel(field, ctx)} ${valueLabel(value, ctx)}`);
   if (params.length > 0) lines.push(t(lang, "confirm-params", { params: escapeHtml(params.join(", ")) }));
   if (data.card) {

@@ -63,6 +63,7 @@ step-media = Send { $media ->
 }. Largest size: { $mb } MB.
 step-media-more = Received { $count } of { $max }. Send more or press Done.
 step-prompt = Write a description in one message (up to { $max } characters).
+step-dialogue = Write the dialogue in one message, one line per turn: "Name: text" (up to { $max } characters). Up to { $speakers } speakers; they get the voices in the order they first speak: { $voices }.
 step-link = Send the link to the video on { $host }.
 step-option = Choose: { $field }
 step-bool = { $field }?
@@ -102,6 +103,7 @@ file-wrong-type = This file does not fit: I need { $media ->
 media-limit = No more than { $max } files here. Press Done.
 text-too-long = Too long: { $length } characters, the limit is { $max }.
 text-too-short = Too short: at least { $min } characters, please.
+dialogue-too-many-speakers = The dialogue has { $n } speakers, and there are only { $max } voices. Keep it to { $max } names.
 number-invalid = I need a number from { $min } to { $max }.
 link-invalid = I need a link like https://{ $host }/…
 model-gone = This model is not available now. Please choose another one.
