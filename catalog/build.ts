@@ -5,7 +5,7 @@
  * never lazily on a first click.
  */
 import type { z } from "zod";
-import { DEFAULT_PRICING, type Pricing, priceModel } from "./pricing.ts";
+import { costKopecks, costRate, DEFAULT_PRICING, type Pricing, priceModel, soldUnderCost } from "./pricing.ts";
 import { CatalogFile, type Field, type Model, type OptionValue, type Sku } from "./schema.ts";
 import { type SearchKey, searchKeyOf } from "./search.ts";
 import { FREE_SECTION, SECTIONS, sectionOf } from "./sections.ts";
@@ -125,6 +125,16 @@ export function buildCatalog(
     if (seen.has(model.id)) problems.push({ file, model: model.id, path: "id", message: "duplicate model id" });
     seen.add(model.id);
     for (const message of crossCheck(model)) problems.push({ file, model: model.id, ...message });
+    model.skus.forEach((sku, i) => {
+      if (!soldUnderCost(sku, pricing)) return;
+      const cost = Math.ceil(costKopecks(sku.credits, pricing) - 1e-6);
+      problems.push({
+        file,
+        model: model.id,
+        path: `skus[${i}]`,
+        message: `sold under KIE's cost: ${sku.kopecks} kopecks for ${sku.credits} credits, which cost ${cost} at ${costRate(pricing)} kopecks a credit`,
+      });
+    });
   }
   if (problems.length > 0) throw new CatalogError(problems);
 

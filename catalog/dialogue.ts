@@ -6,8 +6,8 @@
  *
  * turned into the turns KIE's dialogue models take, `[{ text, voice }]`.
  * Speakers get the model's voices in the order they first speak; a line
- * without a name continues the turn before it, and a text without any names
- * is one speaker's monologue.
+ * without a name continues the turn before it, lines before the first name
+ * are the first speaker's, and a text without any names is a monologue.
  */
 import type { Field } from "./schema.ts";
 
@@ -29,30 +29,47 @@ export type DialogueParse =
  */
 const SPEAKER_LINE = /^\s*(\p{L}[\p{L}\p{N}\p{M} ._'’-]{0,31}?)\s*[:：](?![\d/])\s?(.*)$/u;
 
-export function parseDialogue(text: string, voices: readonly string[]): DialogueParse {
-  const speakers: string[] = [];
+/** Why a script is not a dialogue the model can voice. */
+export type DialogueProblem =
+  | { readonly problem: "too_many_speakers"; readonly speakers: number; readonly max: number }
+  | { readonly problem: "empty" };
+
+/** The turns by speaker number (0 for the first to speak), and how many speakers there are. */
+function splitTurns(text: string): { speakers: number; turns: { speaker: number; text: string }[] } {
+  const names: string[] = [];
+  const intro: string[] = [];
   const turns: { speaker: number; lines: string[] }[] = [];
   for (const line of text.split(/\r?\n/)) {
     const labelled = SPEAKER_LINE.exec(line);
     if (labelled) {
       const name = labelled[1]!.toLocaleLowerCase();
-      let speaker = speakers.indexOf(name);
-      if (speaker < 0) speaker = speakers.push(name) - 1;
+      let speaker = names.indexOf(name);
+      if (speaker < 0) speaker = names.push(name) - 1;
       turns.push({ speaker, lines: [labelled[2]!.trim()] });
     } else if (line.trim() !== "") {
-      const last = turns.at(-1);
-      if (last) last.lines.push(line.trim());
-      else turns.push({ speaker: speakers.push("") - 1, lines: [line.trim()] });
+      (turns.at(-1)?.lines ?? intro).push(line.trim());
     }
   }
-  if (speakers.length > voices.length) {
-    return { ok: false, problem: "too_many_speakers", speakers: speakers.length, max: voices.length };
-  }
+  // Lines before the first name are the first speaker's (a text without names is one speaker's).
+  if (intro.length > 0) turns.unshift({ speaker: 0, lines: intro });
   const spoken = turns
-    .map((turn) => ({ text: turn.lines.filter((part) => part !== "").join("\n"), voice: voices[turn.speaker]! }))
+    .map((turn) => ({ speaker: turn.speaker, text: turn.lines.filter((part) => part !== "").join("\n") }))
     .filter((turn) => turn.text !== "");
-  if (spoken.length === 0) return { ok: false, problem: "empty" };
-  return { ok: true, turns: spoken, speakers: speakers.length };
+  return { speakers: Math.max(names.length, intro.length > 0 ? 1 : 0), turns: spoken };
+}
+
+/** What is wrong with a script for a model with `voices` voices, if anything. */
+export function dialogueProblem(text: string, voices: number): DialogueProblem | undefined {
+  const { speakers, turns } = splitTurns(text);
+  if (speakers > voices) return { problem: "too_many_speakers", speakers, max: voices };
+  return turns.length === 0 ? { problem: "empty" } : undefined;
+}
+
+export function parseDialogue(text: string, voices: readonly string[]): DialogueParse {
+  const problem = dialogueProblem(text, voices.length);
+  if (problem) return { ok: false, ...problem };
+  const { speakers, turns } = splitTurns(text);
+  return { ok: true, speakers, turns: turns.map((turn) => ({ text: turn.text, voice: voices[turn.speaker]! })) };
 }
 
 /** What KIE bills a dialogue by: the characters of its turns, names left out. */

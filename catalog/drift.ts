@@ -23,7 +23,7 @@ import {
   type KieFieldFact,
   kieEndpointFact,
 } from "./kie-schema.ts";
-import { costKopecks, type Pricing } from "./pricing.ts";
+import { costKopecks, costRate, type Pricing } from "./pricing.ts";
 import type { FeedRef, Field, Meter, OptionValue } from "./schema.ts";
 
 /** One row of KIE's price feed, as the snapshot (`kie-facts/snapshots/prices-*.json`) holds it. */
@@ -538,7 +538,7 @@ function priceFindings(
           group: "margins",
           model: model.id,
           subject,
-          message: `margin ${percent(margin)}: price ${sku.kopecks} kopecks${model.meter ? ` per ${model.meter.unit}` : ""}, KIE's cost ${round(cost)} kopecks (${round(credits)} credits at ${input.pricing.kopecksPerCredit})`,
+          message: `margin ${percent(margin)}: price ${sku.kopecks} kopecks${model.meter ? ` per ${model.meter.unit}` : ""}, KIE's cost ${round(cost)} kopecks (${round(credits)} credits at ${costRate(input.pricing)})`,
           invalid: false,
         });
       }

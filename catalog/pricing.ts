@@ -15,8 +15,14 @@ import type { Model, ModelData, Sku, SkuData } from "./schema.ts";
 export const DEFAULT_KOPECKS_PER_CREDIT = 78.57;
 
 export interface Pricing {
-  /** What one KIE credit costs the operator, in kopecks (1 credit = $0.005). */
+  /** What one KIE credit is sold for before the markup, in kopecks (`KOPECKS_PER_CREDIT`). */
   readonly kopecksPerCredit: number;
+  /**
+   * What one credit costs the operator, in kopecks (`KIE_CREDIT_COST_KOPECKS`;
+   * KIE sells credits at $0.005): the cost /stats, the margin checks and the
+   * catalog's under-cost check count. When unset, the sale rate.
+   */
+  readonly costKopecksPerCredit?: number;
 }
 
 export const DEFAULT_PRICING: Pricing = { kopecksPerCredit: DEFAULT_KOPECKS_PER_CREDIT };
@@ -24,14 +30,24 @@ export const DEFAULT_PRICING: Pricing = { kopecksPerCredit: DEFAULT_KOPECKS_PER_
 /** Floating-point slack: 100 credits at 78.57 must be 7,857 kopecks, not 7,858. */
 const EPSILON = 1e-6;
 
-/** The cost of `credits` in kopecks at the rate (not rounded). */
+/** What `credits` cost the operator, in kopecks (not rounded). */
 export function costKopecks(credits: number, pricing: Pricing): number {
-  return credits * pricing.kopecksPerCredit;
+  return credits * costRate(pricing);
 }
 
-/** A SKU's price: the explicit one, else KIE's cost with the markup, rounded up to a kopeck. */
+/** Kopecks one credit costs the operator. */
+export function costRate(pricing: Pricing): number {
+  return pricing.costKopecksPerCredit ?? pricing.kopecksPerCredit;
+}
+
+/** True when a paid SKU's price is under what KIE charges for it (a free one costs the operator by design). */
+export function soldUnderCost(sku: Sku, pricing: Pricing): boolean {
+  return !sku.free && sku.kopecks < costKopecks(sku.credits, pricing) - EPSILON;
+}
+
+/** A SKU's price: the explicit one, else its credits at the sale rate with the markup, rounded up to a kopeck. */
 export function skuKopecks(sku: SkuData, markup: number, pricing: Pricing): number {
-  return sku.kopecks ?? Math.max(1, Math.ceil(costKopecks(sku.credits, pricing) * markup - EPSILON));
+  return sku.kopecks ?? Math.max(1, Math.ceil(sku.credits * pricing.kopecksPerCredit * markup - EPSILON));
 }
 
 /** The model with every SKU priced (`markup`: the model's, else its section's). */

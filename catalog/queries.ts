@@ -23,7 +23,7 @@ export interface ModelListItem {
   readonly name: string;
   /** What it is best at, in a few words. */
   readonly goodAt?: string;
-  /** The lowest price ("from X ₽"), per unit for metered models; none for a free-only model. */
+  /** The lowest price ("from X ₽"), per unit for metered models; 0 for a free-only model, which shows none. */
   readonly fromKopecks: number;
   readonly perUnit: boolean;
   readonly free: boolean;

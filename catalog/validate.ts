@@ -3,7 +3,7 @@
  * is a typed error naming its field, so the wizard can say what is wrong.
  */
 import type { IndexedModel, Params, ParamValue } from "./build.ts";
-import { dialogueOf, isDialogueField } from "./dialogue.ts";
+import { dialogueProblem, isDialogueField } from "./dialogue.ts";
 import type { Field } from "./schema.ts";
 
 /** Why one field's value is not accepted. */
@@ -67,12 +67,9 @@ export function checkField(field: Field, value: ParamValue, offered?: readonly u
       const length = [...value].length;
       if (field.kind === "prompt" && length < (field.minLength ?? 1)) return error("too_short", field.minLength ?? 1);
       if (length > field.maxLength) return error("too_long", field.maxLength);
-      if (isDialogueField(field)) {
-        const dialogue = dialogueOf(field, value);
-        if (!dialogue.ok) {
-          return dialogue.problem === "empty" ? error("too_short", 1) : error("too_many_speakers", dialogue.max);
-        }
-      }
+      const dialogue = isDialogueField(field) ? dialogueProblem(value, field.dialogue.voices.length) : undefined;
+      if (dialogue?.problem === "empty") return error("too_short", 1);
+      if (dialogue?.problem === "too_many_speakers") return error("too_many_speakers", dialogue.max);
       return undefined;
     }
     case "link": {

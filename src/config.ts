@@ -173,10 +173,15 @@ export const ConfigSchema = z
       .max(3_600, { error: "seconds between re-reads of pending card payments, 30 to 3600" })
       .default(300),
     KOPECKS_PER_CREDIT: z.coerce
-      .number({ error: "kopecks one KIE credit costs, a positive number such as 78.57" })
-      .positive({ error: "kopecks one KIE credit costs, a positive number such as 78.57" })
-      .max(10_000, { error: "kopecks one KIE credit costs, a positive number such as 78.57" })
+      .number({ error: "kopecks one KIE credit sells for before the markup, a positive number such as 78.57" })
+      .positive({ error: "kopecks one KIE credit sells for before the markup, a positive number such as 78.57" })
+      .max(10_000, { error: "kopecks one KIE credit sells for before the markup, a positive number such as 78.57" })
       .default(DEFAULT_KOPECKS_PER_CREDIT),
+    KIE_CREDIT_COST_KOPECKS: z.coerce
+      .number({ error: "kopecks one KIE credit costs you, a positive number such as 45" })
+      .positive({ error: "kopecks one KIE credit costs you, a positive number such as 45" })
+      .max(10_000, { error: "kopecks one KIE credit costs you, a positive number such as 45" })
+      .optional(),
     KIE_BALANCE_ALERT_DAYS: z.coerce
       .number({ error: "days of recent KIE spend the balance must cover, 0 (off) to 90" })
       .min(0, { error: "days of recent KIE spend the balance must cover, 0 (off) to 90" })
@@ -458,7 +463,10 @@ export function parseConfig(
       : {}),
     trustProxy: value.TRUST_PROXY === "true",
     kvShared: value.KV_SHARED === undefined ? value.KV_URL !== undefined : value.KV_SHARED === "true",
-    pricing: { kopecksPerCredit: value.KOPECKS_PER_CREDIT },
+    pricing: {
+      kopecksPerCredit: value.KOPECKS_PER_CREDIT,
+      ...(value.KIE_CREDIT_COST_KOPECKS === undefined ? {} : { costKopecksPerCredit: value.KIE_CREDIT_COST_KOPECKS }),
+    },
     kieBalanceAlert: {
       days: value.KIE_BALANCE_ALERT_DAYS,
       checkMs: Math.round(value.KIE_BALANCE_CHECK_SECONDS * 1000),

@@ -53,6 +53,8 @@ describe("a dialogue model (in-thread, msw Bot API and KIE)", () => {
     );
     expect(screenOf(made).text).toContain("В диалоге 5 говорящих, а голосов только 4");
     expect(screenOf(made).text).toContain("«Имя: текст»");
+    made = await send(user.text("Аня:\nБорис:"));
+    expect(screenOf(made).text).toContain("Одни имена без реплик");
     expect(kie.tasks.size).toBe(0);
   });
 

@@ -26,6 +26,7 @@ const ctx = (lang: "ru" | "en"): ViewContext => ({
   support: undefined,
   freeDailyLimit: 5,
   freeLeft: 0,
+  freeBank: 0,
   balanceKopecks: 1_000_000,
   invited: 0,
   referralBonusEarned: 0,

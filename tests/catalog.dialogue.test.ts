@@ -51,6 +51,23 @@ describe("parseDialogue", () => {
     });
   });
 
+  it("gives lines before the first name to the first speaker, not to a speaker of their own", () => {
+    expect(parseDialogue("Сцена: кухня, утро.\nA: 1\nB: 2\nC: 3", VOICES)).toMatchObject({
+      ok: false,
+      problem: "too_many_speakers",
+    });
+    expect(parseDialogue("Утро на кухне.\nA: Привет\nB: Привет\nC: Пока", VOICES)).toEqual({
+      ok: true,
+      speakers: 3,
+      turns: [
+        { text: "Утро на кухне.", voice: "v1" },
+        { text: "Привет", voice: "v1" },
+        { text: "Привет", voice: "v2" },
+        { text: "Пока", voice: "v3" },
+      ],
+    });
+  });
+
   it("refuses more speakers than voices, and a dialogue of names only", () => {
     expect(parseDialogue("A: 1\nB: 2\nC: 3\nD: 4", VOICES)).toEqual({
       ok: false,

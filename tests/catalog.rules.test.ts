@@ -28,7 +28,7 @@ function fileWith(model: Record<string, unknown>, section = "images") {
             { name: "steps", kind: "number", required: false, integer: true, min: 1, max: 50, default: 20 },
           ],
           skus: [
-            { params: { resolution: "1K" }, credits: 4, kopecks: 300, free: false },
+            { params: { resolution: "1K" }, credits: 3, kopecks: 300, free: false },
             { params: { resolution: "2K" }, credits: 4, kopecks: 500, free: false },
           ],
           ...model,
@@ -105,7 +105,7 @@ describe("price guard", () => {
     const indexed = buildCatalog([
       fileWith({
         skus: [
-          { params: { resolution: "1K" }, credits: 4, kopecks: 300, free: false },
+          { params: { resolution: "1K" }, credits: 3, kopecks: 300, free: false },
           { params: { resolution: "1K" }, credits: 4, kopecks: 900, free: false },
           { params: { resolution: "2K" }, credits: 4, kopecks: 500, free: false },
         ],
@@ -126,7 +126,7 @@ describe("price guard", () => {
     const index = buildCatalog([
       fileWith({
         skus: [
-          { params: { resolution: "1K" }, credits: 4, kopecks: 300, free: false },
+          { params: { resolution: "1K" }, credits: 3, kopecks: 300, free: false },
           { params: { resolution: "1K" }, credits: 4, kopecks: 400, free: false },
         ],
       }),
@@ -162,7 +162,7 @@ describe("loading", () => {
     } catch (error) {
       expect((error as CatalogError).message).toContain('images.json model "test/model" at fields[0].maxLength');
     }
-    const wrongSku = fileWith({ skus: [{ params: { resolution: "9K" }, credits: 4, kopecks: 100, free: false }] });
+    const wrongSku = fileWith({ skus: [{ params: { resolution: "9K" }, credits: 1, kopecks: 100, free: false }] });
     expect(() => buildCatalog([wrongSku])).toThrow(
       'model "test/model" at skus[0].params.resolution: 9K is not one of the field\'s values',
     );

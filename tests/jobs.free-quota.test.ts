@@ -3,8 +3,13 @@
  * free-only option waits for tomorrow and charges nothing; an option marked
  * "pay" after the quota is charged its shown price, held once by its key.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import type { Quote } from "../catalog/quote.ts";
+import { createTranslator } from "../src/bot/i18n.ts";
 import { confirmOrder, type QuoteOutcome, receiveJobMessage, type UserContext } from "../src/bot/job-core.ts";
+import { renderView, type ViewContext } from "../src/bot/render.ts";
+import type { ViewData } from "../src/bot/render-parts.ts";
 import { initialUserState, type UserState, type Wizard } from "../src/bot/state.ts";
 import { dayOf } from "../src/ledger/day.ts";
 import { emptyWallet } from "../src/ledger/wallet.ts";
@@ -78,5 +83,54 @@ describe("a free option after the day's free quota", () => {
     const turn = order(poor, { ok: true, kopecks: 315, free: true, paidAfterFree: true, output: "image" });
     expect(turn.state.jobs["w-poor"]).toBeUndefined();
     expect(turn.immediate?.[0]).toMatchObject({ view: { kind: "shortfall", shortfallKopecks: 215 } });
+  });
+});
+
+describe("the confirmation of a free option says what the order will do", () => {
+  const t = createTranslator({
+    ru: readFileSync(new URL("../src/bot/locales/ru.ftl", import.meta.url), "utf8"),
+    en: readFileSync(new URL("../src/bot/locales/en.ftl", import.meta.url), "utf8"),
+  });
+  const view = (freeLeft: number, freeBank: number): ViewContext => ({
+    lang: "en",
+    t,
+    userId: USER,
+    botUsername: "kie_test_bot",
+    support: undefined,
+    freeDailyLimit: 1,
+    freeLeft,
+    freeBank,
+    balanceKopecks: 1_000,
+    invited: 0,
+    referralBonusEarned: 0,
+    timeZone: "Europe/Moscow",
+    starsPackages: [],
+    yooPackages: [],
+  });
+  const data = {
+    quote: { ok: true, quote: { modelId: "google/nano-banana", kopecks: 315, free: true, credits: 4 } as Quote },
+    card: { name: "Nano Banana", output: "image", typicalSeconds: 20, paidAfterFree: true },
+  } as unknown as ViewData;
+  const confirm = (freeLeft: number, freeBank: number) =>
+    renderView({ kind: "wizard", wizard: wizard("w-view") }, data, view(freeLeft, freeBank)).text;
+
+  it("in the order the order is charged: today's quota, then friends' free generations, then the price", () => {
+    expect(confirm(1, 3)).toContain("Price: free (1 left today)");
+    // Today's quota is used and friends brought some: the order draws one of those, so no price is shown.
+    const fromBank = confirm(0, 3);
+    expect(fromBank).toContain("Price: free, from the generations your friends brought you (3 left)");
+    expect(fromBank).not.toContain("3.15 ₽");
+    const paid = confirm(0, 0);
+    expect(paid).toContain("Today's free generations are used up, so this one is paid.");
+    expect(paid).toContain("Price: 3.15 ₽");
+    expect(paid).toContain("Balance: 10 ₽ → 6.85 ₽");
+  });
+
+  it("and the order does what the bank line says: a free generation from the bank, nothing held", () => {
+    const state = { ...quotaUsed("w-bank"), wallet: { ...quotaUsed("w-bank").wallet, bank: 3 } };
+    const turn = order(state, { ok: true, kopecks: 315, free: true, paidAfterFree: true, output: "image" });
+    expect(turn.state.jobs["w-bank"]?.charge).toEqual({ kind: "free", source: "bank" });
+    expect(turn.state.wallet.holds).toEqual({});
+    expect(turn.state.wallet.bank).toBe(2);
   });
 });

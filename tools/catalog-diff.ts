@@ -8,7 +8,8 @@
  * of catalog/kie-facts/snapshots/endpoints-2026-08.json, turned into facts by
  * `factsOf` of tools/kie-facts.ts) and a price feed (the shape of
  * prices-2026-10.json), and prints the findings of catalog/drift.ts grouped.
- * Prices are at `KOPECKS_PER_CREDIT` (default 78.57); `--margin-below` is the
+ * Prices are at `KOPECKS_PER_CREDIT` (default 78.57), KIE's cost at
+ * `KIE_CREDIT_COST_KOPECKS` (default: the same); `--margin-below` is the
  * margin, (price − KIE's cost) / price, under which a SKU is listed (default 0:
  * sold under cost).
  *
@@ -438,8 +439,10 @@ export function feedFromRecords(
   for (const record of records) {
     const key = descriptionKey(record.modelDescription);
     const named = byDescription.get(key);
-    const credits = Number(String(record.creditPrice).trim());
-    if (named === undefined || !Number.isFinite(credits)) {
+    const price = String(record.creditPrice).trim();
+    const credits = price === "" ? Number.NaN : Number(price);
+    // A record without a readable price is for a person to read, never a 0-credit row.
+    if (named === undefined || !Number.isFinite(credits) || credits < 0) {
       unnamed.push(record);
       continue;
     }
@@ -465,6 +468,8 @@ export interface DiffOptions {
   readonly docsBaseUrl?: string;
   readonly pricingBaseUrl?: string;
   readonly kopecksPerCredit?: number;
+  /** What a credit costs the operator (`KIE_CREDIT_COST_KOPECKS`), when not the sale rate. */
+  readonly costKopecksPerCredit?: number;
   readonly fetchOptions?: FetchOptions;
 }
 
@@ -484,7 +489,10 @@ export async function loadCatalogFrom(dir: string | undefined, pricing: Pricing)
 }
 
 export async function runDiff(options: DiffOptions = {}): Promise<DiffRun> {
-  const pricing: Pricing = { kopecksPerCredit: options.kopecksPerCredit ?? DEFAULT_KOPECKS_PER_CREDIT };
+  const pricing: Pricing = {
+    kopecksPerCredit: options.kopecksPerCredit ?? DEFAULT_KOPECKS_PER_CREDIT,
+    ...(options.costKopecksPerCredit === undefined ? {} : { costKopecksPerCredit: options.costKopecksPerCredit }),
+  };
   const catalog = await loadCatalogFrom(options.catalogDir, pricing);
   const pricesPath = options.prices ?? DEFAULT_PRICES;
   const known = PriceSnapshot.parse(readJson(pricesPath));
@@ -564,8 +572,20 @@ async function main(argv: readonly string[]): Promise<number> {
     .positive()
     .max(10_000)
     .safeParse(process.env.KOPECKS_PER_CREDIT || DEFAULT_KOPECKS_PER_CREDIT);
-  if (!margin.success || !rate.success) {
-    console.error(!margin.success ? "--margin-below must be a fraction such as 0.2" : "bad KOPECKS_PER_CREDIT");
+  const cost = z.coerce
+    .number()
+    .positive()
+    .max(10_000)
+    .optional()
+    .safeParse(process.env.KIE_CREDIT_COST_KOPECKS || undefined);
+  if (!margin.success || !rate.success || !cost.success) {
+    console.error(
+      !margin.success
+        ? "--margin-below must be a fraction such as 0.2"
+        : !rate.success
+          ? "bad KOPECKS_PER_CREDIT"
+          : "bad KIE_CREDIT_COST_KOPECKS",
+    );
     return 2;
   }
   const baseUrl = values["base-url"];
@@ -575,6 +595,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(values.catalog === undefined ? {} : { catalogDir: values.catalog }),
     marginBelow: margin.data,
     kopecksPerCredit: rate.data,
+    ...(cost.data === undefined ? {} : { costKopecksPerCredit: cost.data }),
     fetch: values.fetch,
     docsBaseUrl: baseUrl ?? process.env.KIE_DOCS_BASE_URL ?? KIE_DOCS_ORIGIN,
     pricingBaseUrl: baseUrl ?? process.env.KIE_PRICING_BASE_URL ?? KIE_PRICING_ORIGIN,

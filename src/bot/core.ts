@@ -94,6 +94,7 @@ function accountOf(state: UserState, ctx: UserContext): Account {
   return {
     availableKopecks: availableOf(state.wallet),
     freeLeft: freeLeftToday(state.wallet, ctx.now, ctx.rules.free),
+    freeBank: state.wallet.bank,
     invited: state.invited,
     referralBonusEarned: state.referralBonusEarned,
   };

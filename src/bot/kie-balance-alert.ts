@@ -23,7 +23,7 @@
 import { z } from "zod";
 import type { Log } from "../../actors/mod.ts";
 import { RECENT_DAYS, recentKieCredits, type ScanPages } from "../jobs/cost.ts";
-import { KIE_BALANCE_ALERT, kieBalanceNoticeKey } from "../jobs/keys.ts";
+import { KIE_BALANCE_ALERT, KIE_BALANCE_NOTICE_TTL_MS, kieBalanceNoticeKey } from "../jobs/keys.ts";
 import type { KvStore } from "../platform/types.ts";
 import type { Lang, Translate } from "./i18n.ts";
 import { restoreUserState } from "./state.ts";
@@ -161,16 +161,22 @@ async function notifyAdmins(options: KieBalanceWatchOptions, crossing: number, r
     const claimed = await kv
       .atomic()
       .check({ key, versionstamp: entry.versionstamp })
-      .set(key, { status: "sending", at: now, attempts })
+      .set(key, { status: "sending", at: now, attempts }, { expireIn: KIE_BALANCE_NOTICE_TTL_MS })
       .commit();
     if (!claimed.ok) continue;
     try {
       const lang = await adminLang(kv, adminId);
       await options.send(adminId, alertText(options.t, lang, options.days, reading));
-      await kv.atomic().set(key, { status: "sent", at: options.now(), attempts }).commit();
+      await kv
+        .atomic()
+        .set(key, { status: "sent", at: options.now(), attempts }, { expireIn: KIE_BALANCE_NOTICE_TTL_MS })
+        .commit();
     } catch (error) {
       log.warn({ adminId, crossing, attempts, err: error }, "an admin was not told the KIE balance is low");
-      await kv.atomic().set(key, { status: "failed", at: options.now(), attempts }).commit();
+      await kv
+        .atomic()
+        .set(key, { status: "failed", at: options.now(), attempts }, { expireIn: KIE_BALANCE_NOTICE_TTL_MS })
+        .commit();
     }
   }
 }

@@ -45,7 +45,7 @@ export async function performAdminEffect(shell: BotShell, effect: AdminEffect, i
     }
     case "adminStats": {
       const [stats, credits] = await Promise.all([
-        collectStats(shell.scan, Date.now(), shell.timeZone),
+        collectStats(shell.scan, shell.now(), shell.timeZone),
         shell.jobs.kie.credits().catch(() => undefined),
       ]);
       await shell.api.raw.sendMessage({

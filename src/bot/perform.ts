@@ -209,6 +209,7 @@ function viewContext(shell: BotShell, lang: Lang, userId: number, account?: Acco
     support: shell.support,
     freeDailyLimit: shell.freeDailyLimit,
     freeLeft: account?.freeLeft ?? shell.freeDailyLimit,
+    freeBank: account?.freeBank ?? 0,
     balanceKopecks: account?.availableKopecks ?? 0,
     invited: account?.invited ?? 0,
     referralBonusEarned: account?.referralBonusEarned ?? 0,

@@ -51,6 +51,8 @@ export interface ViewContext {
   readonly support: string | undefined;
   readonly freeDailyLimit: number;
   readonly freeLeft: number;
+  /** Free generations friends brought (the referral bank), spent once today's quota is used. */
+  readonly freeBank: number;
   readonly balanceKopecks: number;
   readonly invited: number;
   readonly referralBonusEarned: number;

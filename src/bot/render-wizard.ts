@@ -146,10 +146,13 @@ function renderConfirm(
   const quote = data.quote;
   const rows: Button[][] = [];
   if (quote?.ok) {
+    // The same order as `reserveFree`: today's quota, then the referral bank, then (if the model says so) the price.
     if (quote.quote.free && ctx.freeLeft > 0) {
       lines.push(t(lang, "confirm-free", { left: ctx.freeLeft }));
+    } else if (quote.quote.free && ctx.freeBank > 0) {
+      lines.push(t(lang, "confirm-free-bank", { left: ctx.freeBank }));
     } else if (quote.quote.free && !data.card?.paidAfterFree) {
-      // Free options are never charged: the referral bank may still cover it, else it waits for tomorrow.
+      // A free-only model waits for tomorrow.
       lines.push(t(lang, "confirm-free-none"));
     } else {
       if (quote.quote.free) lines.push(t(lang, "confirm-free-used"));

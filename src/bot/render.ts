@@ -96,7 +96,11 @@ function renderBody(view: View, data: ViewData, ctx: ViewContext, limit: number)
         return { text: t(lang, "search-none", { text }), keyboard: [menuRow] };
       }
       return {
-        text: [t(lang, "search-found", { text, n: found.total }), ...goodAtLines(found.items)].join("\n"),
+        text: [
+          t(lang, "search-found", { text, n: found.total }),
+          ...goodAtLines(found.items),
+          ...(found.total > found.items.length ? ["", t(lang, "search-more", { shown: found.items.length })] : []),
+        ].join("\n"),
         keyboard: [...found.items.map((item) => [modelButton(item, 0, ctx)]), menuRow],
       };
     }

@@ -15,10 +15,10 @@ export interface Notice {
   readonly args?: TArgs;
 }
 
-/** A screen. */
 /** The longest text a search keeps (code points): a model name is shorter, and the view stays small. */
 export const SEARCH_MAX_LENGTH = 64;
 
+/** A screen. */
 export type View =
   | { readonly kind: "main"; readonly greetName?: string }
   | { readonly kind: "section"; readonly section: string; readonly page: number }
@@ -55,6 +55,8 @@ export interface Account {
   /** Balance minus holds: what the user can spend now. */
   readonly availableKopecks: number;
   readonly freeLeft: number;
+  /** Free generations friends brought, spent once today's quota is used. */
+  readonly freeBank: number;
   /** Friends invited, and free generations referrals brought (the referral screen). */
   readonly invited: number;
   readonly referralBonusEarned: number;

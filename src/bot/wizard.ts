@@ -2,7 +2,7 @@
  * The wizard's pure transitions: one input (text, file, button) against the
  * current step of the model's input plan. Answers are kept when going back.
  */
-import { parseDialogue } from "../../catalog/dialogue.ts";
+import { dialogueProblem } from "../../catalog/dialogue.ts";
 import type { PlanStep } from "../../catalog/plan.ts";
 import { serializedSize, WIZARD_ANSWERS_BUDGET } from "../jobs/kv-size.ts";
 import type { MediaItem, Wizard } from "./state.ts";
@@ -119,16 +119,12 @@ function answer(step: PlanStep, wizard: Wizard, input: WizardInput): Answer {
       if (length < min) return { reject: { key: "text-too-short", args: { min } } };
       const room = textRoom(wizard, step.field, input.text);
       if (length > room) return { reject: { key: "text-too-long", args: { length, max: room } } };
-      if (step.kind === "prompt" && step.voices) {
-        const dialogue = parseDialogue(
-          input.text,
-          step.voices.map((_, i) => String(i)),
-        );
-        if (!dialogue.ok && dialogue.problem === "too_many_speakers") {
-          return { reject: { key: "dialogue-too-many-speakers", args: { n: dialogue.speakers, max: dialogue.max } } };
-        }
-        if (!dialogue.ok) return { reject: { key: "text-too-short", args: { min: 1 } } };
+      const dialogue =
+        step.kind === "prompt" && step.voices ? dialogueProblem(input.text, step.voices.length) : undefined;
+      if (dialogue?.problem === "too_many_speakers") {
+        return { reject: { key: "dialogue-too-many-speakers", args: { n: dialogue.speakers, max: dialogue.max } } };
       }
+      if (dialogue?.problem === "empty") return { reject: { key: "dialogue-empty" } };
       return set(input.text);
     }
     case "link": {

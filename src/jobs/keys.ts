@@ -51,10 +51,13 @@ export const KIE_BALANCE_ALERT: KvKey = ["kie_balance_alert"];
 
 /** The alert of crossing `crossing` to one admin: the idempotency key of that message. */
 export const kieBalanceNoticeKey = (crossing: number, adminId: number): KvKey => [
-  "kie_balance_alert",
+  "kie_balance_notice",
   crossing,
   adminId,
 ];
+
+/** How long an alert's record is kept: a balance still low a month later is told again. */
+export const KIE_BALANCE_NOTICE_TTL_MS = 30 * 24 * 3_600_000;
 
 /** How long the task index outlives its job (duplicate callbacks arrive for a while). */
 export const TASK_INDEX_TTL_MS = 3 * 24 * 3_600_000;
