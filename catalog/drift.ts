@@ -122,7 +122,7 @@ export function feedRowKey(model: string, params: FeedRef["params"]): string {
 }
 
 /** The feed's unit for each meter unit: a metered SKU's credits are per one of them. */
-const FEED_UNIT: Readonly<Record<Meter["unit"], string>> = {
+export const FEED_UNIT: Readonly<Record<Meter["unit"], string>> = {
   second: "second",
   minute: "minute",
   "1000_chars": "1000 chars",

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { CatalogIndex } from "../catalog/build.ts";
-import type { FeedRef, Meter } from "../catalog/schema.ts";
+import { FEED_UNIT, feedRowKey } from "../catalog/drift.ts";
 import { loadCatalog } from "./helpers/catalog.ts";
 
 const json = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8"));
@@ -30,23 +30,7 @@ const PriceExceptions = z.object({
 });
 const { exceptions } = PriceExceptions.parse(json("../catalog/kie-facts/price-exceptions.json"));
 
-/** A feed row's identity: its model and its params, keys sorted. */
-function rowKey(model: string, params: FeedRef["params"]): string {
-  if (params === "flat") return `${model} flat`;
-  const sorted = Object.keys(params)
-    .sort()
-    .map((key) => [key, params[key]]);
-  return `${model} ${JSON.stringify(sorted)}`;
-}
-const rowsByKey = new Map(rows.map((row) => [rowKey(row.model, row.params), row]));
-
-/** The feed's unit for each meter unit: a metered SKU's credits are per one of them. */
-const FEED_UNIT: Record<Meter["unit"], readonly string[]> = {
-  second: ["second"],
-  minute: ["minute"],
-  "1000_chars": ["1000 chars"],
-  megapixel: ["megapixel"],
-};
+const rowsByKey = new Map(rows.map((row) => [feedRowKey(row.model, row.params), row]));
 
 let catalog: CatalogIndex;
 beforeAll(async () => {
@@ -65,13 +49,13 @@ describe("the catalog against KIE's price feed", () => {
           if (model.creditsNote === undefined) wrong.push(`${where}: names no feed row and has no creditsNote`);
           continue;
         }
-        const row = rowsByKey.get(rowKey(sku.feed.model, sku.feed.params));
+        const row = rowsByKey.get(feedRowKey(sku.feed.model, sku.feed.params));
         if (row === undefined) {
-          wrong.push(`${where}: no feed row ${rowKey(sku.feed.model, sku.feed.params)}`);
+          wrong.push(`${where}: no feed row ${feedRowKey(sku.feed.model, sku.feed.params)}`);
           continue;
         }
         if (model.meter !== undefined) {
-          if (!FEED_UNIT[model.meter.unit].includes(row.unit) || sku.feed.times !== undefined)
+          if (FEED_UNIT[model.meter.unit] !== row.unit || sku.feed.times !== undefined)
             wrong.push(`${where}: metered per ${model.meter.unit}, the row is per ${row.unit}`);
         }
         const expected = row.credits * (sku.feed.times ?? 1);
@@ -86,13 +70,15 @@ describe("the catalog against KIE's price feed", () => {
     const unsold: string[] = [];
     const excusedUsed = new Set<number>();
     for (const { model } of offered()) {
-      const cited = new Set(model.skus.flatMap((sku) => (sku.feed ? [rowKey(sku.feed.model, sku.feed.params)] : [])));
+      const cited = new Set(
+        model.skus.flatMap((sku) => (sku.feed ? [feedRowKey(sku.feed.model, sku.feed.params)] : [])),
+      );
       const feedModels = new Set(model.skus.flatMap((sku) => (sku.feed ? [sku.feed.model] : [])));
       for (const row of rows.filter((candidate) => feedModels.has(candidate.model))) {
-        const key = rowKey(row.model, row.params);
+        const key = feedRowKey(row.model, row.params);
         if (cited.has(key)) continue;
         const excuse = exceptions.findIndex(
-          (e) => e.catalogModel === model.id && rowKey(e.feedModel, e.params) === key,
+          (e) => e.catalogModel === model.id && feedRowKey(e.feedModel, e.params) === key,
         );
         if (excuse >= 0) excusedUsed.add(excuse);
         else unsold.push(`${model.id}: ${key} (${row.credits} per ${row.unit})`);
