@@ -19,8 +19,7 @@ export interface DialogueTurn {
 
 export type DialogueParse =
   | { readonly ok: true; readonly turns: readonly DialogueTurn[]; readonly speakers: number }
-  | { readonly ok: false; readonly problem: "too_many_speakers"; readonly speakers: number; readonly max: number }
-  | { readonly ok: false; readonly problem: "empty" };
+  | ({ readonly ok: false } & DialogueProblem);
 
 /**
  * "Name: text" at a line's start. A name starts with a letter and is at most
@@ -60,16 +59,20 @@ function splitTurns(text: string): { speakers: number; turns: { speaker: number;
 
 /** What is wrong with a script for a model with `voices` voices, if anything. */
 export function dialogueProblem(text: string, voices: number): DialogueProblem | undefined {
-  const { speakers, turns } = splitTurns(text);
+  return problemOf(splitTurns(text), voices);
+}
+
+function problemOf({ speakers, turns }: ReturnType<typeof splitTurns>, voices: number): DialogueProblem | undefined {
   if (speakers > voices) return { problem: "too_many_speakers", speakers, max: voices };
   return turns.length === 0 ? { problem: "empty" } : undefined;
 }
 
 export function parseDialogue(text: string, voices: readonly string[]): DialogueParse {
-  const problem = dialogueProblem(text, voices.length);
+  const split = splitTurns(text);
+  const problem = problemOf(split, voices.length);
   if (problem) return { ok: false, ...problem };
-  const { speakers, turns } = splitTurns(text);
-  return { ok: true, speakers, turns: turns.map((turn) => ({ text: turn.text, voice: voices[turn.speaker]! })) };
+  const turns = split.turns.map((turn) => ({ text: turn.text, voice: voices[turn.speaker]! }));
+  return { ok: true, speakers: split.speakers, turns };
 }
 
 /** What KIE bills a dialogue by: the characters of its turns, names left out. */
@@ -88,8 +91,6 @@ export function isDialogueField(field: Field | undefined): field is DialogueFiel
 
 /** The dialogue of a field's text, with the field's voices. */
 export function dialogueOf(field: DialogueField, text: string): DialogueParse {
-  return parseDialogue(
-    text,
-    field.dialogue.voices.map((voice) => voice.id),
-  );
+  const voices = field.dialogue.voices.map((voice) => voice.id);
+  return parseDialogue(text, voices);
 }
