@@ -15,6 +15,7 @@ import { inputPlan } from "../catalog/plan.ts";
 import { receiveJobMessage } from "../src/bot/job-core.ts";
 import { checkSavable, initialUserState, restoreUserState, type UserState, type Wizard } from "../src/bot/state.ts";
 import { applyInput } from "../src/bot/wizard.ts";
+import { JobCost } from "../src/jobs/cost.ts";
 import { HistoryEntry } from "../src/jobs/history.ts";
 import { DEFAULT_DEADLINES, JobRecord } from "../src/jobs/job.ts";
 import {
@@ -289,6 +290,23 @@ describe("the user state near 64 KiB", () => {
     const waiting = { ...state, wizard: second?.wizard };
     expect(waiting.wizard?.values).toMatchObject({ prompt: CYRILLIC_5000, negative_prompt: CYRILLIC_5000 });
     expect(sizeAfterReload(waiting)).toBeLessThan(USER_STATE_BUDGET);
+  });
+
+  it("a job's cost record, with the catalog's longest model id and the largest numbers, is a few hundred bytes", async () => {
+    const catalog = await loadCatalog();
+    const longest = [...catalog.models.keys()].reduce((a, b) => (b.length > a.length ? b : a));
+    const worst: JobCost = {
+      modelId: longest,
+      createdAt: Number.MAX_SAFE_INTEGER,
+      outcome: "timed_out",
+      free: false,
+      charged: Number.MAX_SAFE_INTEGER,
+      refunded: Number.MAX_SAFE_INTEGER,
+      credits: 1 / 3,
+      kie: "unknown",
+    };
+    expect(JobCost.parse(worst)).toEqual(worst);
+    expect(serializedSize(worst)).toBeLessThan(1_024);
   });
 
   it("the largest wizard of the catalog, its answers filled to their budget with files and text, stays under half the limit", async () => {
